@@ -1,0 +1,21 @@
+"""gptviz: how GPT-2 and GPT-3 work, shown on a real model.
+
+    import gptviz
+    model = gptviz.load()                  # the bundled offline model (or "gpt2" when online)
+    trace = model.trace("A robot must obey the orders given it.")
+    trace["blocks.0.attn.pattern"]         # [n_head, T, T] attention coefficients
+"""
+
+from .config import PRESETS, GPTConfig
+from .errors import GptvizError, InputError, LoadError, TraceTooLargeError
+from .hub import load
+from .model import GPT, KVCache
+from .tokenizer import Tokenizer, get_tokenizer
+from .trace import Trace, activation_shapes, trace_nbytes
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "GPT", "GPTConfig", "GptvizError", "InputError", "KVCache", "LoadError", "PRESETS", "Tokenizer",
+    "Trace", "TraceTooLargeError", "activation_shapes", "get_tokenizer", "load", "trace_nbytes",
+]

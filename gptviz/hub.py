@@ -1,0 +1,205 @@
+"""Loading weights: hub names, local checkpoints in the hub's format, and the bundled model.
+
+A GPT-2 checkpoint on the Hugging Face hub is a ``config.json`` and a ``model.safetensors`` whose keys
+match :class:`gptviz.model.GPT` after two adjustments: a ``transformer.`` prefix is dropped where
+present, and the four Conv1D weights of each block (``attn.c_attn``, ``attn.c_proj``, ``mlp.c_fc``,
+``mlp.c_proj``) are stored as ``(in, out)`` where ``torch.nn.Linear`` keeps ``(out, in)``, so they are
+transposed. Nothing is unpickled from a file that could run code: safetensors, or
+``torch.load(weights_only=True)`` for the older ``pytorch_model.bin``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import torch
+
+from .config import GPTConfig
+from .errors import LoadError
+from .model import GPT
+from .tokenizer import assets_dir
+
+#: gptviz name -> hub repository.
+HUB_MODELS = {
+    "gpt2": "openai-community/gpt2",
+    "gpt2-medium": "openai-community/gpt2-medium",
+    "gpt2-large": "openai-community/gpt2-large",
+    "gpt2-xl": "openai-community/gpt2-xl",
+    "distilgpt2": "distilbert/distilgpt2",
+}
+#: The model trained by gptviz itself and shipped in assets/models/ (see gptviz.train).
+BUNDLED = "gptviz-stories"
+
+CONV1D_WEIGHTS = ("attn.c_attn.weight", "attn.c_proj.weight", "mlp.c_fc.weight", "mlp.c_proj.weight")
+_IGNORED_SUFFIXES = (".attn.bias", ".attn.masked_bias")  # causal-mask buffers in old checkpoints
+
+
+def bundled_models() -> list[str]:
+    """Names of the models in ``assets/models/``."""
+    root = assets_dir() / "models"
+    return sorted(p.name for p in root.iterdir() if (p / "config.json").exists()) if root.is_dir() else []
+
+
+def known_names() -> list[str]:
+    return list(HUB_MODELS) + bundled_models()
+
+
+def load(name_or_path: str | os.PathLike | None = None, device: str | torch.device | None = None) -> GPT:
+    """A ready model (in eval mode, with GPT-2's tokenizer as ``model.tokenizer``).
+
+    ``name_or_path``:
+      * ``None``: ``$GPTVIZ_MODEL`` if set, else the bundled offline model;
+      * a bundled model's name (``"gptviz-stories"``);
+      * a hub name: ``"gpt2"``, ``"gpt2-medium"``, ``"gpt2-large"``, ``"gpt2-xl"``, ``"distilgpt2"``,
+        downloaded once into the Hugging Face cache (``HF_HUB_OFFLINE=1`` uses the cache only);
+      * a local directory in the hub's format (``config.json`` + ``model.safetensors`` or
+        ``pytorch_model.bin``).
+
+    ``device``: where the weights live; default a CUDA GPU when present, else the CPU. Traces always
+    come back as float32 on the CPU.
+    """
+    if name_or_path is None:
+        name_or_path = os.environ.get("GPTVIZ_MODEL") or BUNDLED
+    name = str(name_or_path)
+    path = Path(name).expanduser()
+    if path.is_dir():
+        folder, label = path, path.name
+    elif name in bundled_models():
+        folder, label = assets_dir() / "models" / name, name
+    elif name in HUB_MODELS:
+        folder, label = _download(name), name
+    elif name == BUNDLED:
+        raise LoadError(
+            f"The bundled model {BUNDLED!r} is not in {assets_dir() / 'models'}. Train it with "
+            "`python -m gptviz.train` (see assets/models/README.md), or load a hub model such as "
+            "gptviz.load('gpt2') when online"
+        )
+    else:
+        raise LoadError(
+            f"Unknown model {name!r}: not a folder, not a bundled model and not a hub name. "
+            f"Known names: {', '.join(known_names())}; or pass the path of a folder holding "
+            "config.json and model.safetensors"
+        )
+    model = load_checkpoint(folder, name=label)
+    device = torch.device(device) if device is not None else torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    model.source = str(folder)
+    return model.to(device)
+
+
+def _download(name: str) -> Path:
+    """Fetch (or find in the cache) a hub model's config and safetensors; return their folder."""
+    from huggingface_hub import hf_hub_download
+    from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError, OfflineModeIsEnabled
+
+    repo = HUB_MODELS[name]
+    try:
+        config = hf_hub_download(repo, "config.json")
+        hf_hub_download(repo, "model.safetensors")
+    except (LocalEntryNotFoundError, OfflineModeIsEnabled) as err:
+        raise LoadError(
+            f"Could not get {name!r} ({repo}) from the Hugging Face hub and it is not in the local "
+            f"cache ({type(err).__name__}). Connect to the internet once (the files are then cached), "
+            f"copy a cached folder from another machine and pass its path, or use the bundled offline "
+            f"model: gptviz.load() or gptviz.load({BUNDLED!r})"
+        ) from None
+    except (HfHubHTTPError, OSError) as err:
+        raise LoadError(
+            f"Downloading {name!r} ({repo}) failed: {err}. Check the network (or set HF_HUB_OFFLINE=1 "
+            f"to use the cache only), or use the bundled offline model: gptviz.load({BUNDLED!r})"
+        ) from None
+    return Path(config).parent
+
+
+def read_config(folder: Path) -> GPTConfig:
+    file = folder / "config.json"
+    if not file.exists():
+        raise LoadError(f"{folder} has no config.json; a checkpoint folder needs config.json and model.safetensors")
+    try:
+        raw = json.loads(file.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise LoadError(f"{file} is not valid JSON ({err}); the checkpoint is corrupt") from None
+    return GPTConfig.from_hf(raw, name=folder.name)
+
+
+def read_state_dict(folder: Path) -> dict[str, torch.Tensor]:
+    """The tensors of a checkpoint folder, never unpickling code."""
+    st, pt = folder / "model.safetensors", folder / "pytorch_model.bin"
+    if st.exists():
+        from safetensors import SafetensorError
+        from safetensors.torch import load_file
+
+        try:
+            return load_file(str(st))
+        except (SafetensorError, OSError, ValueError, RuntimeError) as err:
+            raise LoadError(
+                f"{st} could not be read ({err}): the file is truncated or corrupt. Delete it and "
+                "download or save it again"
+            ) from None
+    if pt.exists():
+        import pickle
+
+        try:
+            return torch.load(str(pt), map_location="cpu", weights_only=True)
+        except pickle.UnpicklingError as err:
+            raise LoadError(
+                f"{pt} holds more than tensors ({str(err).splitlines()[0]}); gptviz loads only plain "
+                "weights and never runs code from a checkpoint. Convert it to model.safetensors from a "
+                "source you trust"
+            ) from None
+        except (RuntimeError, EOFError, OSError, ValueError) as err:
+            raise LoadError(f"{pt} could not be read ({err}): the file is truncated or corrupt") from None
+    raise LoadError(f"{folder} has no model.safetensors (or pytorch_model.bin)")
+
+
+def load_checkpoint(folder: str | os.PathLike, name: str = "") -> GPT:
+    """A :class:`GPT` from a folder in the hub's format, every tensor's shape checked."""
+    folder = Path(folder)
+    config = read_config(folder)
+    if name:
+        config = GPTConfig(**{**config.to_dict(), "name": name})
+    state = read_state_dict(folder)
+    model = GPT(config)
+    expected = model.state_dict()
+    loaded = {}
+    for key, tensor in state.items():
+        key = key.removeprefix("transformer.")
+        if key.endswith(_IGNORED_SUFFIXES):
+            continue
+        if key == "lm_head.weight":
+            continue  # tied to wte; checked below
+        if key not in expected:
+            raise LoadError(f"{folder}: unexpected tensor {key!r}; this is not a GPT-2 checkpoint")
+        if key.endswith(CONV1D_WEIGHTS):
+            tensor = tensor.T  # Conv1D stores (in, out); nn.Linear wants (out, in)
+        if tuple(tensor.shape) != tuple(expected[key].shape):
+            raise LoadError(
+                f"{folder}: {key} has shape {list(tensor.shape)} but config.json implies "
+                f"{list(expected[key].shape)}; the weights do not match their config"
+            )
+        loaded[key] = tensor
+    missing = [k for k in expected if k not in loaded]
+    if missing:
+        raise LoadError(f"{folder}: missing tensors {', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}")
+    if "lm_head.weight" in state and not torch.equal(state["lm_head.weight"], loaded["wte.weight"]):
+        raise LoadError(f"{folder}: lm_head.weight differs from wte.weight; GPT-2 ties them and gptviz requires it")
+    model.load_state_dict({k: v.to(torch.float32) for k, v in loaded.items()})
+    return model.eval()
+
+
+def save_checkpoint(model: GPT, folder: str | os.PathLike, dtype: torch.dtype = torch.float32) -> Path:
+    """Write ``config.json`` + ``model.safetensors`` in the hub's format (Conv1D weights transposed,
+    ``transformer.`` prefix), readable by ``transformers.GPT2LMHeadModel.from_pretrained``."""
+    from safetensors.torch import save_file
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    tensors = {}
+    for key, tensor in model.state_dict().items():
+        if key.endswith(CONV1D_WEIGHTS):
+            tensor = tensor.T
+        tensors["transformer." + key] = tensor.detach().to("cpu", dtype).contiguous()
+    save_file(tensors, str(folder / "model.safetensors"), metadata={"format": "pt"})
+    (folder / "config.json").write_text(json.dumps(model.config.to_hf(), indent=2) + "\n")
+    return folder
