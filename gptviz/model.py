@@ -92,8 +92,8 @@ class CausalSelfAttention(nn.Module):
         if cache is not None:
             past = cache.length(layer)
             k, v = cache.append(layer, k, v)  # (B, nh, T_past + T, hs)
-        scores = (q @ k.transpose(-2, -1)) * self.scale  # (B, nh, T, T_past + T)
-        scores = scores.masked_fill(self.mask[past:past + T, :past + T], float("-inf"))
+        scores = q @ k.transpose(-2, -1)  # (B, nh, T, T_past + T)
+        scores.mul_(self.scale).masked_fill_(self.mask[past:past + T, :past + T], float("-inf"))  # in place: no copies
         pattern = F.softmax(scores, dim=-1)  # (B, nh, T, T_past + T): each row sums to 1
         z = pattern @ v  # (B, nh, T, hs): each head's weighted sum of values
         out = self.c_proj(z.transpose(1, 2).reshape(B, T, C))  # heads side by side: (B, T, C)

@@ -1,0 +1,44 @@
+# gptviz. Two commands do all the set-up on a fresh machine (each creates .venv first if needed):
+#   make lab    JupyterLab on notebooks/, with the bundled offline model
+#   make test   the whole test suite: unit and parity tests, nbval on every notebook, browser tests
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STATE  := $(CURDIR)/.state
+PORT   ?= 8888
+
+# Keep Jupyter, IPython, matplotlib and tiktoken state inside the project, not in the home directory.
+export JUPYTER_CONFIG_DIR  := $(STATE)/jupyter/config
+export JUPYTER_DATA_DIR    := $(STATE)/jupyter/data
+export JUPYTER_RUNTIME_DIR := $(STATE)/jupyter/runtime
+export JUPYTER_PLATFORM_DIRS := 1
+export IPYTHONDIR          := $(STATE)/ipython
+export MPLCONFIGDIR        := $(STATE)/matplotlib
+export TIKTOKEN_CACHE_DIR  := $(STATE)/tiktoken
+export PLOTLY_RENDERER     := plotly_mimetype
+
+.PHONY: install lab test bench clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet torch==2.13.0   # pinned: a local CPU wheel; an open range pulls a CUDA build
+	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/python -m gptviz.labsettings         # quiet JupyterLab's news pop-up (no network anyway)
+	touch $@
+
+install: $(BIN)/.installed
+
+lab: install
+	$(BIN)/jupyter lab --notebook-dir=notebooks --port=$(PORT) $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+test: install
+	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest tests --nbval notebooks --nbval-sanitize-with notebooks/sanitize.cfg
+
+bench: install
+	$(BIN)/python benchmarks/forward.py
+	$(BIN)/python benchmarks/generate.py
+	$(BIN)/python benchmarks/export.py
+	$(BIN)/python benchmarks/widgets.py
+
+clean:
+	rm -rf $(VENV) $(STATE)

@@ -1,0 +1,64 @@
+"""The instrumented forward pass against transformers, on the same random weights, in one run.
+
+    python benchmarks/forward.py [--lengths 16 128 512 1024] [--repeats 5]
+
+For each length T: transformers' GPT2LMHeadModel (eager attention, the one that forms the attention
+matrix, as gptviz does), gptviz untraced ``model(ids)``, gptviz full trace, and gptviz trace with a
+names filter (attention patterns + logits). Runs are interleaved, timings are medians, and ratios are
+to transformers. Prints a markdown table for the README.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+
+import torch
+from transformers import GPT2Config, GPT2LMHeadModel
+
+import gptviz
+from gptviz.trace import trace_nbytes
+
+FILTER = ["blocks.*.attn.pattern", "logits"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lengths", type=int, nargs="+", default=[16, 128, 512, 1024])
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    torch.manual_seed(0)
+    with tempfile.TemporaryDirectory() as folder:
+        GPT2LMHeadModel(GPT2Config()).save_pretrained(folder)
+        ref = GPT2LMHeadModel.from_pretrained(folder, attn_implementation="eager").eval()
+        ours = gptviz.load(folder, device="cpu")
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, GPT-2 small dimensions, float32 CPU\n")
+    print("| T | HF eager (ms) | untraced | full trace | filtered trace | full trace MiB |")
+    print("|---:|---:|---:|---:|---:|---:|")
+    for T in args.lengths:
+        ids = torch.randint(0, 50257, (1, T), generator=torch.Generator().manual_seed(T))
+        runs = {
+            "hf": lambda: ref(ids),
+            "untraced": lambda: ours(ids),
+            "full": lambda: ours.trace(ids[0]),
+            "filtered": lambda: ours.trace(ids[0], names=FILTER),
+        }
+        times = {k: [] for k in runs}
+        with torch.inference_mode():
+            for fn in runs.values():  # warm-up
+                fn()
+            for _ in range(args.repeats):
+                for key, fn in runs.items():
+                    start = time.perf_counter()
+                    fn()
+                    times[key].append(time.perf_counter() - start)
+        med = {k: statistics.median(v) for k, v in times.items()}
+        mib = trace_nbytes(ours.config, T) / 2**20
+        print(f"| {T} | {med['hf'] * 1e3:.1f} | {med['untraced'] / med['hf']:.2f}x | {med['full'] / med['hf']:.2f}x "
+              f"| {med['filtered'] / med['hf']:.2f}x | {mib:,.0f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
