@@ -8,8 +8,10 @@
 
 from .config import PRESETS, GPTConfig
 from .errors import GptvizError, InputError, LoadError, TraceTooLargeError
+from .generation import Stepper, generate
 from .hub import load
 from .model import GPT, KVCache
+from .sampling import distribution
 from .tokenizer import Tokenizer, get_tokenizer
 from .trace import Trace, activation_shapes, trace_nbytes
 
@@ -17,5 +19,5 @@ __version__ = "0.1.0"
 
 __all__ = [
     "GPT", "GPTConfig", "GptvizError", "InputError", "KVCache", "LoadError", "PRESETS", "Tokenizer",
-    "Trace", "TraceTooLargeError", "activation_shapes", "get_tokenizer", "load", "trace_nbytes",
+    "Trace", "TraceTooLargeError", "Stepper", "activation_shapes", "distribution", "generate", "get_tokenizer", "load", "trace_nbytes",
 ]

@@ -73,7 +73,7 @@ def load(name_or_path: str | os.PathLike | None = None, device: str | torch.devi
     elif name == BUNDLED:
         raise LoadError(
             f"The bundled model {BUNDLED!r} is not in {assets_dir() / 'models'}. Train it with "
-            "`python -m gptviz.train` (see assets/models/README.md), or load a hub model such as "
+            "`python -m gptviz.train` (the command is in assets/models/gptviz-stories/README.md), or load a hub model such as "
             "gptviz.load('gpt2') when online"
         )
     else:
