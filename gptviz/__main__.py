@@ -1,0 +1,153 @@
+"""The ``gptviz`` command: draw a view of a text and save it, without opening Python.
+
+    python -m gptviz attention "A robot must obey the orders given it." --layer 0 --head 1 --out head.png
+    python -m gptviz attention "A robot must obey the orders given it." --all --out heads/
+    python -m gptviz tokens "Hello 😀 world" --out tokens.svg
+    python -m gptviz lens "The cat sat on the" --out lens.pdf
+    python -m gptviz params --out sizes.png
+    python -m gptviz trace-size --model gpt2 --tokens 1024
+
+Errors (a layer out of range, an unknown format, a model that cannot be loaded) print one line and
+exit with status 1; a malformed command line exits with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .errors import GptvizError
+
+EPILOG = "The output format follows the suffix of --out: .png, .svg, .pdf or .html."
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="gptviz", description="Draw what GPT-2 computes on a text, and save it.",
+                                     epilog=EPILOG)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def view_command(name: str, help: str, text: bool = True) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help, description=help, epilog=EPILOG)
+        if text:
+            p.add_argument("text", help="the text to run through the model")
+            p.add_argument("--model", help="a model name or checkpoint folder (default: gptviz.load()'s "
+                                           "choice: $GPTVIZ_MODEL or the bundled model)")
+        p.add_argument("--out", required=True, type=Path, help="file to write (a folder with --all)")
+        p.add_argument("--dpi", type=float, help="resolution of PNG output (default 100)")
+        p.add_argument("--width", type=int, help="width in pixels")
+        p.add_argument("--height", type=int, help="height in pixels")
+        return p
+
+    att = view_command("attention", "Attention heatmaps: one head (--layer, --head), a layer's heads "
+                                    "(--layer), every head (neither), or one file per head (--all).")
+    att.add_argument("--layer", type=int, help="layer index (0-based; -1 is the last)")
+    att.add_argument("--head", type=int, help="head index (0-based; needs --layer)")
+    att.add_argument("--all", action="store_true", help="write one heatmap per head into the folder --out "
+                                                        "(every layer, or only --layer)")
+    att.add_argument("--format", default="png", choices=["png", "svg", "pdf", "html"],
+                     help="file format of each head with --all (default png)")
+    att.add_argument("--lines", action="store_true", help="draw one head as lines between tokens instead")
+    view_command("tokens", "The text cut into tokens, with their ids.")
+    view_command("lens", "The logit lens: the top next-token guess after each layer.")
+    view_command("residual", "The norm of what each layer adds to the residual stream.")
+    params = view_command("params", "Where the parameters are, from GPT-2 small to GPT-3 175B.", text=False)
+    params.add_argument("--preset", action="append", help="a preset to include (repeatable; default all)")
+
+    size = sub.add_parser("trace-size", help="How much memory a full trace takes.",
+                          description="How much memory a full trace (every activation, float32) takes.")
+    size.add_argument("--model", default="gpt2", help="a preset name (gpt2, gpt3-175b, ...), a model "
+                                                      "name or a checkpoint folder (default gpt2)")
+    size.add_argument("--tokens", type=int, help="number of tokens (default: the model's context)")
+    return parser
+
+
+def _attention(args, model, trace):
+    from .export import export_heads
+    from .viz.attention import attention_overview, head_grid, head_heatmap
+    from .viz.lines import head_lines
+
+    if args.all:
+        paths = export_heads(trace, args.out, layer=args.layer, fmt=args.format, dpi=args.dpi or 100)
+        return f"wrote {len(paths)} files to {args.out}"
+    if args.head is not None and args.layer is None:
+        raise GptvizError("--head needs --layer: say which layer the head is in")
+    if args.lines:
+        if args.head is None:
+            raise GptvizError("--lines draws one head: give --layer and --head")
+        return head_lines(trace, args.layer, args.head)
+    if args.head is not None:
+        return head_heatmap(trace, args.layer, args.head)
+    return head_grid(trace, args.layer) if args.layer is not None else attention_overview(trace)
+
+
+def _view(args):
+    """The figure the command asks for, or a message when the command wrote its files itself."""
+    from .viz.scale import param_breakdown
+
+    if args.command == "params":
+        return param_breakdown(args.preset)
+    from .hub import load
+
+    model = load(args.model, device="cpu")
+    trace = model.trace(args.text)
+    if args.command == "attention":
+        return _attention(args, model, trace)
+    if args.command == "tokens":
+        from .viz.tokens import token_strip
+
+        return token_strip(trace, model.tokenizer)
+    if args.command == "lens":
+        from .viz.lens import logit_lens_view
+
+        return logit_lens_view(model, trace)
+    from .viz.residual import residual_norms
+
+    return residual_norms(trace)
+
+
+def _trace_size(args) -> str:
+    from .config import PRESETS
+    from .hub import load, read_config
+    from .trace import trace_nbytes
+
+    if args.model in PRESETS:
+        config = PRESETS[args.model]
+    elif Path(args.model).is_dir():
+        config = read_config(Path(args.model))
+    else:
+        config = load(args.model, device="cpu").config
+    n = args.tokens if args.tokens is not None else config.n_ctx
+    if not 1 <= n <= config.n_ctx:
+        raise GptvizError(f"--tokens must be between 1 and the context of {config.n_ctx}, got {n}")
+    full = trace_nbytes(config, n)
+    patterns = trace_nbytes(config, n, ["blocks.*.attn.pattern"])
+    return (f"A full trace of {n} tokens on {config.name or args.model} takes {full / 2**20:,.1f} MiB "
+            f"(attention patterns alone: {patterns / 2**20:,.1f} MiB)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit status (0 ok, 1 error)."""
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "trace-size":
+            print(_trace_size(args))
+            return 0
+        from .export import check_format, export
+
+        if not getattr(args, "all", False):
+            check_format(args.out)  # before the model is loaded: fail fast
+        view = _view(args)
+        if isinstance(view, str):
+            print(view)
+        else:
+            print(f"wrote {export(view, args.out, dpi=args.dpi, width=args.width, height=args.height)}")
+        return 0
+    except (GptvizError, KeyError) as err:
+        message = err.args[0] if isinstance(err, KeyError) and err.args else err
+        print(f"gptviz: error: {message}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,233 @@
+"""Saving views for slides and handouts: PNG, SVG, PDF, or a standalone HTML page.
+
+``export(figure, "head.png")`` takes what any gptviz view returns (a matplotlib or a plotly figure)
+and picks the format from the file's suffix. HTML pages work offline and make no network request
+when opened: a matplotlib figure is embedded as inline SVG, a plotly figure with plotly.js inline.
+Static images of plotly figures are rendered by kaleido in Chromium (``apt-get install chromium``)
+with MathJax off, so that no page is fetched from a CDN.
+
+``export_heads(trace, folder)`` writes one heatmap per attention head, fast: the axes, labels and
+colour bar are drawn once, and each head repaints only its cells and its title.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import math
+from pathlib import Path
+
+import matplotlib
+import matplotlib.figure
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+from .errors import GptvizError, InputError
+from .viz.attention import head_heatmap, head_title
+from .viz.style import ViewFigure, causal_mask, check_layer, relayout
+
+FORMATS = (".png", ".svg", ".pdf", ".html")
+_PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>{title}</title>
+<style>body {{ margin: 1em; font-family: sans-serif; }} svg {{ max-width: 100%; height: auto; }}</style>
+</head>
+<body>
+{body}
+</body>
+</html>
+"""
+
+
+def check_format(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix not in FORMATS:
+        raise InputError(f"Cannot export to {path.name!r}: unknown format {suffix or '(no suffix)'!r}. "
+                         f"Use a file name ending in {', '.join(FORMATS[:-1])} or {FORMATS[-1]}")
+    return suffix[1:]
+
+
+def export(figure, path, dpi: float | None = None, width: int | None = None, height: int | None = None,
+           scale: float | None = None) -> Path:
+    """Save a view to ``path``; the suffix picks the format: ``.png``, ``.svg``, ``.pdf``, ``.html``.
+
+    ``figure``: a matplotlib ``Figure`` or a plotly ``Figure`` (what every gptviz view returns).
+    ``width`` / ``height``: size in pixels (give one to keep the aspect ratio); ``dpi``: resolution
+    of matplotlib output (default the figure's, 100), or for plotly a scale of ``dpi / 100``;
+    ``scale``: plotly's resolution factor. Folders on the way are created. Returns the path.
+    """
+    path = Path(path)
+    fmt = check_format(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(figure, matplotlib.figure.Figure):
+        _export_matplotlib(figure, path, fmt, dpi, width, height)
+    elif _is_plotly(figure):
+        _export_plotly(figure, path, fmt, dpi, width, height, scale)
+    else:
+        raise InputError(f"export() takes a matplotlib or plotly figure (what gptviz views return), "
+                         f"got {type(figure).__name__}")
+    return path
+
+
+def _is_plotly(figure) -> bool:
+    import plotly.graph_objects as go
+
+    return isinstance(figure, go.Figure)
+
+
+# ---- matplotlib ----------------------------------------------------------------------------
+def _inches(pixels: int, dpi: float) -> float:
+    """The smallest size in inches that renders as exactly ``pixels`` at ``dpi``."""
+    inches = pixels / dpi
+    while int(inches * dpi) < pixels:
+        inches = math.nextafter(inches, math.inf)
+    return inches
+
+
+def _export_matplotlib(fig, path: Path, fmt: str, dpi, width, height) -> None:
+    dpi = float(dpi or fig.dpi)
+    old_size = fig.get_size_inches().copy()
+    resized = width is not None or height is not None
+    if resized:
+        w_in, h_in = old_size
+        width = int(width) if width is not None else round(int(height) * w_in / h_in)
+        height = int(height) if height is not None else round(width * h_in / w_in)
+        if width < 1 or height < 1:
+            raise InputError(f"width and height must be at least 1 pixel, got {width} x {height}")
+        fig.set_size_inches(_inches(width, dpi), _inches(height, dpi))
+        if isinstance(fig, ViewFigure) and fig.get_layout_engine() is not None:
+            relayout(fig)
+    try:
+        if fmt == "html":
+            path.write_text(matplotlib_html(fig, dpi), encoding="utf-8")
+        else:
+            fig.savefig(path, format=fmt, dpi=dpi, metadata=_metadata(fmt))
+    finally:
+        if resized:
+            fig.set_size_inches(old_size)
+            if isinstance(fig, ViewFigure) and fig.get_layout_engine() is not None:
+                relayout(fig)
+
+
+def _metadata(fmt: str) -> dict:
+    """No creation date, so the same view exports to the same bytes."""
+    return {"png": {}, "svg": {"Date": None, "Creator": "gptviz"},
+            "pdf": {"CreationDate": None, "Creator": "gptviz"}}[fmt]
+
+
+def figure_title(fig) -> str:
+    """The figure's title (its suptitle, else its first axes' title), for an HTML page."""
+    sup = getattr(fig, "_suptitle", None)
+    if sup is not None and sup.get_text():
+        return sup.get_text()
+    titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+    return titles[0] if titles else "gptviz figure"
+
+
+def matplotlib_html(fig, dpi: float = 100) -> str:
+    """A standalone HTML page holding ``fig`` as inline SVG: no script, nothing fetched."""
+    buf = io.StringIO()
+    with matplotlib.rc_context({"svg.hashsalt": "gptviz"}):  # stable element ids
+        fig.savefig(buf, format="svg", dpi=dpi, metadata=_metadata("svg"))
+    svg = buf.getvalue()
+    svg = svg[svg.index("<svg"):]  # drop the XML declaration and DOCTYPE: inline SVG needs neither
+    return _PAGE.format(title=html.escape(figure_title(fig)), body=svg)
+
+
+# ---- plotly --------------------------------------------------------------------------------
+def _export_plotly(fig, path: Path, fmt: str, dpi, width, height, scale) -> None:
+    if fmt == "html":
+        fig.write_html(path, include_plotlyjs=True, full_html=True, include_mathjax=False,
+                       div_id="gptviz-figure", config={"displaylogo": False})
+        return
+    if scale is None:
+        scale = dpi / 100 if dpi else 1
+    path.write_bytes(plotly_image(fig, fmt, width, height, scale))
+
+
+def plotly_image(fig, fmt: str, width=None, height=None, scale: float = 1) -> bytes:
+    """PNG, SVG or PDF bytes of a plotly figure, rendered by kaleido in Chromium.
+
+    One kaleido server (one browser) serves the whole process: the first image takes a few
+    seconds, later ones well under one. MathJax is off, so the page fetches nothing.
+    """
+    import kaleido
+    from kaleido.errors import ChromeNotFoundError
+
+    layout = fig.layout
+    opts = {"format": fmt, "width": int(width or layout.width or 700),
+            "height": int(height or layout.height or 500), "scale": float(scale)}
+    try:
+        kaleido.start_sync_server(mathjax=False, silence_warnings=True)
+        return kaleido.calc_fig_sync(fig.to_dict(), opts=opts)
+    except ChromeNotFoundError:
+        raise GptvizError(
+            f"Saving a plotly figure as .{fmt} needs Chromium, which was not found: install it "
+            "(apt-get install chromium) or set BROWSER_PATH, or export to .html instead"
+        ) from None
+
+
+# ---- every head ----------------------------------------------------------------------------
+class _HeadPainter:
+    """One head heatmap figure, drawn once without its cells and title; ``png()`` then paints a
+    head's cells and title onto that background and writes the pixels."""
+
+    def __init__(self, trace, layer: int, dpi: float):
+        self.fig = head_heatmap(trace, layer, 0)
+        self.fig.set_dpi(dpi)
+        self.canvas = FigureCanvasAgg(self.fig)
+        self.ax = self.fig.axes[0]
+        self.image = self.ax.images[0]
+        self.mask = causal_mask(*self.image.get_array().shape)
+        self.image.set_visible(False)
+        self.ax.title.set_visible(False)
+        self.canvas.draw()
+        self.background = self.canvas.copy_from_bbox(self.fig.bbox)
+        self.image.set_visible(True)
+        self.ax.title.set_visible(True)
+
+    def set_head(self, pattern, title: str) -> None:
+        self.image.set_data(np.ma.masked_array(pattern.numpy(), self.mask))
+        self.ax.set_title(title)
+
+    def png(self, path: Path) -> None:
+        from PIL import Image
+
+        self.canvas.restore_region(self.background)
+        self.ax.draw_artist(self.image)
+        for spine in self.ax.spines.values():
+            self.ax.draw_artist(spine)
+        self.ax.draw_artist(self.ax.title)
+        Image.fromarray(np.asarray(self.canvas.buffer_rgba())).save(path, format="png", compress_level=3)
+
+
+def export_heads(trace, folder, layer: int | None = None, fmt: str = "png", dpi: float = 100) -> list[Path]:
+    """One attention heatmap file per head: ``folder/layer{L}_head{H}.{fmt}``.
+
+    ``layer``: one layer's heads, or every layer's (None). ``fmt``: ``png`` (fast path, about
+    0.05 s a head), ``svg``, ``pdf`` or ``html``. Returns the paths written, layer by layer.
+    """
+    fmt = check_format(Path(f"x.{str(fmt).lstrip('.')}"))
+    config = trace.config
+    layers = [check_layer(config, layer)] if layer is not None else list(range(config.n_layer))
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise InputError(f"{folder} is a file; export_heads() needs a folder to write into")
+    folder.mkdir(parents=True, exist_ok=True)
+    wl, wh = len(str(config.n_layer - 1)), len(str(config.n_head - 1))
+    painter = _HeadPainter(trace, layers[0], dpi)
+    paths = []
+    for li in layers:
+        patterns = trace[f"blocks.{li}.attn.pattern"]  # [H, T_query, T_key]
+        for h in range(config.n_head):
+            path = folder / f"layer{li:0{wl}d}_head{h:0{wh}d}.{fmt}"
+            painter.set_head(patterns[h], head_title(li, h))
+            if fmt == "png":
+                painter.png(path)
+            else:
+                export(painter.fig, path, dpi=dpi)
+            paths.append(path)
+    return paths
+

@@ -1,0 +1,86 @@
+"""What would the model say if it stopped after layer ``i``? The logit lens, and the residual stream's parts.
+
+The residual stream is a sum: the embeddings, then each block's attention output and MLP output
+added in turn. The model reads it only at the end, through ``ln_f`` and the tied unembedding
+(``wte`` transposed). The *logit lens* (nostalgebraist, 2020) applies that same reading to the
+stream after every block: the row for the last block is exactly the model's output.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from .errors import InputError
+
+
+def stream_names(config) -> list[str]:
+    """The residual stream before block 0 and after each block: ``embed.sum``,
+    ``blocks.0.resid_post``, ..., ``blocks.{L-1}.resid_post`` (L + 1 names)."""
+    return ["embed.sum"] + [f"blocks.{i}.resid_post" for i in range(config.n_layer)]
+
+
+def lens_logits(model, resid: torch.Tensor) -> torch.Tensor:
+    """Logits ``[T, V]`` read from a residual stream ``[T, D]`` as the model reads its last one:
+    ``ln_f``, then the product with the token embedding (GPT-2's unembedding is tied to it)."""
+    if resid.dim() != 2 or resid.shape[-1] != model.config.d_model:
+        raise InputError(f"resid must have shape [T, {model.config.d_model}] (one residual stream "
+                         f"of this model), got {list(resid.shape)}")
+    with torch.inference_mode():
+        x = model.ln_f(resid[None].to(model.device, model.wte.weight.dtype))  # (1, T, D), as in GPT.forward
+        logits = x @ model.wte.weight.T  # (1, T, V)
+    return logits[0].to("cpu", torch.float32)
+
+
+@dataclass
+class LogitLens:
+    """The top ``k`` predictions read from the residual stream after each layer.
+
+    ``rows``: the stream names (``embed.sum``, ``blocks.{i}.resid_post``), R = n_layer + 1;
+    ``tokens``: the input tokens (T); ``ids`` and ``probs``: ``[R, T, k]`` top token ids and their
+    probabilities (softmax of the lens logits), best first; ``labels``: ``[R][T][k]`` readable
+    token strings for ``ids``.
+    """
+
+    rows: list[str]
+    tokens: list[str]
+    ids: torch.Tensor
+    probs: torch.Tensor
+    labels: list[list[list[str]]]
+
+    @property
+    def row_labels(self) -> list[str]:
+        """Short names for the rows: ``embeddings``, ``after block 0``, ..."""
+        return ["embeddings" if r == "embed.sum" else f"after block {r.split('.')[1]}" for r in self.rows]
+
+
+def logit_lens(model, trace, k: int = 1) -> LogitLens:
+    """For each layer and position, the top ``k`` next-token guesses the stream already holds.
+
+    Needs ``embed.sum`` and every ``blocks.{i}.resid_post`` in ``trace``. Memory stays at one
+    ``[T, V]`` logit matrix at a time.
+    """
+    if not 1 <= k <= model.config.vocab_size:
+        raise InputError(f"k must be between 1 and {model.config.vocab_size}, got {k}")
+    rows = stream_names(model.config)
+    ids, probs = [], []
+    for name in rows:
+        logits = lens_logits(model, trace[name])
+        top = torch.softmax(logits, dim=-1).topk(k, dim=-1)  # values, indices: [T, k]
+        ids.append(top.indices)
+        probs.append(top.values)
+    ids_t = torch.stack(ids)  # [R, T, k]
+    tok = model.tokenizer
+    labels = [[[tok.token_str(i) for i in pos] for pos in row] for row in ids_t.tolist()]
+    return LogitLens(rows, list(trace.tokens), ids_t, torch.stack(probs), labels)
+
+
+def contribution_norms(trace) -> dict[str, torch.Tensor]:
+    """How much does each part add to the residual stream? The L2 norm, per position, of each term
+    of the sum: ``embed.sum``, then ``blocks.{i}.attn.out`` and ``blocks.{i}.mlp.out`` for every
+    block. Returns ``{name: [T] norms}`` in the order the terms are added."""
+    names = ["embed.sum"]
+    for i in range(trace.config.n_layer):
+        names += [f"blocks.{i}.attn.out", f"blocks.{i}.mlp.out"]
+    return {name: trace[name].norm(dim=-1) for name in names}

@@ -1,0 +1,195 @@
+"""What every gptviz picture shares: colour maps, fonts, figure creation, token labels, checks.
+
+Colour maps are chosen for readers with colour-blind vision: ``viridis`` for values that only grow
+(attention coefficients, probabilities, norms) and the blue-white-red ``RdBu_r`` centred on zero
+for signed values (embeddings, activations). Cells that a causal mask hides are grey.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import io
+import math
+
+import matplotlib
+import matplotlib.figure
+import numpy as np
+import torch
+
+from ..errors import InputError
+
+SEQUENTIAL = "viridis"
+DIVERGING = "RdBu_r"
+MASKED = "#d0d0d0"  # causally masked cells: a key the query cannot see
+#: Light tints of the Okabe-Ito palette: neighbouring tokens differ for every kind of colour vision.
+TOKEN_COLOURS = ("#f5d08a", "#a6d4f2", "#9fdcc5", "#f2b8a0", "#d9bfe0", "#f7f0a0")
+
+# Families tried in order for each character; only installed ones are used (no warnings).
+_PREFERRED_FONTS = ("DejaVu Sans", "Noto Sans CJK JP", "Noto Sans CJK SC", "WenQuanYi Zen Hei",
+                    "Noto Emoji", "Last Resort High-Efficiency")
+_PREFERRED_MONO = ("DejaVu Sans Mono",) + _PREFERRED_FONTS[1:]
+
+
+@functools.lru_cache(maxsize=None)
+def font_families(mono: bool = False) -> list[str]:
+    """Installed font families for labels, with fallbacks for CJK and emoji characters.
+
+    matplotlib falls back along the list character by character; its bundled "Last Resort" font
+    draws a box naming the character's script when no installed font has the glyph.
+    """
+    from matplotlib import font_manager
+
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    families = [f for f in (_PREFERRED_MONO if mono else _PREFERRED_FONTS) if f in installed]
+    return families or ["sans-serif"]
+
+
+class ViewFigure(matplotlib.figure.Figure):
+    """A matplotlib figure that shows itself as PNG in a notebook even when pyplot was never
+    imported (a bare ``Figure`` would print as text). It never goes through pyplot, so a notebook
+    cell displays it once."""
+
+    def _repr_png_(self) -> bytes:
+        buf = io.BytesIO()
+        self.savefig(buf, format="png")
+        return buf.getvalue()
+
+
+def styled(view):
+    """Decorator for a matplotlib view: draw it with gptviz's fonts, and with ``$`` in token labels
+    shown as a dollar sign rather than starting a formula."""
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        with matplotlib.rc_context({"font.family": font_families(), "text.parse_math": False,
+                                    "axes.titlesize": 11, "figure.titlesize": 12}):
+            return view(*args, **kwargs)
+
+    return wrapper
+
+
+def new_figure(width: float, height: float, **kwargs) -> ViewFigure:
+    """A figure of ``width`` x ``height`` inches whose layout keeps labels inside it."""
+    return ViewFigure(figsize=(width, height), layout="constrained", **kwargs)
+
+
+def finish(fig: ViewFigure) -> ViewFigure:
+    """Lay ``fig`` out once and keep that layout, so that each later save draws the figure once
+    instead of measuring every label again (labels are most of a heatmap's drawing time)."""
+    fig.get_layout_engine().execute(fig)
+    fig.set_layout_engine("none")
+    return fig
+
+
+def relayout(fig: ViewFigure) -> None:
+    """Lay a finished figure out again (after a change of size)."""
+    fig.set_layout_engine("constrained")
+    finish(fig)
+
+
+def to_numpy(x, name: str = "tensor") -> np.ndarray:
+    """A float64 NumPy copy of a tensor, array or list."""
+    if isinstance(x, torch.Tensor):
+        x = x.detach().to("cpu", torch.float64).numpy()
+    try:
+        return np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InputError(f"{name} must be numbers (a tensor or array), got {type(x).__name__}") from None
+
+
+def check_len(tokens, n: int, what: str) -> list[str]:
+    """The labels as a list of ``n`` strings, or an error that states both lengths."""
+    tokens = [str(t) for t in tokens]
+    if len(tokens) != n:
+        raise InputError(f"{what} has {n} positions but {len(tokens)} token labels were given: "
+                         "pass one label per position (trace.tokens)")
+    return tokens
+
+
+def check_layer(config, layer: int) -> int:
+    """``layer`` as a non-negative index (negative counts from the end), or an InputError."""
+    return _check_index(layer, config.n_layer, "layer", f"the model has {config.n_layer} layers")
+
+
+def check_head(config, head: int) -> int:
+    return _check_index(head, config.n_head, "head", f"each layer has {config.n_head} heads")
+
+
+def check_position(position: int, n: int) -> int:
+    return _check_index(position, n, "position", f"the text has {n} tokens")
+
+
+def _check_index(i, n: int, what: str, why: str) -> int:
+    if isinstance(i, bool) or not isinstance(i, (int, np.integer)):
+        raise InputError(f"{what} must be an integer, got {i!r}")
+    if not -n <= i < n:
+        raise InputError(f"{what} {i} is out of range: {why}, so use 0 .. {n - 1} (or -1 for the last)")
+    return int(i) % n
+
+
+def key_labels(trace) -> list[str]:
+    """Labels for the key positions of a trace's attention: the trace's tokens, preceded by
+    ``[j]`` placeholders for positions read from a cache before the trace began."""
+    return [f"[{j}]" for j in range(trace.start)] + list(trace.tokens)
+
+
+def causal_mask(n_query: int, n_key: int) -> np.ndarray:
+    """True where query ``i`` may not see key ``j``: the last ``n_query`` of ``n_key`` positions
+    are the queries, so query ``i`` sees keys ``0 .. n_key - n_query + i``. Shape [n_query, n_key]."""
+    offset = n_key - n_query
+    return np.arange(n_key)[None, :] > (np.arange(n_query)[:, None] + offset)
+
+
+def label_step(n: int, max_labels: int) -> int:
+    """Show every ``step``-th of ``n`` labels so that at most ``max_labels`` are shown."""
+    return max(1, math.ceil(n / max_labels))
+
+
+def label_size(n_shown: int) -> float:
+    """A font size (points) that keeps ``n_shown`` labels along one side of a figure legible."""
+    return 9.0 if n_shown <= 24 else 7.5 if n_shown <= 48 else 6.0
+
+
+def set_token_ticks(ax, axis: str, tokens: list[str], max_labels: int = 40, rotate: bool = True) -> None:
+    """Label an axis with tokens at integer positions, thinned to ``max_labels``; thinned labels
+    carry their position (``12:␣robot``) so a reader can still count."""
+    step = label_step(len(tokens), max_labels)
+    ticks = list(range(0, len(tokens), step))
+    labels = [tokens[i] if step == 1 else f"{i}:{tokens[i]}" for i in ticks]
+    size = label_size(len(ticks))
+    if axis == "x":
+        ax.set_xticks(ticks, labels, fontsize=size, rotation=90 if rotate else 0)
+    else:
+        ax.set_yticks(ticks, labels, fontsize=size)
+
+
+def symmetric_limit(values: np.ndarray) -> float:
+    """The largest absolute value (at least a tiny positive number): a diverging scale centred on 0."""
+    finite = values[np.isfinite(values)]
+    return float(max(np.abs(finite).max(initial=0.0), 1e-12))
+
+
+def text_colour(rgba) -> str:
+    """Black or white, whichever reads better on a cell of colour ``rgba``."""
+    r, g, b = rgba[:3]
+    return "black" if 0.299 * r + 0.587 * g + 0.114 * b > 0.5 else "white"
+
+
+def plotly_label(label: str) -> str:
+    """A token label made safe for plotly, which reads labels and hover text as HTML-like markup:
+    ``<``, ``>`` and ``&`` become entities that plotly displays as the characters themselves."""
+    return html.escape(str(label), quote=False)
+
+
+def choose_positions(positions, n: int, max_rows: int) -> tuple[list[int], str]:
+    """The positions to show as rows: ``positions`` (checked), or else the last ``max_rows`` of
+    ``n``, with a note for the title when some are left out."""
+    if positions is not None:
+        rows = [check_position(p, n) for p in positions]
+        if not rows:
+            raise InputError("positions is empty: give at least one position to show")
+        return rows, ""
+    if n <= max_rows:
+        return list(range(n)), ""
+    return list(range(n - max_rows, n)), f" (last {max_rows} of {n} tokens)"

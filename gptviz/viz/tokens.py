@@ -1,0 +1,135 @@
+"""Text as the model sees it: a row of tokens with their ids, and the byte-pair merges of a word.
+
+Labels come from :meth:`gptviz.tokenizer.Tokenizer.token_str`: a space is ``␣``, a newline ``↵``,
+a tab ``⇥``, and a byte that is only part of a character (an emoji is often split over several
+tokens) is ``\\xNN``; such tokens get a dashed box.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+from matplotlib.patches import FancyBboxPatch
+
+from ..errors import InputError
+from ..tokenizer import get_tokenizer, readable
+from .style import TOKEN_COLOURS, ViewFigure, font_families, styled
+
+UNIT = 0.09  # inches per character cell of the strip
+ROW = 0.55  # inches per row of boxes
+LINE_UNITS = 108  # character cells per row (about 10 inches)
+LABEL_PT, ID_PT = 10, 6.5
+MERGED = "#e69f00"  # the part a merge step has just formed (Okabe-Ito orange)
+PLAIN = "#e8e8e8"
+
+
+def _units(label: str) -> int:
+    """Character cells a label takes: East Asian wide characters take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in label)
+
+
+def _box_units(label: str, sub: str) -> int:
+    return max(_units(label), len(sub) * ID_PT / LABEL_PT) + 1.5
+
+
+def _draw_box(ax, x: float, y: float, label: str, sub: str, colour: str, dashed: bool) -> float:
+    """One token box at ``(x, y)`` (cells, rows; y grows downwards): label, and ``sub`` below in
+    small grey type. Returns the box width in cells."""
+    width = _box_units(label, sub)
+    ax.add_patch(FancyBboxPatch((x + 0.15, y + 0.08), width - 0.3, 0.62, boxstyle="round,pad=0,rounding_size=0.12",
+                                facecolor=colour, edgecolor="#555555" if dashed else "none",
+                                linestyle="--" if dashed else "-", linewidth=0.8))
+    ax.text(x + width / 2, y + 0.4, label, ha="center", va="center", fontsize=LABEL_PT,
+            family=font_families(mono=True))
+    ax.text(x + width / 2, y + 0.86, sub, ha="center", va="center", fontsize=ID_PT, color="#444444")
+    return width
+
+
+def _canvas(n_rows: int, title: str, units: float = LINE_UNITS) -> tuple[ViewFigure, object]:
+    """A figure whose axes measure ``units`` character cells across and ``n_rows`` rows down,
+    with ``title`` on top."""
+    title_in = 0.55
+    height = n_rows * ROW + title_in + 0.1
+    width = max(units * UNIT, 6.0)
+    fig = ViewFigure(figsize=(width + 0.4, height))
+    ax = fig.add_axes((0.2 / (width + 0.4), 0.1 / height, width / (width + 0.4), (height - title_in - 0.1) / height))
+    ax.set_xlim(0, width / UNIT)
+    ax.set_ylim(n_rows, 0)
+    ax.set_axis_off()
+    fig.suptitle(title, y=1 - 0.12 / height, va="top", fontsize=11)
+    return fig, ax
+
+
+def _ids_of(text_or_ids, tok) -> tuple[list[int], str]:
+    if hasattr(text_or_ids, "ids"):  # a Trace
+        return list(text_or_ids.ids), text_or_ids.text
+    if isinstance(text_or_ids, str):
+        if not text_or_ids:
+            raise InputError("The text is empty: give at least one character")
+        return tok.encode(text_or_ids), text_or_ids
+    ids = [int(i) for i in text_or_ids]
+    if not ids:
+        raise InputError("The token list is empty: give at least one id")
+    return ids, tok.decode(ids)
+
+
+@styled
+def token_strip(text_or_ids, tokenizer=None):
+    """How is this text cut into tokens? Each token in a coloured box with its id beneath.
+
+    ``text_or_ids``: a string, a list of token ids, or a trace. Rows wrap at about 10 inches and
+    after every token that ends a line of the text.
+    """
+    tok = tokenizer or get_tokenizer()
+    ids, text = _ids_of(text_or_ids, tok)
+    labels = tok.tokens(ids)
+    # Lay out first (cells, rows), then draw on a canvas of the right height.
+    places, x, row, used = [], 0.0, 0, 0.0
+    for i, label in zip(ids, labels):
+        width = _box_units(label, str(i))
+        if x > 0 and x + width > LINE_UNITS:
+            x, row = 0.0, row + 1
+        places.append((x, row))
+        x += width
+        used = max(used, x)
+        if tok.token_bytes(i).endswith(b"\n"):
+            x, row = 0.0, row + 1
+    n_rows = places[-1][1] + 1
+    title = (f"{len(ids)} tokens for {len(text)} characters "
+             "(␣ space, ↵ newline, \\xNN part of a character: dashed box; number below: token id)")
+    fig, ax = _canvas(n_rows, title, used)
+    for n, (i, label, (x, row)) in enumerate(zip(ids, labels, places)):
+        _draw_box(ax, x, row, label, str(i), TOKEN_COLOURS[n % len(TOKEN_COLOURS)], "\\x" in label)
+    return fig
+
+
+@styled
+def bpe_merges(piece: str, tokenizer=None):
+    """How does byte-pair encoding turn one word into tokens? One row per merge step.
+
+    Row 0 has every UTF-8 byte apart; each later row joins the adjacent pair with the lowest rank
+    (the newly joined part in orange, its rank on the right); the last row shows the token ids.
+    ``piece``: one piece of the pre-tokenizer, e.g. ``" robot"`` (see ``tokenizer.pieces(text)``).
+    """
+    tok = tokenizer or get_tokenizer()
+    steps = tok.bpe_steps(piece)
+    last = len(steps) - 1
+    rows = []  # per step: (label, id below, colour) of each part, and the note on the right
+    for row, step in enumerate(steps):
+        joined = step.pair[0] + step.pair[1] if step.pair else None
+        parts = [(readable(p), str(tok.id_of(p)) if row == last else "", MERGED if p == joined else PLAIN)
+                 for p in step.parts]
+        note = (f"merge {readable(step.pair[0])} + {readable(step.pair[1])} (rank {step.rank})"
+                if step.pair else "start: one box per byte")
+        rows.append((parts, note))
+    units = max(sum(_box_units(label, sub) for label, sub, _ in parts) + 1.5 + 0.7 * len(note)
+                for parts, note in rows)
+    n_bytes, n_tokens = len(steps[0].parts), len(steps[-1].parts)
+    fig, ax = _canvas(len(steps), f"Byte-pair merges of {readable(piece.encode('utf-8'))}: {n_bytes} "
+                                  f"byte{'s' * (n_bytes != 1)} to {n_tokens} token{'s' * (n_tokens != 1)}", units)
+    for row, (parts, note) in enumerate(rows):
+        x = 0.0
+        for label, sub, colour in parts:
+            x += _draw_box(ax, x, row, label, sub, colour, "\\x" in label)
+        ax.text(x + 1.5, row + 0.4, note, va="center", fontsize=9, color="#333333")
+    return fig
