@@ -1,0 +1,82 @@
+"""Explorers a class drives with sliders, buttons and text boxes, one call each.
+
+    from gptviz.widgets import SamplingExplorer
+    SamplingExplorer(model, "Once upon a time")      # displays itself in a notebook
+
+=========================  ===========================================================================
+explorer                   what a student does with it
+=========================  ===========================================================================
+``TokenizerExplorer``      types a text and watches its tokens, ids and count; steps through a word's
+                           byte-pair merges
+``EmbeddingExplorer``      picks tokens: token embedding, position embedding, their sum, nearest tokens
+``AttentionExplorer``      switches layer, head and query token: heatmap, lines, q.k breakdown, export
+``FeedForwardExplorer``    picks a layer and a token: its MLP neurons, the strongest, GELU vs ReLU
+``LogitLensExplorer``      picks a position and a layer: the prediction read from the residual stream
+``SamplingExplorer``       moves temperature, top-k, top-p and seed: the distribution after each stage,
+                           one draw, a histogram of 100 draws
+``GenerationStepper``      steps, steps back, resets, runs: the growing text, each step's distribution,
+                           the KV cache growing by one row
+=========================  ===========================================================================
+
+Each explorer is an ``ipywidgets.VBox`` built only from core ipywidgets (sliders, dropdowns, buttons,
+``HTML``): no JavaScript of its own and nothing fetched, so it works offline in JupyterLab, Notebook
+7, VS Code and Voila. The model (default :func:`gptviz.load`) runs once per text, when the reader
+leaves the text box; every other control redraws from the kept trace. ``explorer.n_forward``
+counts the forward passes. A text the model cannot take (empty, longer than its context, the
+literal ``<|endoftext|>``) shows a message and leaves the explorer as it was.
+
+CSS classes, for browser tests and custom styling (on the widget's outer element):
+
+======================================  ======================================================================
+class                                   element
+======================================  ======================================================================
+``gptviz-explorer``                     every explorer's outer box
+``gptviz-text`` / ``gptviz-prompt``     the text box (the stepper's prompt box)
+``gptviz-message``                      the message line: bad input, notes (empty when all is well)
+``gptviz-layer``, ``gptviz-head``       layer and head sliders (attention, MLP, logit lens: "blocks run")
+``gptviz-query``, ``gptviz-position``   position dropdowns (attention query; MLP and lens token)
+``gptviz-heatmap``                      attention heatmap: an ``<img>`` with one pixel per coefficient
+``gptviz-lines``, ``gptviz-qk``         attention as lines (SVG); the q.k table of the selected query
+``gptviz-export``                       export button; ``gptviz-export-format`` its format menu;
+                                        ``gptviz-export-path`` the label naming the file written
+``gptviz-temperature``, ``gptviz-topk``,
+``gptviz-topp``, ``gptviz-seed``        sampling sliders (sampling explorer and stepper); top-k 0 and
+                                        top-p 1 mean off, temperature 0 greedy
+``gptviz-top-prob``                     top token and its final probability
+``gptviz-n-kept``                       number of tokens with non-zero final probability
+``gptviz-mass-cut``, ``gptviz-entropy`` probability mass cut by top-k/top-p; entropy in nats
+``gptviz-sample``, ``gptviz-sample-100`` buttons; ``gptviz-sample-result`` the drawn token,
+                                        ``gptviz-histogram`` the 100 draws
+``gptviz-candidates``                   table of the top candidates after each stage
+``gptviz-vocabulary``                   SVG: the whole vocabulary's distribution after each stage
+``gptviz-step``, ``gptviz-back``,
+``gptviz-reset``, ``gptviz-run``        stepper buttons
+``gptviz-generated``                    the growing text; ``gptviz-status`` counts and stop reason
+``gptviz-step-distribution``            the last step's candidates, the chosen token in bold
+``gptviz-steps``                        the table of steps so far
+``gptviz-kv-cache``                     the KV cache: one ``.gptviz-kv-row`` per cached position,
+                                        ``.gptviz-kv-new`` for rows the last forward pass computed,
+                                        ``.gptviz-kv-reused`` for the others
+``gptviz-tokens``, ``gptviz-ids``       tokenizer: token boxes, ids; ``gptviz-n-tokens`` the count
+``gptviz-piece``, ``gptviz-merge-step`` tokenizer: piece dropdown, merge slider; ``gptviz-merges``
+``gptviz-pick``                         embedding: token selector; ``gptviz-vectors``, ``gptviz-nearest``
+``gptviz-neurons``                      MLP: neuron grids; ``gptviz-top-neurons``, ``gptviz-gelu-relu``
+``gptviz-lens-grid``, ``gptviz-lens-top`` logit lens grid and top-10 table
+======================================  ======================================================================
+
+Numbers that tests read sit in a ``<span class="gptviz-number">`` inside the element: e.g.
+``.gptviz-top-prob .gptviz-number`` holds the probability as a decimal (``0.4213``, or ``2.1e-05``
+when tiny), ``.gptviz-n-kept .gptviz-number`` the count with thousands separators (``50,257``),
+``.gptviz-n-tokens .gptviz-number`` the token count.
+"""
+
+from .attention import AttentionExplorer
+from .base import Explorer
+from .layers import FeedForwardExplorer, LogitLensExplorer
+from .sampling import GenerationStepper, SamplingExplorer
+from .tokens import EmbeddingExplorer, TokenizerExplorer
+
+__all__ = [
+    "AttentionExplorer", "EmbeddingExplorer", "Explorer", "FeedForwardExplorer", "GenerationStepper",
+    "LogitLensExplorer", "SamplingExplorer", "TokenizerExplorer",
+]

@@ -1,0 +1,202 @@
+"""What every explorer shares: the model, a counted forward pass, a message line, safe callbacks,
+the usual controls and an export bar.
+
+An explorer is a ``widgets.VBox`` that builds its controls, runs the model once for its text and
+keeps that trace. A control that changes only what is shown (a head, a layer, a sampling setting)
+redraws from the kept trace; only a new text runs the model again. ``n_forward`` counts the forward
+passes, so a test can check that a slider ran none.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+from pathlib import Path
+from typing import Callable
+
+import ipywidgets as widgets
+
+from ..errors import GptvizError, InputError
+from ..tokenizer import EOT
+from ..trace import Trace, to_ids
+from . import _render
+
+
+def html_box(cls: str, value: str = "") -> widgets.HTML:
+    """An HTML output with the CSS class ``cls``."""
+    box = widgets.HTML(value=value)
+    box.add_class(cls)
+    return box
+
+
+def text_box(value: str, cls: str = "gptviz-text", description: str = "text", live: bool = False) -> widgets.Textarea:
+    """A text area. ``live=False``: its value (and the model run it causes) changes only when the
+    reader leaves the box, not at every key."""
+    box = widgets.Textarea(value=value, description=description, continuous_update=live, rows=2,
+                           placeholder="Type a text" + ("" if live else ", then click outside the box"),
+                           layout=widgets.Layout(width="95%"))
+    box.add_class(cls)
+    return box
+
+
+def int_slider(description: str, maximum: int, cls: str, value: int = 0, minimum: int = 0) -> widgets.IntSlider:
+    slider = widgets.IntSlider(value=min(max(value, minimum), maximum), min=minimum, max=maximum,
+                               description=description, continuous_update=True)
+    slider.add_class(cls)
+    return slider
+
+
+def position_picker(description: str, cls: str) -> widgets.Dropdown:
+    """A dropdown of the text's positions, each shown as ``position: token``."""
+    picker = widgets.Dropdown(description=description, options=[])
+    picker.add_class(cls)
+    return picker
+
+
+def set_positions(picker: widgets.Dropdown, tokens: list[str], value: int) -> None:
+    """Fill ``picker`` with ``tokens`` and select ``value`` (negative counts from the end)."""
+    picker.options = [(f"{i}: {t}", i) for i, t in enumerate(tokens)]
+    picker.value = value % len(tokens)
+
+
+def row(*children) -> widgets.HBox:
+    """Widgets side by side, wrapping onto the next line when the page is narrow."""
+    return widgets.HBox(list(children), layout=widgets.Layout(flex_flow="row wrap", align_items="flex-start"))
+
+
+def guarded(method):
+    """Run a callback; show a :class:`~gptviz.errors.GptvizError` (bad input) in the explorer's
+    message line instead of a traceback, and leave the explorer as it was."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except GptvizError as err:
+            self.say(str(err))
+            return None
+
+    return wrapper
+
+
+class Explorer(widgets.VBox):
+    """Base class: ``model`` (default :func:`gptviz.load`, unless ``load_model=False``),
+    ``n_forward`` (forward passes run),
+    ``message`` (an HTML line, class ``gptviz-message``), and :meth:`refresh` to redraw."""
+
+    def __init__(self, model=None, load_model: bool = True):
+        super().__init__()
+        if model is None and load_model:
+            from ..hub import load
+
+            model = load()
+        self.model = model
+        self.n_forward = 0
+        self.message = html_box("gptviz-message")
+        self._held = 0
+        self.add_class("gptviz-explorer")
+
+    # ---- model runs --------------------------------------------------------------------------
+    def run_trace(self, text: str, names) -> Trace:
+        """Check ``text`` (empty, ``<|endoftext|>``, too long: InputError), then run the model once
+        and record ``names``."""
+        if EOT in text:
+            raise InputError(f"The text contains {EOT} literally. The explorers read plain text: remove "
+                             "it (the model meets that token only between two documents)")
+        ids, _ = to_ids(self.model, text)
+        self.n_forward += 1
+        return self.model.trace(ids, names=names)
+
+    def set_text(self, text: str) -> bool:
+        """Read a new text (:meth:`read`: one model run), then redraw. A text the model cannot take
+        leaves a message and the previous state; returns whether the text was applied."""
+        self.say("")
+        try:
+            with self.held():
+                self.read(text)
+        except GptvizError as err:
+            self.refused(err)
+            return False
+        return True
+
+    def read(self, text: str) -> None:
+        """Subclasses: run the model on ``text`` first (it raises on bad input before any state
+        changes), then keep the result and fit the controls to it."""
+        raise NotImplementedError
+
+    # ---- messages ----------------------------------------------------------------------------
+    def say(self, text: str, kind: str = "error") -> None:
+        """Show ``text`` in the message line (empty: clear it)."""
+        self.message.value = _render.message(text, kind)
+
+    def refused(self, err: GptvizError) -> None:
+        """Report a text that was not applied; the explorer keeps showing the previous one."""
+        kept = " The explorer still shows the previous text." if getattr(self, "trace", None) is not None else ""
+        self.say(f"Text not applied: {str(err).rstrip('.')}.{kept}")
+
+    # ---- redrawing ---------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def held(self):
+        """Change several controls without a redraw for each; redraw once at the end."""
+        self._held += 1
+        try:
+            yield
+        finally:
+            self._held -= 1
+        self.refresh()
+
+    def refresh(self, change=None) -> None:
+        """Redraw from the kept state (no model run), unless controls are being changed together."""
+        if not self._held:
+            self._safe_draw()
+
+    @guarded
+    def _safe_draw(self) -> None:
+        self.draw()
+
+    def draw(self) -> None:
+        """Subclasses: render the outputs from the kept trace."""
+        raise NotImplementedError
+
+    def watch(self, *controls, handler=None) -> None:
+        """Redraw (or call ``handler``) when any of ``controls`` changes value."""
+        for control in controls:
+            control.observe(handler or self.refresh, names="value")
+
+
+class ExportBar(widgets.HBox):
+    """Save a view to a file: a view menu, a format menu (PNG, SVG, HTML), a folder, a button
+    (class ``gptviz-export``) and a label saying where the file went (class ``gptviz-export-path``).
+
+    ``figure(view, fmt)`` returns the matplotlib or plotly figure to save; ``stem(view)`` the file
+    name without its suffix. Files are written by :func:`gptviz.export.export`.
+    """
+
+    def __init__(self, views: list[str], figure: Callable[[str, str], object], stem: Callable[[str], str],
+                 folder: str = "exports"):
+        self.figure, self.stem = figure, stem
+        self.view = widgets.Dropdown(options=views, value=views[0], description="export",
+                                     layout=widgets.Layout(width="220px"))
+        self.format = widgets.Dropdown(options=["PNG", "SVG", "HTML"], value="PNG", layout=widgets.Layout(width="80px"))
+        self.format.add_class("gptviz-export-format")
+        self.folder = widgets.Text(value=str(folder), layout=widgets.Layout(width="160px"), tooltip="folder")
+        self.button = widgets.Button(description="save", icon="download", layout=widgets.Layout(width="90px"))
+        self.button.add_class("gptviz-export")
+        self.where = html_box("gptviz-export-path")
+        self.last_path: Path | None = None
+        self.button.on_click(lambda _: self.save())
+        super().__init__([self.view, self.format, self.folder, self.button, self.where])
+
+    def save(self) -> Path | None:
+        """Write the chosen view; report the absolute path (or what went wrong) in the label."""
+        from ..export import export
+
+        fmt = self.format.value.lower()
+        path = Path(self.folder.value or ".").expanduser() / f"{self.stem(self.view.value)}.{fmt}"
+        try:
+            self.last_path = export(self.figure(self.view.value, fmt), path).resolve()
+        except (GptvizError, OSError) as err:
+            self.where.value = _render.message(f"Not saved: {err}")
+            return None
+        self.where.value = _render.message(f"Saved {self.last_path}", "info")
+        return self.last_path

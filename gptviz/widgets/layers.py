@@ -1,0 +1,229 @@
+"""Inside the stack: one layer's MLP neurons for one token, and the logit lens after every layer."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from matplotlib import colormaps
+
+from ..lens import logit_lens
+from ..viz.lens import lens_table
+from ..viz.mlp import mlp_activations, top_neurons
+from ..viz.style import DIVERGING, SEQUENTIAL, symmetric_limit, text_colour
+from . import _render
+from .base import Explorer, ExportBar, html_box, int_slider, position_picker, row, set_positions, text_box
+
+MLP_NAMES = ["blocks.*.mlp.pre", "blocks.*.mlp.post", "blocks.*.mlp.out"]
+GRID_COLS = 64  # neurons per row of the neuron grid
+N_STRONGEST = 10
+
+
+class FeedForwardExplorer(Explorer):
+    """What does one layer's MLP do to one token? Its ``d_mlp`` neurons before the activation,
+    after GELU (what GPT-2 uses) and after ReLU (what it would be with the older activation), the
+    strongest neurons, and how much the MLP's output changes if GELU is swapped for ReLU on the
+    same input. Controls: ``text``, ``layer``, ``position``.
+    """
+
+    def __init__(self, model=None, text: str = "The capital of France is Paris, and the capital of Italy is",
+                 layer: int = 0, position: int = -1, folder: str = "exports"):
+        super().__init__(model)
+        self.trace = None
+        self._position = position
+        self.text = text_box(text)
+        self.layer = int_slider("layer", self.model.config.n_layer - 1, "gptviz-layer", layer)
+        self.position = position_picker("token", "gptviz-position")
+        self.neurons = html_box("gptviz-neurons")
+        self.strongest = html_box("gptviz-top-neurons")
+        self.gelu_relu = html_box("gptviz-gelu-relu")
+        self.export_bar = ExportBar(["neurons of every token", "strongest neurons"], self.figure,
+                                    lambda view: f"mlp-layer{self.layer.value}-{view.split()[0]}", folder)
+        self.children = [self.text, row(self.layer, self.position), self.message, self.neurons,
+                         row(self.strongest, self.gelu_relu), self.export_bar]
+        self.watch(self.layer, self.position)
+        self.text.observe(lambda change: self.set_text(change["new"]), names="value")
+        self.set_text(text)
+
+    def read(self, text: str) -> None:
+        self.trace = self.run_trace(text, MLP_NAMES)
+        keep = self.position.value if self.position.options else self._position
+        set_positions(self.position, self.trace.tokens, min(keep, self.trace.n_tokens - 1))
+
+    def draw(self) -> None:
+        if self.trace is None:
+            return
+        layer, pos = self.layer.value, self.position.value
+        p = f"blocks.{layer}.mlp."
+        pre = self.trace[p + "pre"][pos]  # [F]
+        gelu = self.trace[p + "post"][pos]  # [F]
+        relu = pre.clamp(min=0)
+        limit = symmetric_limit(pre.numpy())
+        token = self.trace.tokens[pos]
+        grids = "".join(self._grid(v.numpy(), title, limit) for v, title in
+                        ((pre, "before the activation (mlp.pre)"), (gelu, "after GELU (mlp.post)"), (relu, "after ReLU")))
+        scale = _render.colour_bar(DIVERGING, f"{-limit:.2f}", f"{limit:.2f}", "blue negative, red positive; one cell per neuron")
+        self.neurons.value = (_render.heading(f"Layer {layer}, token {token} (position {pos}): "
+                                              f"{pre.numel():,} neurons") +
+                              f'<div style="display:flex;gap:14px;flex-wrap:wrap">{grids}</div>{scale}')
+        self.strongest.value = self._strongest_html(pre.numpy(), gelu.numpy())
+        self.gelu_relu.value = self._gelu_relu_html(layer, pre, gelu, self.trace[p + "out"][pos])
+
+    @staticmethod
+    def _grid(values: np.ndarray, title: str, limit: float) -> str:
+        """``values`` ``[F]`` as a grid of cells, ``GRID_COLS`` per row (grey padding at the end)."""
+        cols = min(GRID_COLS, values.size)
+        rows = math.ceil(values.size / cols)
+        padded = np.full(rows * cols, np.nan)
+        padded[: values.size] = values
+        cell = int(np.clip(320 // cols, 3, 12))
+        image = _render.pixels(_render.colourise(padded.reshape(rows, cols), DIVERGING, -limit, limit),
+                               cols * cell, rows * cell, title)
+        return f'<div>{_render.heading(title, f"{int((values > 0).sum()):,} positive")}{image}</div>'
+
+    @staticmethod
+    def _strongest_html(pre: np.ndarray, gelu: np.ndarray) -> str:
+        order = np.argsort(-np.abs(gelu), kind="stable")[:N_STRONGEST]
+        top = float(np.abs(gelu[order[0]])) or 1.0
+        rows = [[str(n), f"{pre[n]:+.3f}", f"{gelu[n]:+.3f}", f"{max(pre[n], 0.0):+.3f}",
+                 _render.bar(abs(gelu[n]) / top, _render.BAR if gelu[n] >= 0 else _render.ACCENT)] for n in order]
+        return _render.heading("Strongest neurons", "largest |GELU output|; orange: negative") + \
+            _render.table(["neuron", "pre", "GELU", "ReLU", ""], rows)
+
+    def _gelu_relu_html(self, layer: int, pre: torch.Tensor, gelu: torch.Tensor, out: torch.Tensor) -> str:
+        """The same input through ReLU instead of GELU: how different is the MLP's output?"""
+        mlp = self.model.h[layer].mlp
+        with torch.inference_mode():
+            out_relu = mlp.c_proj(pre.clamp(min=0).to(self.model.device, mlp.c_proj.weight.dtype)).float().cpu()
+        change = float((out_relu - out).norm() / out.norm().clamp(min=1e-12))
+        cosine = float(F.cosine_similarity(out_relu, out, dim=0))
+        negative = pre < 0
+        summary = (f"{int(negative.sum()):,} of {pre.numel():,} neurons are negative before the activation. "
+                   f"ReLU sets them all to 0; GELU lets them through as small negatives "
+                   f"(sum {float(gelu[negative].sum()):+.2f}, never below -0.17). With ReLU the MLP's output "
+                   f"would change by {change:.1%} of its length (cosine {cosine:.3f} with GELU's).")
+        return (_render.heading("GELU vs ReLU on the same input") + _render.message(summary, "info") +
+                activation_svg(pre.numpy(), gelu.numpy()))
+
+    def figure(self, view: str, fmt: str):
+        if view.startswith("strongest"):
+            return top_neurons(self.trace, self.layer.value)
+        return mlp_activations(self.trace, self.layer.value)
+
+
+def activation_svg(pre: np.ndarray, gelu: np.ndarray, width: int = 360, height: int = 180) -> str:
+    """GELU and ReLU as curves over x in [-4, 4], over a histogram of this token's pre-activations."""
+    x_lo, x_hi, y_lo, y_hi = -4.0, 4.0, -0.5, 4.0
+    left, bottom = 30, 18
+    w, h = width - left - 6, height - bottom - 6
+    sx = lambda x: left + (np.clip(x, x_lo, x_hi) - x_lo) / (x_hi - x_lo) * w  # noqa: E731
+    sy = lambda y: 6 + (y_hi - np.clip(y, y_lo, y_hi)) / (y_hi - y_lo) * h  # noqa: E731
+    counts, edges = np.histogram(np.clip(pre, x_lo, x_hi), bins=40, range=(x_lo, x_hi))
+    bars = "".join(
+        f'<rect x="{sx(a):.1f}" y="{6 + h - c / counts.max() * h:.1f}" width="{sx(b) - sx(a):.1f}" '
+        f'height="{c / counts.max() * h:.1f}" fill="#dddddd"/>' for a, b, c in zip(edges[:-1], edges[1:], counts) if c)
+    xs = np.linspace(x_lo, x_hi, 161)
+    g = F.gelu(torch.from_numpy(xs), approximate="tanh").numpy()
+    curve = lambda ys: " ".join(f"{sx(a):.1f},{sy(b):.1f}" for a, b in zip(xs, ys))  # noqa: E731
+    strongest = np.argsort(-np.abs(gelu), kind="stable")[:N_STRONGEST]
+    dots = "".join(f'<circle cx="{sx(a):.1f}" cy="{sy(b):.1f}" r="2.5" fill="{_render.ACCENT}"/>'
+                   for a, b in zip(pre[strongest], gelu[strongest]))
+    ticks = "".join(f'<text x="{sx(t):.1f}" y="{height - 4}" text-anchor="middle">{t:g}</text>' for t in (-4, -2, 0, 2, 4))
+    ticks += "".join(f'<text x="{left - 4}" y="{sy(t) + 3:.1f}" text-anchor="end">{t:g}</text>' for t in (0, 2, 4))
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-size="10" '
+            f'style="display:block;{_render.FONT}">{bars}'
+            f'<line x1="{left}" x2="{left + w}" y1="{sy(0):.1f}" y2="{sy(0):.1f}" stroke="#999"/>'
+            f'<line x1="{sx(0):.1f}" x2="{sx(0):.1f}" y1="6" y2="{6 + h}" stroke="#999"/>'
+            f'<polyline points="{curve(np.maximum(xs, 0))}" fill="none" stroke="#999" stroke-width="2" stroke-dasharray="5 3"/>'
+            f'<polyline points="{curve(g)}" fill="none" stroke="{_render.BAR}" stroke-width="2"/>{dots}{ticks}'
+            f'<text x="{left + 6}" y="16" fill="{_render.BAR}">GELU</text>'
+            f'<text x="{left + 6}" y="28" fill="#777">ReLU (dashed)</text>'
+            f'<text x="{left + w}" y="16" text-anchor="end" fill="#777">grey: this token\'s pre-activations</text>'
+            f'<text x="{left + w}" y="28" text-anchor="end" fill="{_render.ACCENT}">dots: strongest neurons</text></svg>')
+
+
+class LogitLensExplorer(Explorer):
+    """What would the model predict if it stopped after ``layer`` blocks? The logit lens reads the
+    residual stream after each block through the final LayerNorm and the unembedding. The grid shows
+    the top guess after every layer at the positions around the selected one; the table, the top 10
+    at the selected position and layer (the text's real next token in bold). The lens of the whole
+    text is computed once per text; the controls only choose what is shown.
+    """
+
+    N_TOP = 10
+    WINDOW = 12
+
+    def __init__(self, model=None, text: str = "The Eiffel Tower is in the city of Paris. The Colosseum is in",
+                 position: int = -1, layer: int | None = None, folder: str = "exports"):
+        super().__init__(model)
+        n_layer = self.model.config.n_layer
+        self.trace = self.lens = None
+        self._position = position
+        self.text = text_box(text)
+        self.position = position_picker("token", "gptviz-position")
+        self.layer = int_slider("blocks run", n_layer, "gptviz-layer", n_layer if layer is None else layer)
+        self.grid = html_box("gptviz-lens-grid")
+        self.top = html_box("gptviz-lens-top")
+        self.export_bar = ExportBar(["lens table"], self.figure, lambda view: "logit-lens", folder)
+        self.children = [self.text, row(self.position, self.layer), self.message, self.grid, self.top, self.export_bar]
+        self.watch(self.position, self.layer)
+        self.text.observe(lambda change: self.set_text(change["new"]), names="value")
+        self.set_text(text)
+
+    def read(self, text: str) -> None:
+        trace = self.run_trace(text, ["embed.sum", "blocks.*.resid_post"])
+        self.lens = logit_lens(self.model, trace, k=self.N_TOP)  # ids, probs: [n_layer + 1, T, N_TOP]
+        self.trace = trace
+        keep = self.position.value if self.position.options else self._position
+        set_positions(self.position, trace.tokens, min(keep, trace.n_tokens - 1))
+
+    def window(self) -> list[int]:
+        """The positions shown as columns: up to ``WINDOW`` around the selected one."""
+        T, pos = self.trace.n_tokens, self.position.value
+        start = int(np.clip(pos - self.WINDOW // 2, 0, max(T - self.WINDOW, 0)))
+        return list(range(start, min(start + self.WINDOW, T)))
+
+    def draw(self) -> None:
+        if self.lens is None:
+            return
+        lens, pos, layer = self.lens, self.position.value, self.layer.value
+        tokens = self.trace.tokens
+        cmap = colormaps[SEQUENTIAL]
+        cols = self.window()
+        head = "".join(f'<th style="padding:2px 4px;{_render.MONO};font-weight:{"bold" if c == pos else "normal"}">'
+                       f'{_render.esc(tokens[c])}</th>' for c in cols)
+        body = []
+        for r, label in enumerate(lens.row_labels):
+            cells = []
+            for c in cols:
+                p = float(lens.probs[r, c, 0])
+                rgba = cmap(p)
+                colour = "#{:02x}{:02x}{:02x}".format(*(int(v * 255) for v in rgba[:3]))
+                mark = f"outline:3px solid {_render.ACCENT};outline-offset:-3px;" if (r, c) == (layer, pos) else ""
+                word = lens.labels[r][c][0]
+                word = word if len(word) <= 10 else word[:9] + "…"
+                cells.append(f'<td title="{_render.esc(lens.labels[r][c][0])} {p:.3f}" style="background:{colour};'
+                             f'color:{text_colour(rgba)};{mark}padding:2px 4px;text-align:center;{_render.MONO}">'
+                             f'{_render.esc(word)}</td>')
+            weight = "bold" if r == layer else "normal"
+            body.append(f'<tr><th style="text-align:right;padding:2px 6px;font-weight:{weight}">{_render.esc(label)}</th>'
+                        f'{"".join(cells)}</tr>')
+        self.grid.value = (_render.heading("Logit lens: the top next-token guess after each layer",
+                                           "columns: input tokens; colour: probability; the last row is the "
+                                           "model's real output") +
+                           f'<table style="border-collapse:collapse;{_render.FONT}"><thead><tr><th></th>{head}</tr>'
+                           f'</thead><tbody>{"".join(body)}</tbody></table>' +
+                           _render.colour_bar(SEQUENTIAL, "0", "1", "probability of the top guess"))
+        following = self.trace.ids[pos + 1] if pos + 1 < self.trace.n_tokens else None
+        candidates = [(int(i), label, float(p)) for i, label, p in
+                      zip(lens.ids[layer, pos], lens.labels[layer][pos], lens.probs[layer, pos])]
+        real = (f"the text's next token is {self.model.tokenizer.token_str(following)} (bold if among them)"
+                if following is not None else "the last position: its guess is the model's continuation")
+        where = "after the embeddings" if layer == 0 else lens.row_labels[layer]
+        self.top.value = (_render.heading(f"Top {self.N_TOP} {where}, at {tokens[pos]} (position {pos})", real) +
+                          _render.prob_rows(candidates, chosen=following))
+
+    def figure(self, view: str, fmt: str):
+        return lens_table(self.lens, self.window())

@@ -1,0 +1,198 @@
+"""Text to tokens, and tokens to vectors: a tokenizer explorer and an embedding explorer.
+
+Neither runs the model: tokenizing is GPT-2's byte-pair encoding, and an embedding is a row of a
+table (``wte`` for the token, ``wpe`` for the position). ``n_forward`` stays 0.
+"""
+
+from __future__ import annotations
+
+import ipywidgets as widgets
+import numpy as np
+import torch
+
+from ..errors import InputError
+from ..tokenizer import get_tokenizer, readable
+from ..trace import to_ids
+from ..viz.style import DIVERGING, symmetric_limit
+from ..viz.tokens import bpe_merges, token_strip
+from ..viz.vectors import embedding_map
+from . import _render
+from .base import Explorer, ExportBar, html_box, row, text_box
+
+MAX_CHIPS = 1000  # tokens drawn as boxes; a longer text is counted in full but drawn in part
+MAX_PIECE_BYTES = 64  # longer pieces are not stepped through (each step scans every pair)
+GPT2_CONTEXT = 1024
+
+
+class TokenizerExplorer(Explorer):
+    """How does GPT-2 cut a text into tokens? The tokens, their ids and their count update as you
+    type; pick a piece of the text (a word with its leading space) and step through its byte-pair
+    merges with a slider. Needs no model (``model`` only sets the context length that is checked).
+    """
+
+    def __init__(self, model=None, text: str = "Tokenization isn't magic: GPT-2 reads bytes.",
+                 folder: str = "exports"):
+        super().__init__(model, load_model=False)
+        self.tokenizer = self.model.tokenizer if self.model is not None else get_tokenizer()
+        self.n_ctx = self.model.config.n_ctx if self.model is not None else GPT2_CONTEXT
+        self.ids: list[int] = []
+        self.pieces: list[str] = []
+        self.text = text_box(text, live=True)
+        self.count = html_box("gptviz-n-tokens")
+        self.tokens = html_box("gptviz-tokens")
+        self.ids_view = html_box("gptviz-ids")
+        self.piece = widgets.Dropdown(description="piece", options=[])
+        self.piece.add_class("gptviz-piece")
+        self.merge_step = widgets.IntSlider(description="merge step", min=0, max=0, continuous_update=True)
+        self.merge_step.add_class("gptviz-merge-step")
+        self.merges = html_box("gptviz-merges")
+        self.export_bar = ExportBar(["tokens", "merges"], self.figure, lambda view: f"tokenizer-{view}", folder)
+        self.children = [self.text, self.message, self.count, self.tokens, self.ids_view,
+                         row(self.piece, self.merge_step), self.merges, self.export_bar]
+        self.piece.observe(self._on_piece, names="value")
+        self.watch(self.merge_step)
+        self.text.observe(lambda change: self.set_text(change["new"]), names="value")
+        self.set_text(text)
+
+    def read(self, text: str) -> None:
+        if not text:
+            raise InputError("The text is empty: type something to see its tokens")
+        ids = self.tokenizer.encode(text)
+        self.ids, self.pieces = ids, self.tokenizer.pieces(text)
+        if len(ids) > self.n_ctx:
+            self.say(f"{len(ids):,} tokens: longer than the model's context of {self.n_ctx:,} tokens; "
+                     f"the model would read only the last {self.n_ctx:,}", "info")
+        options = [(f"{i}: {readable(p.encode('utf-8'))}", i) for i, p in enumerate(self.pieces)]
+        longest = max(range(len(self.pieces)), key=lambda i: len(self.pieces[i].encode("utf-8")))
+        self.piece.options = options
+        self.piece.value = longest
+        self._on_piece()
+
+    def _on_piece(self, change=None) -> None:
+        """A new piece: fit the merge slider to its steps, at the last (the piece's tokens)."""
+        if self.piece.value is None:
+            return
+        piece = self.pieces[self.piece.value]
+        if len(piece.encode("utf-8")) > MAX_PIECE_BYTES:
+            self.steps = []
+        else:
+            self.steps = self.tokenizer.bpe_steps(piece)
+        with self.held():
+            self.merge_step.max = max(len(self.steps) - 1, 0)
+            self.merge_step.value = self.merge_step.max
+
+    def draw(self) -> None:
+        ids = self.ids
+        n_chars = len(self.text.value)
+        self.count.value = (f"{_render.number(len(ids), ',d')} tokens for {n_chars:,} characters "
+                            f"({len(self.text.value.encode('utf-8')):,} bytes)")
+        shown = ids[:MAX_CHIPS]
+        more = _render.message(f"(the first {MAX_CHIPS:,} of {len(ids):,} tokens)", "info") if len(ids) > MAX_CHIPS else ""
+        self.tokens.value = _render.chips(self.tokenizer.tokens(shown), [str(i) for i in shown]) + more
+        self.ids_view.value = f'<div style="{_render.MONO};font-size:12px">ids: {_render.esc(shown)}</div>'
+        self.merges.value = self._merges_html()
+
+    def _merges_html(self) -> str:
+        if not self.steps:
+            return _render.message(f"This piece is longer than {MAX_PIECE_BYTES} bytes: pick a shorter one "
+                                   "to step through its merges", "info")
+        s = self.merge_step.value
+        lines = []
+        for n, step in enumerate(self.steps[: s + 1]):
+            joined = step.pair[0] + step.pair[1] if step.pair else None
+            parts = [_render.chip(readable(p), str(self.tokenizer.id_of(p)) if n == len(self.steps) - 1 else "",
+                                  _render.ACCENT if p == joined and n == s else "#e8e8e8",
+                                  "color:white" if p == joined and n == s else "") for p in step.parts]
+            note = (f"merge {readable(step.pair[0])} + {readable(step.pair[1])} (rank {step.rank:,})"
+                    if step.pair else "start: one box per byte")
+            lines.append(f'<div style="{_render.FONT};{"font-weight:bold" if n == s else "color:#666"}">'
+                         f'{"".join(parts)} <span>{_render.esc(note)}</span></div>')
+        done = "these are the piece's tokens" if s == len(self.steps) - 1 else "move the slider on for the next merge"
+        return _render.heading(f"Byte-pair merges, step {s} of {len(self.steps) - 1}", done) + "".join(lines)
+
+    def figure(self, view: str, fmt: str):
+        if view == "tokens":
+            return token_strip(self.ids, self.tokenizer)
+        return bpe_merges(self.pieces[self.piece.value], self.tokenizer)
+
+
+class EmbeddingExplorer(Explorer):
+    """What vector does the model start from for each token? Pick tokens of the text: each gets
+    its token embedding (a row of ``wte``), its position's embedding (a row of ``wpe``) and their
+    sum, the vector that enters block 0, all on one colour scale; and the tokens whose embeddings
+    point the same way (cosine similarity over all of ``wte``).
+    """
+
+    N_NEAREST = 8
+
+    def __init__(self, model=None, text: str = "The king and the queen walked to the castle.",
+                 picked=(1, 4), folder: str = "exports"):
+        super().__init__(model)
+        self.ids: list[int] = []
+        self._picked = tuple(picked)
+        self._norms = None
+        self.text = text_box(text)
+        self.pick = widgets.SelectMultiple(description="tokens", options=[], rows=6)
+        self.pick.add_class("gptviz-pick")
+        self.vectors = html_box("gptviz-vectors")
+        self.nearest = html_box("gptviz-nearest")
+        self.export_bar = ExportBar(["embedding map"], self.figure, lambda view: "embeddings-map", folder)
+        self.children = [self.text, self.message, row(self.pick, self.nearest), self.vectors, self.export_bar]
+        self.watch(self.pick)
+        self.text.observe(lambda change: self.set_text(change["new"]), names="value")
+        self.set_text(text)
+
+    def read(self, text: str) -> None:
+        ids, _ = to_ids(self.model, text)  # checks: empty, too long; no forward pass
+        tokens = self.model.tokenizer.tokens(ids)
+        keep = [p for p in (self.pick.value or self._picked) if p < len(ids)] or [0]
+        self.ids = ids
+        self.pick.options = [(f"{i}: {t}", i) for i, t in enumerate(tokens)]
+        self.pick.value = tuple(keep)
+
+    def draw(self) -> None:
+        positions = list(self.pick.value)
+        if not positions:
+            self.vectors.value = _render.message("Pick one or more tokens (Ctrl/Shift-click for several)", "info")
+            self.nearest.value = ""
+            return
+        model, tok = self.model, self.model.tokenizer
+        ids = [self.ids[p] for p in positions]
+        with torch.inference_mode():
+            token_vecs = model.wte.weight[torch.tensor(ids, device=model.device)].float().cpu().numpy()  # [n, D]
+            pos_vecs = model.wpe.weight[torch.tensor(positions, device=model.device)].float().cpu().numpy()
+        sums = token_vecs + pos_vecs
+        limit = symmetric_limit(np.concatenate([token_vecs, pos_vecs, sums]))
+        D = token_vecs.shape[1]
+        width = D * max(1, 640 // D)
+        rows = []
+        for p, i, t, e, s in zip(positions, ids, token_vecs, pos_vecs, sums):
+            for label, v in ((f"token {tok.token_str(i)} (id {i})", t), (f"+ position {p}", e), ("= input to block 0", s)):
+                rows.append([_render.token_cell(label),
+                             _render.pixels(_render.colourise(v[None], DIVERGING, -limit, limit), width, 14),
+                             f"{np.linalg.norm(v):.2f}"])
+        scale = _render.colour_bar(DIVERGING, f"{-limit:.2f}", f"{limit:.2f}", "blue negative, red positive")
+        self.vectors.value = (_render.heading("Embeddings", f"{D} numbers each, one cell per number") +
+                              _render.table(["", f"the {D} dimensions", "length"], rows) + scale)
+        self.nearest.value = self._nearest_html(ids, token_vecs)
+
+    def _nearest_html(self, ids: list[int], vecs: np.ndarray) -> str:
+        model, tok = self.model, self.model.tokenizer
+        wte = model.wte.weight
+        with torch.inference_mode():
+            if self._norms is None:
+                self._norms = wte.float().norm(dim=1)  # [V], once
+            queries = torch.from_numpy(vecs).to(wte.device)  # [n, D]
+            cos = (wte.float() @ queries.T) / (self._norms[:, None] * queries.norm(dim=1)[None] + 1e-12)  # [V, n]
+            top = cos.topk(self.N_NEAREST + 1, dim=0)
+        blocks = []
+        for n, i in enumerate(ids):
+            found = [(int(j), float(c)) for j, c in zip(top.indices[:, n], top.values[:, n]) if int(j) != i]
+            cells = " ".join(f'{_render.token_cell(tok.token_str(j))} <span style="color:#666">{c:.2f}</span>'
+                             for j, c in found[: self.N_NEAREST])
+            blocks.append(f'<div style="{_render.FONT};margin:2px 0"><b>{_render.esc(tok.token_str(i))}</b>: {cells}</div>')
+        return _render.heading("Nearest tokens", "cosine similarity of token embeddings (rows of wte)") + "".join(blocks)
+
+    def figure(self, view: str, fmt: str):
+        ids = sorted({self.ids[p] for p in self.pick.value} | set(self.ids))
+        return embedding_map(self.model, ids)

@@ -1,0 +1,128 @@
+# %% [markdown]
+# # 0 · Welcome: a GPT, start to finish
+#
+# This series opens up a real GPT-2 and shows every number it computes, one idea per section, in
+# the spirit of Jay Alammar's *The Illustrated GPT-2*. Each chapter gives a picture, a few
+# sentences, and a short code cell whose output is the real thing.
+#
+# The journey of one step, in one picture:
+#
+# ```text
+#   "Lily had a red"                                      text
+#         │  tokenizer                                    chapter 1
+#         ▼
+#   [43, 813, 550, 257, 2266]                             token ids
+#         │  a row of wte (token) + a row of wpe (position)   chapter 2
+#         ▼
+#   ┌──────────────── block 0 ────────────────┐
+#   │  x = x + attention(LayerNorm(x))        │  tokens look back     chapter 3
+#   │  x = x + feed-forward(LayerNorm(x))     │  each token alone     chapter 4
+#   └─────────────────────────────────────────┘
+#         ⋮   the same block, own weights: 4 here, 12 in GPT-2, 96 in GPT-3   chapter 5
+#         ▼
+#   LayerNorm, then × wteᵀ  →  50,257 scores  →  probabilities    chapter 6
+#         │  pick one: "␣ball"
+#         └──────▶ append it to the input and run again        chapter 7
+# ```
+#
+# The chapters take it apart in order:
+#
+# | step | what happens | chapter |
+# |---|---|---|
+# | text → tokens | the text is cut into pieces from a vocabulary of 50,257 | 1 |
+# | tokens → vectors | each token picks a row of the embedding matrix, plus a position vector | 2 |
+# | attention | each token gathers information from the tokens before it | 3 |
+# | feed-forward | each token is processed on its own by a small neural network | 4 |
+# | the stack | attention + feed-forward, repeated block after block, added to a *residual stream* | 5 |
+# | output | the last vector is scored against every token of the vocabulary; one is picked | 6 |
+# | generation | the pick is appended to the input and the model runs again | 7 |
+# | training | how the weights were learned: predict the next token, millions of times | 8 |
+# | scale | the same design at GPT-3's size | 9 |
+#
+# **Runs offline.** The next cell loads *gptviz-stories*, a small GPT-2 (4 layers instead of 12,
+# but GPT-2's design and its full vocabulary) that gptviz trained on simple children's stories and
+# ships with the library. Online, change it to `model = setup("gpt2")`, the same as
+# `gptviz.load("gpt2")`, to load the real GPT-2 small (124M parameters): every cell of the series
+# then runs unchanged on it, with different numbers.
+
+# %%
+from gptviz.notebook import setup
+
+model = setup()  # online: setup("gpt2") for the real GPT-2
+
+# %% [markdown]
+# ## A sentence from the model
+#
+# Give the model the start of a story and let it write. `temperature=0` means *greedy*: at every
+# step the single most likely token is taken, so the output is the same on every run.
+
+# %%
+prompt = "Once upon a time, there was a little girl named Lily. One day, Lily"
+out = model.generate(prompt, max_new_tokens=30, temperature=0)
+print(out.text)
+print("stopped because:", out.stop_reason)
+
+# %% [markdown]
+# ## The X-ray: every token flows through every layer
+#
+# Jay Alammar shows GPT-3 as an X-ray: each input token enters at the bottom, travels up through
+# the whole stack of layers, and comes out at the top as a guess of the *next* token. The picture
+# below is that X-ray for our model, computed: one column per token of the text, one row per
+# layer, and in each cell the token the model would predict if it stopped at that layer (chapter 5
+# explains how this *logit lens* reads a layer). The bottom row is the model's real output. The
+# columns are the end of the prompt and the start of what the model wrote.
+
+# %%
+from gptviz.viz import logit_lens_view
+
+trace = model.trace(out.prompt_ids + out.new_ids)
+n_prompt = len(out.prompt_ids)
+logit_lens_view(model, trace, positions=range(n_prompt - 6, n_prompt + 8))
+
+# %% [markdown]
+# "We don't care about the output of the first words. When the input is done, we start caring
+# about the output." Every position gets a prediction, but while reading the prompt only the
+# prediction at the *last* position is used; all the others are predictions of tokens we already
+# have. Let's compare the model's guesses with the actual text.
+
+# %%
+guesses = trace["logits"].argmax(-1)  # [T]: the top token at every position
+print("tokens in the prompt:", n_prompt, "  tokens in the text:", len(trace.ids))
+for t in range(n_prompt - 4, n_prompt):
+    print(f"after {trace.tokens[t]!r:10} guess {model.tokenizer.token_str(guesses[t])!r:10} "
+          f"actual next {trace.tokens[t + 1]!r}")
+
+# %% [markdown]
+# ## Output fed back
+#
+# Generation is a loop: score, pick, append, run again. Here it is, five steps by hand; each
+# step's new token becomes part of the next step's input.
+
+# %%
+import torch
+
+ids = model.tokenizer.encode(prompt)
+for step in range(5):
+    with torch.no_grad():
+        logits = model(torch.tensor([ids]))[0, -1]  # [50257]: one score per vocabulary entry
+    ids.append(int(logits.argmax()))
+    print(f"step {step}: {len(ids) - 1} tokens in, picked {model.tokenizer.token_str(ids[-1])!r}")
+print(model.tokenizer.decode(ids))
+
+# %% [markdown]
+# The loop gave the same tokens as `model.generate` above:
+
+# %%
+print(ids == (out.prompt_ids + out.new_ids)[: len(ids)])
+
+# %% [markdown]
+# ## What is inside
+#
+# Every activation of that forward pass was recorded in the trace, under a name. Here are the
+# names of the first block and their shapes (`T` tokens, 4 heads, 128-wide vectors); the chapters
+# look at each of them.
+
+# %%
+for name in trace.names()[:17]:
+    print(f"{name:24} {list(trace[name].shape)}")
+print("...", len(trace.names()), "names in all, ending with", trace.names()[-2:])

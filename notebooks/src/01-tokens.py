@@ -1,0 +1,118 @@
+# %% [markdown]
+# # 1 · Tokens: from text to numbers
+#
+# A GPT never sees letters. Before anything else, the text is cut into *tokens*, pieces from a
+# fixed vocabulary, and each token is replaced by its number in that vocabulary (its *id*). GPT-2
+# and GPT-3 share one vocabulary of 50,257 tokens.
+#
+# **Runs offline** on the bundled model; online, `setup("gpt2")` (the same as `gptviz.load("gpt2")`)
+# loads the real GPT-2. The tokenizer is the same for both.
+
+# %%
+from gptviz.notebook import setup
+
+model = setup()  # online: setup("gpt2") for the real GPT-2
+tok = model.tokenizer
+
+# %% [markdown]
+# ## Text → tokens → ids
+#
+# Each box is one token (a space is drawn as ␣), with its id below. Common words are one token,
+# *with* the space in front of them; rarer words are split into pieces.
+
+# %%
+from gptviz.viz import token_strip
+
+text = "Lily found a shiny kite in the park. Unbelievable!"
+token_strip(text)
+
+# %%
+ids = tok.encode(text)
+print(ids)
+print(tok.tokens(ids))
+print("decoded back:", tok.decode(ids))
+
+# %% [markdown]
+# ## 50,257 vocabulary entries
+#
+# The vocabulary has three parts: the 256 possible bytes (so *any* text can be written, byte by
+# byte), 50,000 tokens made by merging pairs (the *merges*, learned from a large web text), and
+# one special token, `<|endoftext|>`. The comment this series follows says it: "50257 possible
+# token values". (The longest tokens show what the merges were learned from: web pages.)
+
+# %%
+V = model.config.vocab_size
+single_bytes = sum(len(tok.token_bytes(i)) == 1 for i in range(V - 1))
+print("vocabulary entries:", V)
+print("single bytes:", single_bytes, " merged tokens:", V - 1 - single_bytes, " special:", 1)
+words = [i for i in range(V - 1) if tok.token_str(i).lstrip("␣").isascii()
+         and tok.token_str(i).lstrip("␣").isalpha()]  # tokens made of letters a-z, A-Z only
+longest = sorted(words, key=lambda i: -len(tok.token_bytes(i)))[:3]
+print("the longest word tokens:", [(i, tok.token_str(i)) for i in longest])
+
+# %% [markdown]
+# ## Byte-pair encoding, step by step
+#
+# How is a word cut? First a regular expression splits the text into *pieces* (a word with its
+# leading space, a number, punctuation). Then each piece starts as single bytes, and the pair whose
+# merge ranks lowest in the vocabulary is joined, again and again, until no pair can merge. Each row
+# below is one merge; the newly joined part is highlighted.
+
+# %%
+print(tok.pieces(text))
+
+# %%
+from gptviz.viz import bpe_merges
+
+bpe_merges(" Unbelievable")
+
+# %%
+for step in tok.bpe_steps(" Unbelievable"):
+    joined = "" if step.pair is None else f"  joined {step.pair[0]!r} + {step.pair[1]!r} (rank {step.rank})"
+    print([p.decode() for p in step.parts], joined)
+
+# %% [markdown]
+# ## Spaces and bytes
+#
+# The space belongs to the token after it, so `" Lily"` and `"Lily"` are different tokens with
+# different ids, and a capital letter makes yet another. Text that is not in the merges, such as
+# an emoji, falls back to its bytes: the llama below is 4 bytes of UTF-8, spread over tokens that
+# are not characters on their own (shown as `\xNN`).
+
+# %%
+for word in ["Lily", " Lily", " lily", " LILY"]:
+    print(f"{word!r:8} -> {tok.encode(word)}")
+print(tok.tokens(tok.encode("I saw a 🦙")))
+print("bytes of the llama:", list("🦙".encode()))
+
+# %%
+token_strip("I saw a 🦙 at the zoo")
+
+# %% [markdown]
+# ## `<|endoftext|>`
+#
+# Id 50256 marks the end of a document. In training, documents are joined with it in between;
+# at generation time it is the *start token* for a text with no prompt (chapter 7). Typed in plain
+# text, gptviz refuses it unless you say you mean the special token.
+
+# %%
+print(tok.encode("The end.<|endoftext|>Once upon a time", allow_special=True))
+print(repr(tok.token_str(50256)), tok.eot_id)
+try:
+    tok.encode("The end.<|endoftext|>")
+except ValueError as err:
+    print("refused:", err)
+
+# %% [markdown]
+# ## Check your work
+#
+# How many tokens is the sentence below? Count them with the tokenizer (the answer cell is filled
+# in; change it and re-run to see what a wrong answer looks like).
+
+# %%
+from gptviz.exercises import check
+
+sentence = "Tom and Lily played with a red ball."
+my_count = len(tok.encode(sentence))  # your answer
+check(my_count, len(model.trace(sentence).ids), what="the number of tokens")
+

@@ -1,0 +1,136 @@
+# %% [markdown]
+# # 2 · Embeddings: from ids to vectors
+#
+# A token id is just a number. The model turns it into a vector of `d_model` numbers (128 in the
+# bundled model, 768 in GPT-2 small, 12,288 in GPT-3) by looking up a row of the *token embedding*
+# matrix, and adds a second vector that says *where* in the text the token is. The sum is what
+# enters the first block.
+#
+# **Runs offline** on the bundled model; online, `setup("gpt2")` (the same as `gptviz.load("gpt2")`)
+# loads the real GPT-2.
+
+# %%
+from gptviz.notebook import setup
+
+model = setup()  # online: setup("gpt2") for the real GPT-2
+trace = model.trace("Lily had a red ball. Lily gave the ball to Tom.")
+
+# %% [markdown]
+# ## Token + position = input
+#
+# Each strip is one vector, each cell one of its numbers (blue negative, red positive). The token
+# embedding of `␣ball` plus the embedding of its position gives the input vector.
+
+# %%
+from gptviz.viz import embedding_sum
+
+embedding_sum(trace, position=4)
+
+# %% [markdown]
+# ## One-hot times the embedding matrix is a row lookup
+#
+# The comment this series follows describes the first step as: make "a vector with 1 at the token
+# index and 0 elsewhere", and "transform it with a learned embedding matrix (50257x12288 in
+# GPT-3)". Multiplying a one-hot vector by a matrix picks out one row, so the model simply reads
+# row `id` of `wte`. Both ways, computed:
+
+# %%
+import torch
+
+W = model.wte.weight.detach()  # [vocab_size, d_model]
+token_id = trace.ids[4]
+one_hot = torch.zeros(model.config.vocab_size)
+one_hot[token_id] = 1.0
+by_product = one_hot @ W  # [50257] @ [50257, d_model] -> [d_model]
+by_lookup = W[token_id]  # row token_id
+print("embedding matrix:", list(W.shape), " one-hot:", list(one_hot.shape), " result:", list(by_product.shape))
+print("product == lookup:", torch.equal(by_product, by_lookup))
+print("== the trace's embed.token:", torch.equal(by_lookup, trace["embed.token"][4]))
+
+# %% [markdown]
+# ### Check your work
+#
+# Compute the token embeddings of *all* the tokens at once, as a product of a one-hot matrix
+# `[T, vocab_size]` with `W`, and compare with the trace.
+
+# %%
+from gptviz.exercises import check_trace
+
+one_hots = torch.nn.functional.one_hot(torch.tensor(trace.ids), model.config.vocab_size).float()  # [T, V]
+my_token_embeddings = one_hots @ W  # your answer: [T, d_model]
+check_trace(my_token_embeddings, trace, "embed.token")
+
+# %% [markdown]
+# ## Tokens that play the same part sit together
+#
+# The embedding rows are learned. Words the stories use in the same way (names, animals, colours)
+# end up with similar vectors. Here are some of them projected onto the plane that shows the most
+# of their spread.
+
+# %%
+from gptviz.viz import embedding_map
+
+embedding_map(model, [" Lily", " Tom", " Anna", " Ben", " Mia", " dog", " cat", " bird", " frog",
+                      " red", " blue", " green", " park", " garden", " lake"])
+
+# %% [markdown]
+# ## Learned position embeddings
+#
+# The order of the tokens matters, but attention (chapter 3) by itself cannot see it. So every
+# position `0, 1, 2, ...` has its own vector, a row of `wpe`, added to the token's vector. GPT-2
+# *learns* these rows like any other weight; there is one per position the context can hold, which
+# is why the context has a fixed length (1,024 tokens in GPT-2, 256 in the bundled model).
+
+# %%
+from gptviz import PRESETS
+
+print("wpe:", list(model.wpe.weight.shape), "= [context length, d_model]")
+print("GPT-2's context:", PRESETS["gpt2"].n_ctx, " GPT-3's:", PRESETS["gpt3-175b"].n_ctx)
+print("embed.pos is row t of wpe:", torch.equal(trace["embed.pos"], model.wpe.weight.detach()[: len(trace.ids)]))
+
+# %% [markdown]
+# > **Aside: what the comment describes, and what GPT-2 does.** The comment says the token vector
+# > is summed "with a vector of sine and cosine functions with several different periodicities".
+# > That is the original Transformer of 2017 (*Attention Is All You Need*): fixed vectors, computed,
+# > not learned. GPT-2 and GPT-3 learn theirs instead. Below, both kinds for the first 64 positions:
+# > each picture shows how similar (cosine similarity) position `i`'s vector is to position `j`'s.
+# > In both, neighbours are alike; the sinusoids are a clean pattern, the learned ones whatever
+# > training found useful.
+
+# %%
+import matplotlib.pyplot as plt
+from gptviz.compare import cosine_similarity_matrix, sinusoidal_positions
+
+n, d = 64, model.config.d_model
+learned = cosine_similarity_matrix(model.wpe.weight.detach()[:n])
+sines = cosine_similarity_matrix(sinusoidal_positions(n, d))
+fig, axes = plt.subplots(1, 2, figsize=(10, 4.4))
+for ax, sim, title in zip(axes, [learned, sines], ["GPT-2 style: learned (wpe)", "original Transformer: sinusoidal"]):
+    image = ax.imshow(sim, cmap="RdBu_r", vmin=-1, vmax=1)
+    ax.set(title=title, xlabel="position j", ylabel="position i")
+fig.colorbar(image, ax=axes, label="cosine similarity")
+plt.show()
+
+# %% [markdown]
+# The sinusoidal vectors follow the formula `sin(pos / 10000^(2i/d))` in even dimensions and the
+# cosine in odd ones; position 0 is all zeros and ones:
+
+# %%
+P = sinusoidal_positions(n, d)
+print("position 0, first 6 dims:", P[0, :6].tolist())
+print("position 5, first 6 dims:", [round(x, 4) for x in P[5, :6].tolist()])
+
+# %% [markdown]
+# ## Token + position
+#
+# The input to block 0 is the sum, `embed.sum = embed.token + embed.pos`.
+#
+# ### Check your work
+
+# %%
+from gptviz.exercises import check_trace
+
+positions = torch.arange(len(trace.ids))
+my_input = model.wte.weight.detach()[trace.ids] + model.wpe.weight.detach()[positions]  # your answer
+check_trace(my_input, trace, "embed.sum")
+

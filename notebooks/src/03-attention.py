@@ -1,0 +1,214 @@
+# %% [markdown]
+# # 3 · Attention: tokens looking back
+#
+# Attention is how information moves *between* tokens. In every block, each token asks a question
+# (its *query*), every earlier token offers a label (its *key*) and a message (its *value*); the
+# better a key matches the query, the more of that token's value is taken. This chapter computes one
+# head by hand, checks every step against the model, then finds a head in the bundled model that
+# looks back at a character's name.
+#
+# **Runs offline** on the bundled model; online, `setup("gpt2")` (the same as `gptviz.load("gpt2")`)
+# loads the real GPT-2.
+
+# %%
+from gptviz.notebook import setup
+
+model = setup()  # online: setup("gpt2") for the real GPT-2
+trace = model.trace("One day, Lily had a red ball. She gave the ball to Tom, and Tom said thank you to Lily.")
+print(len(trace.ids), "tokens")
+
+# %% [markdown]
+# ## One query, step by step
+#
+# The picture follows one token (the last `␣Lily`) in block 0, head 0: the dot product of its query
+# with every earlier key, the scaling, the softmax that turns scores into coefficients that add up
+# to 1, and the weighted sum of the value vectors.
+
+# %%
+from gptviz.viz import qk_view
+
+qk_view(trace, layer=0, head=0, query=-2)
+
+# %% [markdown]
+# ## q, k and v
+#
+# The block first normalises each token's vector (`ln_1`, chapter 5), then multiplies it by one
+# matrix, `attn.c_attn`, that holds the query, key and value matrices of every head side by side.
+# Head `h` uses columns `h*d_head ... (h+1)*d_head` of each. The comment says GPT-3's are
+# "12288x128"; here they are `d_model x d_head`:
+
+# %%
+import torch
+
+c = model.config
+x = trace["blocks.0.ln_1"]  # [T, d_model]: what attention reads
+W, b = model.h[0].attn.c_attn.weight.detach(), model.h[0].attn.c_attn.bias.detach()  # [3D, D], [3D]
+h, d = 0, c.d_head
+cols = slice(h * d, (h + 1) * d)
+Wq, Wk, Wv = (W[part * c.d_model:(part + 1) * c.d_model][cols].T for part in range(3))  # each [D, d]
+bq, bk, bv = (b[part * c.d_model:(part + 1) * c.d_model][cols] for part in range(3))
+q, k, v = x @ Wq + bq, x @ Wk + bk, x @ Wv + bv  # each [T, d_head]
+print("W_q of one head:", list(Wq.shape), " q:", list(q.shape))
+print("q matches the trace:", torch.allclose(q, trace["blocks.0.attn.q"][h], atol=1e-5))
+
+# %% [markdown]
+# ## Scores: dot products, scaled
+#
+# "For each token, compute the dot product of its query vector with the key vectors of all previous
+# tokens, scale by 1/sqrt of the vector dimension." `q @ k.T` holds every query-key dot product at
+# once; row `i` is token `i`'s query.
+
+# %%
+import math
+
+scores = (q @ k.T) / math.sqrt(d)  # [T, T]
+print("d_head =", d, " scale = 1/sqrt(d_head) =", round(1 / math.sqrt(d), 4))
+print("token 3's scores over tokens 0..3:", [round(s, 3) for s in scores[3, :4].tolist()])
+
+# %% [markdown]
+# > **Aside: why divide by sqrt(d)?** For vectors with independent entries of variance 1, the dot
+# > product has variance `d`: the wider the head, the larger the scores, and a softmax of large
+# > scores puts nearly all the weight on one token. Dividing by `sqrt(d)` brings the variance back
+# > to 1. Computed on random vectors:
+
+# %%
+from gptviz.compare import dot_product_variance
+
+for width in (32, 64, 128):
+    r = dot_product_variance(width)
+    print(f"d = {width:3}: variance of q.k {r['unscaled']:7.1f}, after / sqrt(d) {r['scaled']:.2f}")
+
+# %% [markdown]
+# ## The causal mask, then softmax
+#
+# "Previous tokens": a token may not look at tokens after it (when generating, they do not exist
+# yet). The scores above the diagonal are set to minus infinity, so the softmax gives them weight 0.
+# The softmax, `e^x` divided by the sum, makes each row positive and sum to 1: these are the
+# *attention coefficients*.
+#
+# ### Check your work
+#
+# Compute head 0's coefficients, `softmax(q k^T / sqrt(d))` with the mask, and compare with the
+# model's. (The answer is filled in; try leaving out the mask or the scale to see the check fail.)
+
+# %%
+from gptviz.exercises import check_trace
+
+T = len(trace.ids)
+mask = torch.ones(T, T, dtype=torch.bool).triu(1)  # True above the diagonal: the future
+my_pattern = torch.softmax(scores.masked_fill(mask, float("-inf")), dim=-1)  # your answer
+check_trace(my_pattern, trace, "blocks.0.attn.pattern", 0)
+
+# %%
+p = trace["blocks.0.attn.pattern"]
+print("every row sums to 1:", torch.allclose(p.sum(-1), torch.ones(c.n_head, T)))
+print("nothing above the diagonal:", bool((p.triu(1) == 0).all()))
+
+# %% [markdown]
+# ## The weighted sum of values
+#
+# The head's output for token `i` is the sum of the value vectors of tokens `0..i`, each weighted by
+# its coefficient: `z = pattern @ v`.
+
+# %%
+my_z = my_pattern @ v  # your answer: [T, d_head]
+check_trace(my_z, trace, "blocks.0.attn.z", 0)
+
+# %% [markdown]
+# ## All heads: concatenate, project, add
+#
+# Every head does the same with its own matrices. "For each token, glue the outputs for all attention
+# heads in the layer": the `n_head` outputs of `d_head` numbers sit side by side, making `d_model`
+# numbers again; one more matrix (`attn.c_proj`) mixes them. The result is *added* to the token's
+# vector: the residual connection (chapter 5).
+
+# %%
+z = trace["blocks.0.attn.z"]  # [n_head, T, d_head]
+glued = z.transpose(0, 1).reshape(T, c.d_model)  # [T, n_head * d_head] = [T, d_model]
+proj = model.h[0].attn.c_proj
+my_out = glued @ proj.weight.detach().T + proj.bias.detach()  # your answer: [T, d_model]
+check_trace(my_out, trace, "blocks.0.attn.out")
+check_trace(trace["embed.sum"] + my_out, trace, "blocks.0.resid_mid")
+
+# %% [markdown]
+# ## All the heads of a block
+#
+# Each small map is one head's pattern: row = the token attending, column = the token attended
+# to, brighter = more weight; grey cells are the masked future.
+
+# %%
+from gptviz.viz import head_grid
+
+head_grid(trace, layer=1)
+
+# %% [markdown]
+# ## A head that looks back at a name
+#
+# The stories name their characters early and use the names again later, from a list of over two
+# hundred names, so the model cannot guess a name: it has to *look back* at it. For every place in a
+# few validation stories where the next token is a name already used, we measure how much attention
+# each head pays to the earlier mentions of that name. (Spread evenly, a head would give those one
+# or two tokens only a few percent.)
+
+# %%
+from gptviz.corpus import generate_stories, name_positions
+
+tok = model.tokenizer
+stories = [s for s in generate_stories(12, seed=1) if len(tok.encode(s.text)) <= c.n_ctx][:6]
+score, count = torch.zeros(c.n_layer, c.n_head), 0
+for story in stories:
+    ids = tok.encode(story.text)
+    patterns = model.trace(ids, names="blocks.*.attn.pattern")
+    for t in name_positions(ids, story.name_ids(tok)):
+        earlier = [s for s in range(t + 1) if ids[s] == ids[t + 1]]  # where the coming name was seen
+        for layer in range(c.n_layer):
+            score[layer] += patterns[f"blocks.{layer}.attn.pattern"][:, t, earlier].sum(-1)
+        count += 1
+score /= count
+print(f"{count} places; attention on the earlier name, by layer (rows) and head (columns):")
+print(score.round(decimals=2))
+
+# %%
+layer, head = divmod(int(score.argmax()), c.n_head)
+print(f"most attention on the earlier name: layer {layer}, head {head} ({score[layer, head]:.0%} on average)")
+
+# %% [markdown]
+# Here is that head on our sentence. Read a row as "where does this token look?": follow the rows
+# of the tokens just before a name, and of `␣She`, to the earlier tokens they weigh most.
+
+# %%
+from gptviz.viz import head_heatmap
+
+figure = head_heatmap(trace, layer, head)
+figure
+
+# %% [markdown]
+# The same head as lines: each token on the left is joined to the tokens it attends to.
+
+# %%
+from gptviz.viz import head_lines
+
+head_lines(trace, layer, head)
+
+# %% [markdown]
+# ## Export a picture
+#
+# Every view can be saved for slides or a handout; the suffix picks the format (`.png`, `.svg`,
+# `.pdf`, `.html`).
+
+# %%
+from gptviz.export import export
+
+path = export(figure, "exports/name-copying-head.png")
+print("saved", path.as_posix(), "| written:", path.is_file())
+
+# %% [markdown]
+# ## Explore
+#
+# Pick a layer and a head, and a token to follow (needs a running notebook).
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+from gptviz.widgets import AttentionExplorer
+
+AttentionExplorer(model, trace.text)

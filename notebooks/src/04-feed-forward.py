@@ -1,0 +1,142 @@
+# %% [markdown]
+# # 4 · The feed-forward layer: each token on its own
+#
+# After attention has mixed information between tokens, every block passes each token's vector,
+# separately, through a small two-layer neural network: widen it four times, apply a non-linear
+# function, bring it back to `d_model`, and add the result to the token's vector. This is the
+# *MLP* (multi-layer perceptron), and it holds most of a large GPT's parameters.
+#
+# **Runs offline** on the bundled model; online, `setup("gpt2")` (the same as `gptviz.load("gpt2")`)
+# loads the real GPT-2.
+
+# %%
+from gptviz.notebook import setup
+
+model = setup()  # online: setup("gpt2") for the real GPT-2
+trace = model.trace("One day, Lily had a red ball. She gave the ball to Tom, and Tom said thank you to Lily.")
+
+# %% [markdown]
+# ## The neurons of one layer
+#
+# One row per token, one column per neuron of the wide layer, before and after the non-linearity.
+# After it, most neurons are near zero for any one token; a few *fire*.
+
+# %%
+from gptviz.viz import mlp_activations
+
+mlp_activations(trace, layer=1)
+
+# %% [markdown]
+# ## Expand four times
+#
+# "Apply a learned matrix, add a learned vector": `mlp.c_fc` takes the normalised vector (`ln_2`)
+# from `d_model` to `d_mlp = 4 x d_model` numbers.
+
+# %%
+import torch
+from gptviz.exercises import check_trace
+
+mlp = model.h[1].mlp
+x = trace["blocks.1.ln_2"]  # [T, d_model]
+W_in, b_in = mlp.c_fc.weight.detach().T, mlp.c_fc.bias.detach()  # [d_model, d_mlp], [d_mlp]
+print("d_model:", model.config.d_model, " d_mlp:", model.config.d_mlp, " W_in:", list(W_in.shape))
+my_pre = x @ W_in + b_in  # your answer: [T, d_mlp]
+check_trace(my_pre, trace, "blocks.1.mlp.pre")
+
+# %% [markdown]
+# ## GELU
+#
+# GPT-2's non-linearity is the GELU, `x * Φ(x)` (computed with a tanh approximation): large positive
+# inputs pass almost unchanged, large negative ones become 0, and small negative ones dip slightly
+# below zero (never under -0.17).
+#
+# ### Check your work
+#
+# Write GELU's tanh form, `0.5 x (1 + tanh(sqrt(2/π) (x + 0.044715 x³)))`, and apply it.
+
+# %%
+import math
+
+def my_gelu(x):  # your answer
+    return 0.5 * x * (1 + torch.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x**3)))
+
+check_trace(my_gelu(my_pre), trace, "blocks.1.mlp.post")
+
+# %% [markdown]
+# > **Aside: ReLU, as the comment describes, and GELU, as GPT-2 does.** The comment says the layer
+# > applies "a ReLU (which is f(x) = x for positive x and f(x) = kx with k near 0 for negative x)"
+# > (strictly, that is a *leaky* ReLU; a plain ReLU has k = 0). The original Transformer used ReLU;
+# > GPT-2 and GPT-3 use GELU. The curves, and what the difference does to this layer's real inputs:
+
+# %%
+import matplotlib.pyplot as plt
+from gptviz.compare import ACTIVATIONS
+
+xs = torch.linspace(-4, 3, 300)
+fig, ax = plt.subplots(figsize=(6.5, 3.6))
+for name, style in [("relu", "--"), ("leaky_relu", ":"), ("gelu", "-")]:
+    ax.plot(xs, ACTIVATIONS[name](xs), style, label=name, lw=2)
+ax.axhline(0, color="grey", lw=0.5)
+ax.set(xlabel="input", ylabel="output", title="GELU (GPT-2) beside ReLU and leaky ReLU")
+ax.legend()
+plt.show()
+
+# %%
+pre = trace["blocks.1.mlp.pre"]
+gelu, relu = ACTIVATIONS["gelu"](pre), ACTIVATIONS["relu"](pre)
+print(f"inputs below 0: {(pre < 0).float().mean():.0%}")
+print(f"lowest GELU output: {gelu.min():.3f} (ReLU: {relu.min():.1f})")
+print(f"mean |GELU - ReLU| over the inputs: {(gelu - relu).abs().mean():.3f}")
+
+# %% [markdown]
+# Swapping ReLU in everywhere, on weights that were trained with GELU, changes the model's
+# predictions: how often its top guess for the next token stays the same, and its loss on the text.
+
+# %%
+from gptviz.compare import agreement, run_variant
+
+real = run_variant(model, trace.ids).logits
+for name in ("relu", "leaky_relu"):
+    r = agreement(real, run_variant(model, trace.ids, activation=name).logits, trace.ids[1:])
+    print(f"{name:10}: same top token at {r['top1']:.0%} of positions; loss {r['loss_reference']:.2f} "
+          f"-> {r['loss_other']:.2f} nats/token")
+
+# %% [markdown]
+# ## Project back, and add
+#
+# "And do that again": `mlp.c_proj` takes the `d_mlp` numbers back to `d_model`. "Then add the input
+# before the feedforward layer": the result is added to the residual stream.
+
+# %%
+W_out, b_out = mlp.c_proj.weight.detach().T, mlp.c_proj.bias.detach()  # [d_mlp, d_model], [d_model]
+my_out = trace["blocks.1.mlp.post"] @ W_out + b_out  # your answer: [T, d_model]
+check_trace(my_out, trace, "blocks.1.mlp.out")
+check_trace(trace["blocks.1.resid_mid"] + my_out, trace, "blocks.1.resid_post")
+
+# %% [markdown]
+# ## Neurons that fire
+#
+# For each token, the neurons with the largest outputs after GELU. Some neurons respond to one
+# kind of token wherever it appears.
+
+# %%
+from gptviz.viz import top_neurons
+
+top_neurons(trace, layer=1, k=5)
+
+# %% [markdown]
+# ## The share of parameters in the MLPs
+#
+# Each MLP has two `d_model x 4 d_model` matrices: `8 d_model²` weights, twice attention's four
+# `d_model x d_model` matrices. The comment says the MLPs "account for around 70% of the parameters
+# in GPT-3". Counted from the configurations:
+
+# %%
+from gptviz import PRESETS
+
+for name, config in [("bundled", model.config), ("gpt2", PRESETS["gpt2"]), ("gpt3-175b", PRESETS["gpt3-175b"])]:
+    counts = config.param_counts()
+    print(f"{name:10} MLPs {counts['mlp'] / counts['total']:5.1%}  attention "
+          f"{counts['attention'] / counts['total']:5.1%}  embeddings "
+          f"{(counts['token_embedding'] + counts['position_embedding']) / counts['total']:5.1%}")
+

@@ -1,0 +1,141 @@
+# %% [markdown]
+# # 5 · The layer stack: normalise, attend, think, add, repeat
+#
+# A GPT is a stack of identical blocks, each with its own weights. Each token's vector runs up the
+# stack as the *residual stream*: every block reads it, computes an attention output and an MLP
+# output, and *adds* both to it. Nothing is overwritten. Before each reading, the vector is
+# normalised. This chapter shows the normalisation, the stream, and what the model "thinks" at
+# each height of the stack.
+#
+# **Runs offline** on the bundled model; online, `setup("gpt2")` (the same as `gptviz.load("gpt2")`)
+# loads the real GPT-2.
+
+# %%
+from gptviz.notebook import setup
+
+model = setup()  # online: setup("gpt2") for the real GPT-2
+trace = model.trace("One day, Lily had a red ball. She gave the ball to Tom, and Tom said thank you to Lily.")
+
+# %% [markdown]
+# ## What each layer adds
+#
+# The residual stream is a sum: the embeddings, then each block's attention output and MLP output.
+# The picture shows how large each added vector is, for every token.
+
+# %%
+from gptviz.viz import residual_norms
+
+residual_norms(trace)
+
+# %% [markdown]
+# The stream really is that sum, term by term:
+
+# %%
+import torch
+
+c = model.config
+total = trace["embed.sum"].clone()
+for i in range(c.n_layer):
+    total += trace[f"blocks.{i}.attn.out"] + trace[f"blocks.{i}.mlp.out"]
+print("embeddings + every attn.out + every mlp.out == last resid_post:",
+      torch.allclose(total, trace[f"blocks.{c.n_layer - 1}.resid_post"], atol=1e-4))
+
+# %% [markdown]
+# ## LayerNorm: mean 0, variance 1, then a learned scale and bias
+#
+# "Normalizing means that the vector values are biased and scaled so they have mean 0 and variance
+# 1." For each token, subtract the mean of its `d_model` numbers and divide by their standard
+# deviation. Then each dimension is multiplied by a learned *scale* (`ln.weight`) and shifted by a
+# learned *bias* (`ln.bias`), so the model can undo the normalisation where it helps.
+#
+# ### Check your work
+#
+# Normalise the stream entering block 2, then apply `ln_1`'s scale and bias. (LayerNorm uses the
+# variance without Bessel's correction, plus a small `eps` = 1e-5.)
+
+# %%
+from gptviz.exercises import check_trace
+
+x = trace["blocks.1.resid_post"]  # [T, d_model]: the stream entering block 2
+mean = x.mean(-1, keepdim=True)
+var = x.var(-1, unbiased=False, keepdim=True)
+normalised = (x - mean) / torch.sqrt(var + c.layer_norm_eps)  # your answer
+print("every token: mean 0:", bool(normalised.mean(-1).abs().max() < 1e-5),
+      " variance 1:", bool((normalised.var(-1, unbiased=False) - 1).abs().max() < 1e-3))
+ln = model.h[2].ln_1
+check_trace(normalised * ln.weight.detach() + ln.bias.detach(), trace, "blocks.2.ln_1")
+
+# %% [markdown]
+# Training moved the scale and bias away from their starting values (all ones and all zeros), so
+# what attention reads is "mean 0, variance 1", then stretched and shifted dimension by dimension:
+
+# %%
+ln = model.h[2].ln_1
+w, b = ln.weight.detach(), ln.bias.detach()
+print(f"scale: min {w.min():.2f}, mean {w.mean():.2f}, max {w.max():.2f}")
+print(f"bias:  min {b.min():.2f}, mean {b.mean():.2f}, max {b.max():.2f}")
+out = trace["blocks.2.ln_1"][0]
+print(f"token 0 after ln_1: mean {out.mean():.2f}, variance {out.var(unbiased=False):.2f}")
+
+# %% [markdown]
+# ## Pre-LN: normalise before, not after
+#
+# GPT-2 normalises the *input* of each sub-layer and adds the sub-layer's output to the
+# un-normalised stream:
+#
+#     x = x + attn(ln_1(x))
+#     x = x + mlp(ln_2(x))
+#
+# and one last LayerNorm, `ln_f`, comes after the final block.
+#
+# > **Aside: what the comment describes, and what GPT-2 does.** The comment says: "glue the outputs
+# > for all attention heads ..., add the input and normalize", and the same after the feed-forward
+# > layer. That is the *post-LN* order of the original Transformer, `x = LN(x + attn(x))`. GPT-2
+# > moved the normalisation to the front (*pre-LN*), which trains more stably in deep stacks, and
+# > GPT-3 kept it. Run both orders with the same weights: in post-LN the stream is re-normalised
+# > after every sub-layer, so its size stays fixed; in pre-LN it grows as the blocks add to it.
+
+# %%
+from gptviz.compare import agreement, run_variant
+
+pre_ln, post_ln = run_variant(model, trace.ids, norm="pre"), run_variant(model, trace.ids, norm="post")
+print("mean norm of the stream:   pre-LN (GPT-2)   post-LN")
+for i in range(c.n_layer + 1):
+    label = "embeddings" if i == 0 else f"after block {i - 1}"
+    print(f"{label:24} {pre_ln.stream[i].norm(dim=-1).mean():10.2f} {post_ln.stream[i].norm(dim=-1).mean():10.2f}")
+r = agreement(pre_ln.logits, post_ln.logits, trace.ids[1:])
+print(f"post-LN with GPT-2's weights: same top token at {r['top1']:.0%} of positions, "
+      f"loss {r['loss_reference']:.2f} -> {r['loss_other']:.2f}")
+
+# %% [markdown]
+# ## Each block has its own matrices
+#
+# "Repeat the process for each layer, each with their own matrices." The blocks have the same
+# shapes and different weights:
+
+# %%
+W0, W1 = model.h[0].attn.c_attn.weight, model.h[1].attn.c_attn.weight
+print("same shape:", W0.shape == W1.shape, " same numbers:", torch.equal(W0, W1))
+print("parameters per block:", sum(p.numel() for p in model.h[0].parameters()))
+
+# %% [markdown]
+# ## The logit lens: what the stream says at every height
+#
+# The model reads its stream only once, at the top: `ln_f`, then a score for every vocabulary entry
+# (chapter 6). Nothing stops us from applying that same reading to the stream after *each* block.
+# Each cell shows the top guess for the next token, and its probability, if the model stopped there.
+
+# %%
+from gptviz.viz import logit_lens_view
+
+logit_lens_view(model, trace)
+
+# %% [markdown]
+# At the top of the stack, the lens *is* the model's output:
+
+# %%
+from gptviz.lens import lens_logits
+
+last = lens_logits(model, trace[f"blocks.{c.n_layer - 1}.resid_post"])
+check_trace(last, trace, "logits")
+

@@ -1,0 +1,132 @@
+# %% [markdown]
+# # 6 · Output: from a vector to the next token
+#
+# At the top of the stack, each position holds one vector. The model turns the last position's
+# vector into a score for every one of the 50,257 tokens of the vocabulary, turns the scores into
+# probabilities, and picks one. How it picks (always the best, or at random among the good ones)
+# decides whether the text is dull or alive.
+#
+# **Runs offline** on the bundled model; online, `setup("gpt2")` (the same as `gptviz.load("gpt2")`)
+# loads the real GPT-2.
+
+# %%
+from gptviz.notebook import setup
+
+model = setup()  # online: setup("gpt2") for the real GPT-2
+tok = model.tokenizer
+prompt = "Once upon a time, there was a girl named Mia. One day, Mia went to the"
+trace = model.trace(prompt)
+
+# %% [markdown]
+# ## The candidates
+#
+# The bars are the model's probabilities for the token after `prompt`, highest first.
+
+# %%
+from gptviz.sampling import distribution
+from gptviz.viz import distribution_bars
+
+logits = trace["logits"][-1]  # [50257]: the scores at the last position
+dist = distribution(logits, tokenizer=tok)
+distribution_bars(dist, n=20)
+
+# %% [markdown]
+# ## The final vector times the embedding matrix
+#
+# "The model multiplies that vector by the embedding matrix. Each row in the embedding matrix
+# corresponds to the embedding of a word in the model's vocabulary. The result of this
+# multiplication is interpreted as a score for each word." After `ln_f`, the vector is multiplied
+# by `wte` transposed: one dot product per vocabulary row, 50,257 scores. The same matrix that
+# turned ids into vectors at the bottom (chapter 2) turns the vector back into scores: the weights
+# are *tied*.
+#
+# ### Check your work
+
+# %%
+from gptviz.exercises import check_trace
+
+final = trace["ln_f"]  # [T, d_model]
+W = model.wte.weight.detach()  # [50257, d_model]
+my_logits = final @ W.T  # your answer: [T, 50257]
+print("scores per position:", my_logits.shape[-1])
+check_trace(my_logits, trace, "logits")
+
+# %% [markdown]
+# > **Aside: "the inverse of the embedding matrix".** The comment says: "apply the inverse of the
+# > initial embedding matrix". The embedding matrix is 50,257 x `d_model`: it is not square, so it
+# > has no inverse, and no matrix could turn `d_model` numbers back into 50,257 independent ones.
+# > GPT-2 uses the *transpose*, which is not an inverse either: it scores a vector by its dot
+# > product with each token's embedding. Computed:
+
+# %%
+from gptviz.compare import inverse_vs_transpose
+
+r = inverse_vs_transpose(model)
+print(f"W is {r['rows']:,} x {r['cols']}, rank {r['rank']}: not square, no inverse")
+print(f"pseudo-inverse P: P W = I up to {r['pinv_left_error']:.0e} (a left inverse exists), but W P "
+      f"has trace {r['pinv_projection_trace']:.0f}, not {r['rows']:,}: no right inverse")
+print(f"transpose: max |W^T W - I| = {r['transpose_error']:.1f}, far from an inverse")
+
+# %% [markdown]
+# ## Softmax: scores to probabilities
+#
+# "Use softmax to get probabilities": `e^score` divided by the sum over all 50,257 tokens.
+#
+# ### Check your work
+
+# %%
+import torch
+from gptviz.exercises import check
+
+my_probs = torch.exp(logits - logits.max()) / torch.exp(logits - logits.max()).sum()  # your answer
+check(my_probs, dist.probs, what="your probabilities")
+print("they sum to", round(my_probs.sum().item(), 4))
+
+# %% [markdown]
+# ## Greedy: top_k = 1
+#
+# "We can simply select the token with the highest score (top_k = 1)." Always the same choice:
+
+# %%
+greedy = distribution(logits, top_k=1, tokenizer=tok)
+print("kept:", greedy.n_kept, "token:", greedy.top(1)[0].token)
+print("the argmax of the scores:", tok.token_str(int(logits.argmax())))
+
+# %% [markdown]
+# ## Top-k = 40
+#
+# "A middle ground is setting top_k to 40, and having the model consider the 40 words with the
+# highest scores." Everything below the 40th score is dropped, the 40 kept are renormalised to sum
+# to 1, and one is drawn at random in proportion to its probability. A seed makes the draw repeat.
+
+# %%
+top40 = distribution(logits, top_k=40, tokenizer=tok)
+print(top40)
+print("draws with seeds 0..9:", [tok.token_str(top40.draw(seed=s)) for s in range(10)])
+
+# %%
+distribution_bars(top40, n=45, title="top_k = 40: the grey tokens can no longer be drawn")
+
+# %% [markdown]
+# ## Temperature
+#
+# Dividing the scores by a *temperature* before the softmax sharpens the distribution (T < 1) or
+# flattens it (T > 1). Entropy, in nats, measures how spread out it is.
+
+# %%
+for T in (0.5, 1.0, 1.5):
+    d = distribution(logits, temperature=T, tokenizer=tok)
+    best = d.top(1)[0]
+    print(f"T = {T}: top token {best.token!r} with p = {best.prob:.3f}, entropy {d.entropy:.2f} nats")
+
+# %% [markdown]
+# ## Top-p (nucleus)
+#
+# Instead of a fixed number, keep the smallest set of most likely tokens whose probabilities add up
+# to `p`. When the model is sure, that is one or two tokens; when it is unsure, many.
+
+# %%
+for p in (0.5, 0.9, 0.99):
+    d = distribution(logits, top_p=p, tokenizer=tok)
+    print(f"top_p = {p}: {d.n_kept} tokens kept, {d.mass_cut:.3f} of the probability cut")
+

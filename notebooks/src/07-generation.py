@@ -1,0 +1,122 @@
+# %% [markdown]
+# # 7 · Generation: one token at a time
+#
+# A GPT writes by repeating one step: score every token, pick one, append it to the input, and run
+# again. This chapter runs that loop by hand, starts texts from nothing, shows when generation
+# stops, and proves the fact that makes it fast: the model never re-reads the tokens it has
+# already read.
+#
+# **Runs offline** on the bundled model; online, `setup("gpt2")` (the same as `gptviz.load("gpt2")`)
+# loads the real GPT-2.
+
+# %%
+from gptviz.notebook import setup
+
+model = setup()  # online: setup("gpt2") for the real GPT-2
+tok = model.tokenizer
+
+# %% [markdown]
+# ## The loop
+#
+# "In the next step, we add the output from the first step to our input sequence, and have the
+# model make its next prediction." Each box below is a token; the ones after the prompt were
+# written by the model, one per pass.
+
+# %%
+from gptviz.viz import token_strip
+
+prompt = "Tom had a little dog named Rex. One day,"
+out = model.generate(prompt, max_new_tokens=20, temperature=0)
+token_strip(out.prompt_ids + out.new_ids)
+
+# %% [markdown]
+# The same loop by hand: run the model on all the tokens so far, take the scores at the last
+# position, append the best token.
+#
+# ### Check your work
+
+# %%
+import torch
+from gptviz.exercises import check
+
+ids = tok.encode(prompt)
+for _ in range(20):
+    with torch.no_grad():
+        logits = model(torch.tensor([ids]))[0, -1]  # [50257]
+    ids.append(int(logits.argmax()))  # your answer: greedy, top_k = 1
+check(ids[len(out.prompt_ids):], out.new_ids, what="your 20 tokens")
+
+# %% [markdown]
+# ## Unconditional samples: starting from `<|endoftext|>`
+#
+# "In the rambling case, we can simply hand it the start token and have it start generating words
+# (the trained model uses `<|endoftext|>` as its start token)." With no prompt, gptviz starts from
+# that token, id 50256. Sampling with top_k = 40 gives a different story for every seed:
+
+# %%
+for seed in range(3):
+    sample = model.generate(None, max_new_tokens=40, top_k=40, seed=seed)
+    print(f"seed {seed}: {sample.new_text!r}\n")
+print("the first token of each:", tok.token_str(sample.prompt_ids[0]), sample.prompt_ids)
+
+# %% [markdown]
+# ## When does it stop?
+#
+# "The model continues iterating until the entire context is generated (1024 tokens) or until an
+# end-of-sequence token is produced." A story ends with `<|endoftext|>`; with `stop_at_eos=False`
+# the model writes on until its context is full: 1,024 tokens for GPT-2, 256 for the bundled model.
+
+# %%
+from gptviz import PRESETS
+
+story = model.generate("Once upon a time", max_new_tokens=400, top_k=40, seed=1)
+print("stopped by:", story.stop_reason, "after", len(story.new_ids), "tokens; last:", tok.token_str(story.new_ids[-1]))
+full = model.generate("Once upon a time", max_new_tokens=400, top_k=40, seed=1, stop_at_eos=False)
+print("without stopping at the end token:", full.stop_reason,
+      "at", len(full.prompt_ids) + len(full.new_ids), "tokens = n_ctx", model.config.n_ctx)
+print("GPT-2's context:", PRESETS["gpt2"].n_ctx, "tokens")
+
+# %% [markdown]
+# ## GPT-2 does not re-interpret the first token
+#
+# "Each layer of GPT-2 has retained its own interpretation of the first token and will use it in
+# processing the second token. GPT-2 does not re-interpret the first token in light of the second
+# token." The causal mask (chapter 3) makes this exact: nothing a token computes depends on later
+# tokens. Run the model on a text, then on the same text with more tokens after it: every layer's
+# keys and values of the first tokens are identical.
+
+# %%
+short = tok.encode("Tom had a little dog")
+longer = short + tok.encode(" named Rex. One day, the dog ran away.")
+a, b = model.trace(short), model.trace(longer)
+n = len(short)
+same = [torch.allclose(a[f"blocks.{i}.attn.{kv}"], b[f"blocks.{i}.attn.{kv}"][:, :n], atol=1e-5)
+        for i in range(model.config.n_layer) for kv in ("k", "v")]
+print(f"{n} first tokens; keys and values unchanged in all {model.config.n_layer} layers:", all(same))
+print("their residual streams too:", torch.allclose(a["blocks.3.resid_post"], b["blocks.3.resid_post"][:n], atol=1e-4))
+
+# %% [markdown]
+# ## The KV cache
+#
+# So the keys and values of earlier tokens can be kept, one set per layer, in a *KV cache*. Each
+# new step then computes q, k and v for the new token only and attends over the stored ones: "the
+# second path is the only one that's active". With and without the cache, the same tokens come out:
+
+# %%
+cached = model.generate(prompt, max_new_tokens=30, top_k=40, seed=7)
+uncached = model.generate(prompt, max_new_tokens=30, top_k=40, seed=7, use_cache=False)
+print("same text with and without the cache:", cached.new_ids == uncached.new_ids)
+print(cached.new_text)
+
+# %% [markdown]
+# Step by step, the cache grows by one row per token, while the prompt was read once:
+
+# %%
+from gptviz.generation import Stepper
+
+stepper = Stepper(model, prompt, top_k=40, seed=7)
+print("after reading the prompt:", stepper.cache_rows())
+for _ in range(3):
+    step = stepper.step()
+    print(f"picked {step.token!r:10}", stepper.cache_rows())
+

@@ -1,0 +1,170 @@
+# %% [markdown]
+# # 8 · Training: where the weights come from
+#
+# Every matrix in the previous chapters was learned from text by one simple game: *predict the next
+# token*. Slide a window over the text; at every position the model guesses the next token; measure
+# how wrong it was; nudge every weight a little in the direction that makes it less wrong. "Repeat
+# millions of times." At the end of this chapter you train a small model yourself, for about half a
+# minute.
+#
+# **Runs offline** on the bundled model; online, `setup("gpt2")` (the same as `gptviz.load("gpt2")`)
+# loads the real GPT-2.
+
+# %%
+from gptviz.notebook import setup
+
+model = setup()  # online: setup("gpt2") for the real GPT-2
+tok = model.tokenizer
+
+# %% [markdown]
+# ## Sliding windows make examples
+#
+# "You can see how you can slide a window across all the text and make lots of examples." Each
+# window of tokens is an input; the same window moved one token on is its target. Here, windows of
+# 6 tokens over one sentence:
+
+# %%
+from gptviz.train import sliding_windows
+
+ids = tok.encode("Tom had a red ball. He gave the ball to Lily.")
+inputs, targets = sliding_windows(ids, context=6)
+print(f"{len(ids)} tokens make {len(inputs)} windows of 6 (inputs {list(inputs.shape)}, targets {list(targets.shape)})")
+for x, y in zip(inputs[:3], targets[:3]):
+    print(f"{tok.decode(x.tolist())!r:32} -> next tokens {tok.tokens(y.tolist())}")
+
+# %% [markdown]
+# One window is more than one example: the model predicts at *every* position at once, so a
+# window of 6 tokens holds 6 predictions, each seeing only the tokens before it (the causal mask).
+# For the first window:
+
+# %%
+for t in range(6):
+    print(f"{tok.decode(inputs[0, :t + 1].tolist())!r:28} -> {tok.token_str(int(targets[0, t]))!r}")
+
+# %% [markdown]
+# ## The loss
+#
+# "The model's prediction will be wrong. We calculate the error in its prediction." The error is
+# the *cross-entropy*: minus the log of the probability the model gave to the token that really came
+# next, averaged over positions. A model that knows nothing (every token equally likely) scores
+# `ln(50257) = 10.8` nats; lower is better.
+#
+# ### Check your work
+#
+# Compute the bundled model's loss on a story: the log-softmax of the scores at each position, the
+# entry of the true next token, minus, averaged.
+
+# %%
+import math
+import torch
+import torch.nn.functional as F
+from gptviz.exercises import check
+
+story = tok.encode("Once upon a time, there was a boy named Ben. Ben had a blue kite. Ben loved his kite.")
+logits = model.trace(story)["logits"]  # [T, 50257]
+log_probs = torch.log_softmax(logits[:-1], dim=-1)  # predictions for tokens 1 .. T-1
+my_loss = -log_probs[torch.arange(len(story) - 1), story[1:]].mean()  # your answer
+check(my_loss, F.cross_entropy(logits[:-1], torch.tensor(story[1:])), what="your loss")
+print(f"loss {my_loss:.3f} nats per token; knowing nothing: {math.log(model.config.vocab_size):.3f}")
+
+# %% [markdown]
+# ## One gradient step, by hand
+#
+# "... and update the model so next time it makes a better prediction." `loss.backward()` computes,
+# for every weight, how the loss changes when that weight changes (its *gradient*); a step moves
+# each weight a little against its gradient. On a fresh, untrained model:
+
+# %%
+from gptviz import GPT, GPTConfig
+
+tiny = GPT(GPTConfig(n_ctx=64, d_model=64, n_layer=2, n_head=2, name="tiny")).init_weights(seed=0)
+x, y = torch.tensor(ids[:-1])[None], torch.tensor(ids[1:])  # one window: inputs [1, T], targets [T]
+loss = F.cross_entropy(tiny(x)[0], y)
+loss.backward()
+with torch.no_grad():
+    for p in tiny.parameters():
+        p -= 0.5 * p.grad  # learning rate 0.5: one plain gradient-descent step
+after = F.cross_entropy(tiny(x)[0], y)
+print(f"loss before {loss.item():.2f}, after one step {after.item():.2f}: went down {after.item() < loss.item()}")
+
+# %% [markdown]
+# ## Train a model, live
+#
+# Now the real loop on the children's stories: random windows of 64 tokens, 16 at a time, the AdamW
+# optimiser, a few hundred steps. The model is tiny (2 layers, 64 wide) so it learns in about half
+# a minute on a laptop CPU. **A longer run is one variable away:** raise `STEPS` (the bundled model
+# is 4 layers, 128 wide, and trained on 256-token windows for much longer: its record is at the end).
+
+# %%
+from gptviz.train import story_streams
+
+STEPS = 300
+train_ids, val_ids = story_streams(3000, 100)
+config = GPTConfig(n_ctx=64, d_model=64, n_layer=2, n_head=2, name="live")
+print(f"{len(train_ids):,} training tokens; a {config.n_params / 1e6:.1f}M-parameter model; {STEPS} steps")
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+from gptviz.train import train
+
+untrained = GPT(config).init_weights(seed=0).eval()
+result = train(config, train_ids, val_ids, steps=STEPS, batch_size=16, lr=3e-3, warmup=30, eval_every=25,
+               seed=0, threads=1)  # one CPU thread: steady speed even when other programs are busy
+print(f"trained in {result.seconds:.0f} s")
+
+# %%
+import matplotlib.pyplot as plt
+
+steps, train_loss, val_loss = zip(*result.history)
+fig, ax = plt.subplots(figsize=(7, 3.6))
+ax.plot(steps, train_loss, "o-", label="training windows")
+ax.plot(steps, val_loss, "s-", label="validation stories")
+ax.set(xlabel="step", ylabel="loss (nats per token)", title="The loss goes down")
+ax.legend()
+plt.show()
+
+# %%
+print("validation loss went down:", result.history[-1][2] < result.history[0][2])
+print("below the untrained guess of ln(50257) = 10.8:", result.history[-1][2] < math.log(50257))
+
+# %% [markdown]
+# ## Its samples improve
+#
+# The same prompt and the same random draws (top_k = 40, seed 0), before and after training, and
+# from the bundled model, which trained for much longer:
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+prompt = "Once upon a time, there was a girl named Anna. One day, Anna"
+for name, m in [("untrained", untrained), ("after training", result.model), ("bundled model", model)]:
+    text = m.generate(prompt, max_new_tokens=25, top_k=40, seed=0).new_text
+    print(f"{name:15} {text!r}")
+
+# %% [markdown]
+# ## "Repeat millions of times"
+#
+# The bundled model's own training, read from the record saved beside its weights:
+
+# %%
+import json
+from pathlib import Path
+
+record_file = Path(model.source) / "training.json"  # only gptviz's own models have one
+if record_file.exists():
+    record = json.loads(record_file.read_text())
+    stages = record.get("stages", [record])  # a model may be trained in several stages
+    n_steps = sum(stage["steps"] for stage in stages)
+    tokens = sum(stage["tokens_seen"] for stage in stages)
+    first, last = stages[0]["history"][0][2], stages[-1]["history"][-1][2]
+    print(f"{n_steps:,} steps, {tokens:,} tokens seen; validation loss {first:.2f} at the first "
+          f"evaluation, {last:.2f} at the end")
+
+# %% [markdown]
+# ## Scale of the real thing
+#
+# "The dataset of 300 billion tokens of text is used to generate training examples." GPT-3 saw
+# 300 billion tokens; the live run above saw:
+
+# %%
+seen = STEPS * 16 * config.n_ctx
+print(f"live run: {seen:,} tokens; GPT-3: 300,000,000,000 tokens, {300e9 / seen:,.0f} times more")
