@@ -35,13 +35,15 @@ class                                   element
 ``gptviz-message``                      the message line: bad input, notes (empty when all is well)
 ``gptviz-layer``, ``gptviz-head``       layer and head sliders (attention, MLP, logit lens: "blocks run")
 ``gptviz-query``, ``gptviz-position``   position dropdowns (attention query; MLP and lens token)
+``gptviz-title``                        attention: "Layer L, head H" and the query token
 ``gptviz-heatmap``                      attention heatmap: an ``<img>`` with one pixel per coefficient
 ``gptviz-lines``, ``gptviz-qk``         attention as lines (SVG); the q.k table of the selected query
 ``gptviz-export``                       export button; ``gptviz-export-format`` its format menu;
                                         ``gptviz-export-path`` the label naming the file written
 ``gptviz-temperature``, ``gptviz-topk``,
 ``gptviz-topp``, ``gptviz-seed``        sampling sliders (sampling explorer and stepper); top-k 0 and
-                                        top-p 1 mean off, temperature 0 greedy
+                                        top-p 1 mean off, temperature 0 greedy (``gptviz-settings-note``
+                                        says so under them)
 ``gptviz-top-prob``                     top token and its final probability
 ``gptviz-n-kept``                       number of tokens with non-zero final probability
 ``gptviz-mass-cut``, ``gptviz-entropy`` probability mass cut by top-k/top-p; entropy in nats

@@ -207,7 +207,8 @@ class HeatmapLayout:
             mark = (f'<div style="position:absolute;left:0;top:{highlight_row * self.cell}px;width:{self.width}px;'
                     f'height:{self.cell}px;outline:2px solid {ACCENT};pointer-events:none"></div>')
         image = pixels(rgb, self.width, self.height, alt)
-        return f'{self._head}<div style="position:relative">{image}{mark}</div></div>{foot}'
+        return (f'<div style="display:inline-block">{self._head}<div style="position:relative">{image}{mark}</div>'
+                f'</div>{foot}</div>')
 
 
 # ---- attention as lines --------------------------------------------------------------------

@@ -42,7 +42,7 @@ class AttentionExplorer(Explorer):
         self.lines = html_box("gptviz-lines")
         self.qk = html_box("gptviz-qk")
         self.title = html_box("gptviz-title")
-        self.export_bar = ExportBar(["heatmap", "lines", "q.k breakdown"], self.figure, self.file_stem, folder)
+        self.export_bar = ExportBar(self, ["heatmap", "lines", "q.k breakdown"], folder)
         self.children = [
             self.text, row(self.layer, self.head, self.query), self.message, self.title,
             row(self.heatmap, self.lines), self.qk, self.export_bar,
@@ -57,8 +57,7 @@ class AttentionExplorer(Explorer):
         self._heat = _render.HeatmapLayout(trace.tokens, trace.tokens, "query", "key")
         self._links = _render.LinesLayout(trace.tokens)
         self._mask = causal_mask(trace.n_tokens, trace.n_tokens)
-        keep = self.query.value if self.query.options else self._query
-        set_positions(self.query, trace.tokens, min(keep, trace.n_tokens - 1))
+        set_positions(self.query, trace.tokens, self._query)
 
     def draw(self) -> None:
         if self.trace is None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import functools
 from pathlib import Path
-from typing import Callable
 
 import ipywidgets as widgets
 
@@ -53,10 +52,16 @@ def position_picker(description: str, cls: str) -> widgets.Dropdown:
     return picker
 
 
-def set_positions(picker: widgets.Dropdown, tokens: list[str], value: int) -> None:
-    """Fill ``picker`` with ``tokens`` and select ``value`` (negative counts from the end)."""
+def set_positions(picker: widgets.Dropdown, tokens: list[str], first: int) -> None:
+    """Fill ``picker`` with a new text's ``tokens``. The position selected before stays selected
+    (the last token stays the last); on the first text, ``first`` (negative counts from the end)."""
+    value = first
+    if picker.options:
+        last = picker.value == len(picker.options) - 1
+        value = -1 if last else min(picker.value, len(tokens) - 1)
     picker.options = [(f"{i}: {t}", i) for i, t in enumerate(tokens)]
-    picker.value = value % len(tokens)
+    n = len(tokens)
+    picker.value = min(max(value, -n), n - 1) % n
 
 
 def row(*children) -> widgets.HBox:
@@ -92,6 +97,7 @@ class Explorer(widgets.VBox):
             model = load()
         self.model = model
         self.n_forward = 0
+        self.shown_text: str | None = None  # the last text applied
         self.message = html_box("gptviz-message")
         self._held = 0
         self.add_class("gptviz-explorer")
@@ -117,6 +123,7 @@ class Explorer(widgets.VBox):
         except GptvizError as err:
             self.refused(err)
             return False
+        self.shown_text = text
         return True
 
     def read(self, text: str) -> None:
@@ -131,7 +138,7 @@ class Explorer(widgets.VBox):
 
     def refused(self, err: GptvizError) -> None:
         """Report a text that was not applied; the explorer keeps showing the previous one."""
-        kept = " The explorer still shows the previous text." if getattr(self, "trace", None) is not None else ""
+        kept = " The explorer still shows the previous text." if self.shown_text is not None else ""
         self.say(f"Text not applied: {str(err).rstrip('.')}.{kept}")
 
     # ---- redrawing ---------------------------------------------------------------------------
@@ -168,19 +175,19 @@ class ExportBar(widgets.HBox):
     """Save a view to a file: a view menu, a format menu (PNG, SVG, HTML), a folder, a button
     (class ``gptviz-export``) and a label saying where the file went (class ``gptviz-export-path``).
 
-    ``figure(view, fmt)`` returns the matplotlib or plotly figure to save; ``stem(view)`` the file
-    name without its suffix. Files are written by :func:`gptviz.export.export`.
+    The ``explorer`` provides ``figure(view, fmt)`` (the matplotlib or plotly figure to save) and
+    ``file_stem(view)`` (the file name without its suffix). Files are written by
+    :func:`gptviz.export.export`.
     """
 
-    def __init__(self, views: list[str], figure: Callable[[str, str], object], stem: Callable[[str], str],
-                 folder: str = "exports"):
-        self.figure, self.stem = figure, stem
+    def __init__(self, explorer: Explorer, views: list[str], folder: str = "exports"):
+        self.explorer = explorer
         self.view = widgets.Dropdown(options=views, value=views[0], description="export",
                                      layout=widgets.Layout(width="220px"))
         self.format = widgets.Dropdown(options=["PNG", "SVG", "HTML"], value="PNG", layout=widgets.Layout(width="80px"))
         self.format.add_class("gptviz-export-format")
         self.folder = widgets.Text(value=str(folder), layout=widgets.Layout(width="160px"), tooltip="folder")
-        self.button = widgets.Button(description="save", icon="download", layout=widgets.Layout(width="90px"))
+        self.button = widgets.Button(description="save", layout=widgets.Layout(width="90px"))
         self.button.add_class("gptviz-export")
         self.where = html_box("gptviz-export-path")
         self.last_path: Path | None = None
@@ -191,10 +198,13 @@ class ExportBar(widgets.HBox):
         """Write the chosen view; report the absolute path (or what went wrong) in the label."""
         from ..export import export
 
-        fmt = self.format.value.lower()
-        path = Path(self.folder.value or ".").expanduser() / f"{self.stem(self.view.value)}.{fmt}"
+        ex, view, fmt = self.explorer, self.view.value, self.format.value.lower()
+        if ex.shown_text is None:
+            self.where.value = _render.message("Nothing to save yet: give the explorer a text first")
+            return None
+        path = Path(self.folder.value or ".").expanduser() / f"{ex.file_stem(view)}.{fmt}"
         try:
-            self.last_path = export(self.figure(self.view.value, fmt), path).resolve()
+            self.last_path = export(ex.figure(view, fmt), path).resolve()
         except (GptvizError, OSError) as err:
             self.where.value = _render.message(f"Not saved: {err}")
             return None

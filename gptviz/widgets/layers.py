@@ -39,8 +39,7 @@ class FeedForwardExplorer(Explorer):
         self.neurons = html_box("gptviz-neurons")
         self.strongest = html_box("gptviz-top-neurons")
         self.gelu_relu = html_box("gptviz-gelu-relu")
-        self.export_bar = ExportBar(["neurons of every token", "strongest neurons"], self.figure,
-                                    lambda view: f"mlp-layer{self.layer.value}-{view.split()[0]}", folder)
+        self.export_bar = ExportBar(self, ["neurons of every token", "strongest neurons"], folder)
         self.children = [self.text, row(self.layer, self.position), self.message, self.neurons,
                          row(self.strongest, self.gelu_relu), self.export_bar]
         self.watch(self.layer, self.position)
@@ -49,8 +48,7 @@ class FeedForwardExplorer(Explorer):
 
     def read(self, text: str) -> None:
         self.trace = self.run_trace(text, MLP_NAMES)
-        keep = self.position.value if self.position.options else self._position
-        set_positions(self.position, self.trace.tokens, min(keep, self.trace.n_tokens - 1))
+        set_positions(self.position, self.trace.tokens, self._position)
 
     def draw(self) -> None:
         if self.trace is None:
@@ -62,9 +60,10 @@ class FeedForwardExplorer(Explorer):
         relu = pre.clamp(min=0)
         limit = symmetric_limit(pre.numpy())
         token = self.trace.tokens[pos]
-        grids = "".join(self._grid(v.numpy(), title, limit) for v, title in
-                        ((pre, "before the activation (mlp.pre)"), (gelu, "after GELU (mlp.post)"), (relu, "after ReLU")))
-        scale = _render.colour_bar(DIVERGING, f"{-limit:.2f}", f"{limit:.2f}", "blue negative, red positive; one cell per neuron")
+        views = ((pre, "before the activation (mlp.pre)"), (gelu, "after GELU (mlp.post)"), (relu, "after ReLU"))
+        grids = "".join(self._grid(v.numpy(), title, limit) for v, title in views)
+        scale = _render.colour_bar(DIVERGING, f"{-limit:.2f}", f"{limit:.2f}",
+                                   "blue negative, red positive; one cell per neuron")
         self.neurons.value = (_render.heading(f"Layer {layer}, token {token} (position {pos}): "
                                               f"{pre.numel():,} neurons") +
                               f'<div style="display:flex;gap:14px;flex-wrap:wrap">{grids}</div>{scale}')
@@ -107,6 +106,9 @@ class FeedForwardExplorer(Explorer):
         return (_render.heading("GELU vs ReLU on the same input") + _render.message(summary, "info") +
                 activation_svg(pre.numpy(), gelu.numpy()))
 
+    def file_stem(self, view: str) -> str:
+        return f"mlp-layer{self.layer.value}-{view.split()[0]}"
+
     def figure(self, view: str, fmt: str):
         if view.startswith("strongest"):
             return top_neurons(self.trace, self.layer.value)
@@ -130,18 +132,20 @@ def activation_svg(pre: np.ndarray, gelu: np.ndarray, width: int = 360, height: 
     strongest = np.argsort(-np.abs(gelu), kind="stable")[:N_STRONGEST]
     dots = "".join(f'<circle cx="{sx(a):.1f}" cy="{sy(b):.1f}" r="2.5" fill="{_render.ACCENT}"/>'
                    for a, b in zip(pre[strongest], gelu[strongest]))
-    ticks = "".join(f'<text x="{sx(t):.1f}" y="{height - 4}" text-anchor="middle">{t:g}</text>' for t in (-4, -2, 0, 2, 4))
+    ticks = "".join(f'<text x="{sx(t):.1f}" y="{height - 4}" text-anchor="middle">{t:g}</text>'
+                    for t in (-4, -2, 0, 2, 4))
     ticks += "".join(f'<text x="{left - 4}" y="{sy(t) + 3:.1f}" text-anchor="end">{t:g}</text>' for t in (0, 2, 4))
     return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-size="10" '
             f'style="display:block;{_render.FONT}">{bars}'
             f'<line x1="{left}" x2="{left + w}" y1="{sy(0):.1f}" y2="{sy(0):.1f}" stroke="#999"/>'
             f'<line x1="{sx(0):.1f}" x2="{sx(0):.1f}" y1="6" y2="{6 + h}" stroke="#999"/>'
-            f'<polyline points="{curve(np.maximum(xs, 0))}" fill="none" stroke="#999" stroke-width="2" stroke-dasharray="5 3"/>'
+            f'<polyline points="{curve(np.maximum(xs, 0))}" fill="none" stroke="#999" stroke-width="2" '
+            f'stroke-dasharray="5 3"/>'
             f'<polyline points="{curve(g)}" fill="none" stroke="{_render.BAR}" stroke-width="2"/>{dots}{ticks}'
             f'<text x="{left + 6}" y="16" fill="{_render.BAR}">GELU</text>'
             f'<text x="{left + 6}" y="28" fill="#777">ReLU (dashed)</text>'
-            f'<text x="{left + w}" y="16" text-anchor="end" fill="#777">grey: this token\'s pre-activations</text>'
-            f'<text x="{left + w}" y="28" text-anchor="end" fill="{_render.ACCENT}">dots: strongest neurons</text></svg>')
+            f'<text x="{left + 6}" y="40" fill="#777">grey: this token\'s pre-activations</text>'
+            f'<text x="{left + 6}" y="52" fill="{_render.ACCENT}">dots: strongest neurons</text></svg>')
 
 
 class LogitLensExplorer(Explorer):
@@ -166,7 +170,7 @@ class LogitLensExplorer(Explorer):
         self.layer = int_slider("blocks run", n_layer, "gptviz-layer", n_layer if layer is None else layer)
         self.grid = html_box("gptviz-lens-grid")
         self.top = html_box("gptviz-lens-top")
-        self.export_bar = ExportBar(["lens table"], self.figure, lambda view: "logit-lens", folder)
+        self.export_bar = ExportBar(self, ["lens table"], folder)
         self.children = [self.text, row(self.position, self.layer), self.message, self.grid, self.top, self.export_bar]
         self.watch(self.position, self.layer)
         self.text.observe(lambda change: self.set_text(change["new"]), names="value")
@@ -176,8 +180,7 @@ class LogitLensExplorer(Explorer):
         trace = self.run_trace(text, ["embed.sum", "blocks.*.resid_post"])
         self.lens = logit_lens(self.model, trace, k=self.N_TOP)  # ids, probs: [n_layer + 1, T, N_TOP]
         self.trace = trace
-        keep = self.position.value if self.position.options else self._position
-        set_positions(self.position, trace.tokens, min(keep, trace.n_tokens - 1))
+        set_positions(self.position, trace.tokens, self._position)
 
     def window(self) -> list[int]:
         """The positions shown as columns: up to ``WINDOW`` around the selected one."""
@@ -208,7 +211,8 @@ class LogitLensExplorer(Explorer):
                              f'color:{text_colour(rgba)};{mark}padding:2px 4px;text-align:center;{_render.MONO}">'
                              f'{_render.esc(word)}</td>')
             weight = "bold" if r == layer else "normal"
-            body.append(f'<tr><th style="text-align:right;padding:2px 6px;font-weight:{weight}">{_render.esc(label)}</th>'
+            body.append(f'<tr><th style="text-align:right;padding:2px 6px;font-weight:{weight}">'
+                        f'{_render.esc(label)}</th>'
                         f'{"".join(cells)}</tr>')
         self.grid.value = (_render.heading("Logit lens: the top next-token guess after each layer",
                                            "columns: input tokens; colour: probability; the last row is the "
@@ -224,6 +228,9 @@ class LogitLensExplorer(Explorer):
         where = "after the embeddings" if layer == 0 else lens.row_labels[layer]
         self.top.value = (_render.heading(f"Top {self.N_TOP} {where}, at {tokens[pos]} (position {pos})", real) +
                           _render.prob_rows(candidates, chosen=following))
+
+    def file_stem(self, view: str) -> str:
+        return "logit-lens"
 
     def figure(self, view: str, fmt: str):
         return lens_table(self.lens, self.window())

@@ -73,10 +73,10 @@ class SamplingExplorer(Explorer):
         self.histogram = html_box("gptviz-histogram")
         self.candidates = html_box("gptviz-candidates")
         self.vocabulary = html_box("gptviz-vocabulary")
-        self.export_bar = ExportBar(["candidates"], lambda view, fmt: distribution_bars(self.dist),
-                                    lambda view: "sampling-candidates", folder)
-        stats = widgets.HBox([self.top_prob, self.n_kept, self.mass_cut, self.entropy],
-                             layout=widgets.Layout(gap="18px", flex_flow="row wrap"))
+        self.export_bar = ExportBar(self, ["candidates"], folder)
+        for stat in (self.top_prob, self.n_kept, self.mass_cut, self.entropy):
+            stat.layout.margin = "0 18px 0 0"
+        stats = row(self.top_prob, self.n_kept, self.mass_cut, self.entropy)
         self.children = [self.text, self.controls.box, self.message, stats,
                          row(self.sample_button, self.sample_100_button, self.drawn),
                          self.histogram, row(self.candidates, self.vocabulary), self.export_bar]
@@ -129,6 +129,12 @@ class SamplingExplorer(Explorer):
         context = " ".join(self.prompt_tokens[-8:])
         return (_render.heading(f"The next token after …{context}", f"{N_CANDIDATES} highest logits") +
                 _render.table(["#", "token", "logit", "softmax", "temperature", "top-k", "final", ""], rows, styles))
+
+    def figure(self, view: str, fmt: str):
+        return distribution_bars(self.dist)
+
+    def file_stem(self, view: str) -> str:
+        return "sampling-candidates"
 
     @guarded
     def sample(self) -> int | None:

@@ -37,6 +37,7 @@ class TokenizerExplorer(Explorer):
         self.n_ctx = self.model.config.n_ctx if self.model is not None else GPT2_CONTEXT
         self.ids: list[int] = []
         self.pieces: list[str] = []
+        self.steps = []  # the merge steps of the selected piece
         self.text = text_box(text, live=True)
         self.count = html_box("gptviz-n-tokens")
         self.tokens = html_box("gptviz-tokens")
@@ -46,7 +47,7 @@ class TokenizerExplorer(Explorer):
         self.merge_step = widgets.IntSlider(description="merge step", min=0, max=0, continuous_update=True)
         self.merge_step.add_class("gptviz-merge-step")
         self.merges = html_box("gptviz-merges")
-        self.export_bar = ExportBar(["tokens", "merges"], self.figure, lambda view: f"tokenizer-{view}", folder)
+        self.export_bar = ExportBar(self, ["tokens", "merges"], folder)
         self.children = [self.text, self.message, self.count, self.tokens, self.ids_view,
                          row(self.piece, self.merge_step), self.merges, self.export_bar]
         self.piece.observe(self._on_piece, names="value")
@@ -87,7 +88,9 @@ class TokenizerExplorer(Explorer):
         self.count.value = (f"{_render.number(len(ids), ',d')} tokens for {n_chars:,} characters "
                             f"({len(self.text.value.encode('utf-8')):,} bytes)")
         shown = ids[:MAX_CHIPS]
-        more = _render.message(f"(the first {MAX_CHIPS:,} of {len(ids):,} tokens)", "info") if len(ids) > MAX_CHIPS else ""
+        more = ""
+        if len(ids) > MAX_CHIPS:
+            more = _render.message(f"(the first {MAX_CHIPS:,} of {len(ids):,} tokens)", "info")
         self.tokens.value = _render.chips(self.tokenizer.tokens(shown), [str(i) for i in shown]) + more
         self.ids_view.value = f'<div style="{_render.MONO};font-size:12px">ids: {_render.esc(shown)}</div>'
         self.merges.value = self._merges_html()
@@ -109,6 +112,9 @@ class TokenizerExplorer(Explorer):
                          f'{"".join(parts)} <span>{_render.esc(note)}</span></div>')
         done = "these are the piece's tokens" if s == len(self.steps) - 1 else "move the slider on for the next merge"
         return _render.heading(f"Byte-pair merges, step {s} of {len(self.steps) - 1}", done) + "".join(lines)
+
+    def file_stem(self, view: str) -> str:
+        return f"tokenizer-{view}"
 
     def figure(self, view: str, fmt: str):
         if view == "tokens":
@@ -136,7 +142,7 @@ class EmbeddingExplorer(Explorer):
         self.pick.add_class("gptviz-pick")
         self.vectors = html_box("gptviz-vectors")
         self.nearest = html_box("gptviz-nearest")
-        self.export_bar = ExportBar(["embedding map"], self.figure, lambda view: "embeddings-map", folder)
+        self.export_bar = ExportBar(self, ["embedding map"], folder)
         self.children = [self.text, self.message, row(self.pick, self.nearest), self.vectors, self.export_bar]
         self.watch(self.pick)
         self.text.observe(lambda change: self.set_text(change["new"]), names="value")
@@ -167,7 +173,8 @@ class EmbeddingExplorer(Explorer):
         width = D * max(1, 640 // D)
         rows = []
         for p, i, t, e, s in zip(positions, ids, token_vecs, pos_vecs, sums):
-            for label, v in ((f"token {tok.token_str(i)} (id {i})", t), (f"+ position {p}", e), ("= input to block 0", s)):
+            parts = ((f"token {tok.token_str(i)} (id {i})", t), (f"+ position {p}", e), ("= input to block 0", s))
+            for label, v in parts:
                 rows.append([_render.token_cell(label),
                              _render.pixels(_render.colourise(v[None], DIVERGING, -limit, limit), width, 14),
                              f"{np.linalg.norm(v):.2f}"])
@@ -190,8 +197,13 @@ class EmbeddingExplorer(Explorer):
             found = [(int(j), float(c)) for j, c in zip(top.indices[:, n], top.values[:, n]) if int(j) != i]
             cells = " ".join(f'{_render.token_cell(tok.token_str(j))} <span style="color:#666">{c:.2f}</span>'
                              for j, c in found[: self.N_NEAREST])
-            blocks.append(f'<div style="{_render.FONT};margin:2px 0"><b>{_render.esc(tok.token_str(i))}</b>: {cells}</div>')
-        return _render.heading("Nearest tokens", "cosine similarity of token embeddings (rows of wte)") + "".join(blocks)
+            blocks.append(f'<div style="{_render.FONT};margin:2px 0">'
+                          f'<b>{_render.esc(tok.token_str(i))}</b>: {cells}</div>')
+        note = "cosine similarity of token embeddings (rows of wte)"
+        return _render.heading("Nearest tokens", note) + "".join(blocks)
+
+    def file_stem(self, view: str) -> str:
+        return "embeddings-map"
 
     def figure(self, view: str, fmt: str):
         ids = sorted({self.ids[p] for p in self.pick.value} | set(self.ids))

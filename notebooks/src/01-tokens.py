@@ -116,3 +116,13 @@ sentence = "Tom and Lily played with a red ball."
 my_count = len(tok.encode(sentence))  # your answer
 check(my_count, len(model.trace(sentence).ids), what="the number of tokens")
 
+# %% [markdown]
+# ## Explore
+#
+# Type any text and watch its tokens and ids change; the slider steps through one word's merges (the explorer needs a running notebook).
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+from gptviz.widgets import TokenizerExplorer
+
+TokenizerExplorer(model, text)

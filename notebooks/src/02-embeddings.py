@@ -134,3 +134,13 @@ positions = torch.arange(len(trace.ids))
 my_input = model.wte.weight.detach()[trace.ids] + model.wpe.weight.detach()[positions]  # your answer
 check_trace(my_input, trace, "embed.sum")
 
+# %% [markdown]
+# ## Explore
+#
+# Pick tokens and see their vectors, their positions' vectors, the sums, and the nearest tokens (needs a running notebook).
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+from gptviz.widgets import EmbeddingExplorer
+
+EmbeddingExplorer(model, trace.text)

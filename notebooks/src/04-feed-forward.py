@@ -140,3 +140,13 @@ for name, config in [("bundled", model.config), ("gpt2", PRESETS["gpt2"]), ("gpt
           f"{counts['attention'] / counts['total']:5.1%}  embeddings "
           f"{(counts['token_embedding'] + counts['position_embedding']) / counts['total']:5.1%}")
 
+# %% [markdown]
+# ## Explore
+#
+# Choose a layer and a token: its strongest neurons, and GELU beside ReLU on the same input (needs a running notebook).
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+from gptviz.widgets import FeedForwardExplorer
+
+FeedForwardExplorer(model, trace.text)

@@ -139,3 +139,13 @@ from gptviz.lens import lens_logits
 last = lens_logits(model, trace[f"blocks.{c.n_layer - 1}.resid_post"])
 check_trace(last, trace, "logits")
 
+# %% [markdown]
+# ## Explore
+#
+# Move through positions and layers: what would the model predict if it stopped there? (needs a running notebook)
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+from gptviz.widgets import LogitLensExplorer
+
+LogitLensExplorer(model, trace.text)

@@ -130,3 +130,13 @@ for p in (0.5, 0.9, 0.99):
     d = distribution(logits, top_p=p, tokenizer=tok)
     print(f"top_p = {p}: {d.n_kept} tokens kept, {d.mass_cut:.3f} of the probability cut")
 
+# %% [markdown]
+# ## Explore
+#
+# Move the sliders and watch the probability mass move (needs a running notebook).
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+from gptviz.widgets import SamplingExplorer
+
+SamplingExplorer(model, prompt)

@@ -120,3 +120,13 @@ for _ in range(3):
     step = stepper.step()
     print(f"picked {step.token!r:10}", stepper.cache_rows())
 
+# %% [markdown]
+# ## Explore
+#
+# Step through generation one token at a time and watch the KV cache grow: one new row per step, every earlier row reused (needs a running notebook).
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+from gptviz.widgets import GenerationStepper
+
+GenerationStepper(model, prompt)
