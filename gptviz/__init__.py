@@ -7,8 +7,11 @@
 """
 
 from .config import PRESETS, GPTConfig
+from . import viz
 from .errors import GptvizError, InputError, LoadError, TraceTooLargeError
+from .export import export, export_heads
 from .generation import Stepper, generate
+from .lens import logit_lens
 from .hub import load
 from .model import GPT, KVCache
 from .sampling import distribution
@@ -19,5 +22,5 @@ __version__ = "0.1.0"
 
 __all__ = [
     "GPT", "GPTConfig", "GptvizError", "InputError", "KVCache", "LoadError", "PRESETS", "Tokenizer",
-    "Trace", "TraceTooLargeError", "Stepper", "activation_shapes", "distribution", "generate", "get_tokenizer", "load", "trace_nbytes",
+    "Trace", "TraceTooLargeError", "Stepper", "activation_shapes", "distribution", "export", "export_heads", "logit_lens", "viz", "generate", "get_tokenizer", "load", "trace_nbytes",
 ]

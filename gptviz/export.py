@@ -24,9 +24,10 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 from .errors import GptvizError, InputError
 from .viz.attention import head_heatmap, head_title
-from .viz.style import ViewFigure, causal_mask, check_layer, relayout
+from .viz.style import causal_mask, check_layer, relayout
 
 FORMATS = (".png", ".svg", ".pdf", ".html")
+PNG_COMPRESSION = 3  # zlib level: files ~8% larger than with matplotlib's 6, encoded ~40% faster
 _PAGE = """<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -41,7 +42,9 @@ _PAGE = """<!DOCTYPE html>
 """
 
 
-def check_format(path: Path) -> str:
+def check_format(path) -> str:
+    """The format named by a file's suffix (``png``, ``svg``, ``pdf``, ``html``), or an InputError."""
+    path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in FORMATS:
         raise InputError(f"Cannot export to {path.name!r}: unknown format {suffix or '(no suffix)'!r}. "
@@ -97,18 +100,17 @@ def _export_matplotlib(fig, path: Path, fmt: str, dpi, width, height) -> None:
         if width < 1 or height < 1:
             raise InputError(f"width and height must be at least 1 pixel, got {width} x {height}")
         fig.set_size_inches(_inches(width, dpi), _inches(height, dpi))
-        if isinstance(fig, ViewFigure) and fig.get_layout_engine() is not None:
-            relayout(fig)
+        relayout(fig)
     try:
         if fmt == "html":
             path.write_text(matplotlib_html(fig, dpi), encoding="utf-8")
         else:
-            fig.savefig(path, format=fmt, dpi=dpi, metadata=_metadata(fmt))
+            extra = {"pil_kwargs": {"compress_level": PNG_COMPRESSION}} if fmt == "png" else {}
+            fig.savefig(path, format=fmt, dpi=dpi, metadata=_metadata(fmt), **extra)
     finally:
         if resized:
             fig.set_size_inches(old_size)
-            if isinstance(fig, ViewFigure) and fig.get_layout_engine() is not None:
-                relayout(fig)
+            relayout(fig)
 
 
 def _metadata(fmt: str) -> dict:
@@ -171,8 +173,9 @@ def plotly_image(fig, fmt: str, width=None, height=None, scale: float = 1) -> by
 
 # ---- every head ----------------------------------------------------------------------------
 class _HeadPainter:
-    """One head heatmap figure, drawn once without its cells and title; ``png()`` then paints a
-    head's cells and title onto that background and writes the pixels."""
+    """One head heatmap figure, drawn once without its cells, frame and title; ``png()`` then
+    paints a head's cells, the frame and its title onto that background and writes the pixels,
+    the same pixels as a full draw of that head's figure."""
 
     def __init__(self, trace, layer: int, dpi: float):
         self.fig = head_heatmap(trace, layer, 0)
@@ -181,16 +184,20 @@ class _HeadPainter:
         self.ax = self.fig.axes[0]
         self.image = self.ax.images[0]
         self.mask = causal_mask(*self.image.get_array().shape)
-        self.image.set_visible(False)
-        self.ax.title.set_visible(False)
+        self.canvas.draw()  # a full draw places the title
+        title_at = self.ax.title.get_position()
+        repainted = [self.image, self.ax.title, *self.ax.spines.values()]
+        for artist in repainted:
+            artist.set_visible(False)
         self.canvas.draw()
         self.background = self.canvas.copy_from_bbox(self.fig.bbox)
-        self.image.set_visible(True)
-        self.ax.title.set_visible(True)
+        for artist in repainted:
+            artist.set_visible(True)
+        self.ax.title.set_position(title_at)
 
     def set_head(self, pattern, title: str) -> None:
         self.image.set_data(np.ma.masked_array(pattern.numpy(), self.mask))
-        self.ax.set_title(title)
+        self.ax.title.set_text(title)  # keeps the font the view chose
 
     def png(self, path: Path) -> None:
         from PIL import Image
@@ -200,14 +207,15 @@ class _HeadPainter:
         for spine in self.ax.spines.values():
             self.ax.draw_artist(spine)
         self.ax.draw_artist(self.ax.title)
-        Image.fromarray(np.asarray(self.canvas.buffer_rgba())).save(path, format="png", compress_level=3)
+        Image.fromarray(np.asarray(self.canvas.buffer_rgba())).save(path, format="png",
+                                                                     compress_level=PNG_COMPRESSION)
 
 
 def export_heads(trace, folder, layer: int | None = None, fmt: str = "png", dpi: float = 100) -> list[Path]:
     """One attention heatmap file per head: ``folder/layer{L}_head{H}.{fmt}``.
 
-    ``layer``: one layer's heads, or every layer's (None). ``fmt``: ``png`` (fast path, about
-    0.05 s a head), ``svg``, ``pdf`` or ``html``. Returns the paths written, layer by layer.
+    ``layer``: one layer's heads, or every layer's (None). ``fmt``: ``png`` (the fast path:
+    under 0.1 s a head), ``svg``, ``pdf`` or ``html``. Returns the paths written, layer by layer.
     """
     fmt = check_format(Path(f"x.{str(fmt).lstrip('.')}"))
     config = trace.config

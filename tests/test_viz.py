@@ -1,5 +1,7 @@
-"""Every view renders on real traces (random weights and the bundled model, short, long and odd text),
-and the pictures hold the trace's numbers."""
+"""Every view renders on real traces (random weights and the bundled model; short, 512-token and odd
+text), and the pictures hold the trace's own numbers."""
+
+import io
 
 import matplotlib.figure
 import numpy as np
@@ -9,85 +11,236 @@ import torch
 
 import gptviz
 from gptviz import viz
-from gptviz.lens import logit_lens
+from gptviz.lens import contribution_norms, lens_logits, logit_lens, stream_names
 from gptviz.sampling import distribution
+from gptviz.viz.qk import qk_steps
 
-ODD_TEXT = "Hi 🤖!  東京\n\n\tspaces   and <script>alert(1)</script>"
+ODD_TEXT = "Hi 🤖!  東京\n\n\tspaces   and <script>alert(1)</script> costs $5 or $6."
+PNG = b"\x89PNG\r\n\x1a\n"
+# A glyph missing from every font would be drawn as nothing: make that warning an error.
+pytestmark = pytest.mark.filterwarnings("error:Glyph")
 
 
 @pytest.fixture(scope="module")
 def long_model():
+    """A small random model with a 512-token context (the odd model's is 128)."""
     return gptviz.GPT(gptviz.GPTConfig(n_layer=2, n_head=2, d_model=32, n_ctx=512, name="long")).init_weights(3).eval()
 
 
-def _views(model, trace):
-    d = distribution(trace["logits"][-1], temperature=0.8, top_k=40, top_p=0.9, tokenizer=model.tokenizer)
-    return [
-        viz.token_strip(trace.text, model.tokenizer),
-        viz.vector_strip(trace["embed.token"][0], "token 0"),
-        viz.embedding_sum(trace, 0),
-        viz.head_heatmap(trace, 0, 1),
-        viz.head_grid(trace, 0),
-        viz.attention_overview(trace),
-        viz.attention_heatmap_interactive(trace["blocks.0.attn.pattern"][0], trace.tokens),
-        viz.head_lines(trace, 0, 0),
-        viz.attention_lines_interactive(trace["blocks.0.attn.pattern"][0], trace.tokens),
-        viz.qk_view(trace, 0, 1, query=-1),
-        viz.mlp_activations(trace, 0),
-        viz.top_neurons(trace, 0),
-        viz.residual_norms(trace),
-        viz.logit_lens_view(model, trace),
-        viz.distribution_bars(d),
-        viz.param_breakdown(),
-    ]
+def views(model, trace):
+    """Every view of one trace, by name (built lazily)."""
+    last = trace.config.n_layer - 1
+    dist = lambda: distribution(trace["logits"][-1], temperature=0.8, top_k=40, top_p=0.9,  # noqa: E731
+                                tokenizer=model.tokenizer)
+    return {
+        "token_strip": lambda: viz.token_strip(trace, model.tokenizer),
+        "bpe_merges": lambda: viz.bpe_merges(model.tokenizer.pieces(trace.text)[0], model.tokenizer),
+        "vector_strip": lambda: viz.vector_strip(trace["embed.token"][0], "token 0"),
+        "embedding_sum": lambda: viz.embedding_sum(trace, -1),
+        "embedding_map": lambda: viz.embedding_map(model, [" cat", " dog", " red", " blue", 42]),
+        "head_heatmap": lambda: viz.head_heatmap(trace, last, 1),
+        "head_grid": lambda: viz.head_grid(trace, 0),
+        "attention_overview": lambda: viz.attention_overview(trace),
+        "heatmap_interactive": lambda: viz.attention_heatmap_interactive(trace["blocks.0.attn.pattern"][0], trace.tokens),
+        "head_lines": lambda: viz.head_lines(trace, 0, 0),
+        "lines_interactive": lambda: viz.attention_lines_interactive(trace["blocks.0.attn.pattern"], trace.tokens),
+        "qk_view": lambda: viz.qk_view(trace, 0, 1, query=-1),
+        "mlp_activations": lambda: viz.mlp_activations(trace, 0),
+        "top_neurons": lambda: viz.top_neurons(trace, last),
+        "residual_norms": lambda: viz.residual_norms(trace),
+        "logit_lens_view": lambda: viz.logit_lens_view(model, trace),
+        "distribution_bars": lambda: viz.distribution_bars(dist()),
+        "param_breakdown": lambda: viz.param_breakdown(["gpt2", "gpt3-175b"]),
+    }
 
 
-@pytest.mark.parametrize("text", ["A robot must obey the orders given it.", ODD_TEXT])
-def test_every_view_renders_on_a_random_checkpoint(odd_model, text):
-    trace = odd_model.trace(text)
-    for fig in _views(odd_model, trace):
-        assert isinstance(fig, (matplotlib.figure.Figure, go.Figure))
-        if isinstance(fig, matplotlib.figure.Figure):
-            fig.canvas.draw()
+def render(fig, full: bool = True):
+    """Draw a figure as it would be exported: matplotlib to PNG pixels (``full``) or through its
+    whole layout without pixels; plotly through its validating JSON encoder."""
+    if isinstance(fig, go.Figure):
+        assert fig.to_json()
+        return
+    assert isinstance(fig, matplotlib.figure.Figure)
+    if full:
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=30)
+        assert buf.getvalue().startswith(PNG)
+    else:
+        fig.draw_without_rendering()
 
 
-def test_views_render_at_512_tokens(long_model):
-    trace = long_model.trace(list(range(1000, 1512)))
-    for fig in (viz.head_heatmap(trace, 1, 0), viz.head_grid(trace, 1), viz.attention_overview(trace),
-                viz.residual_norms(trace), viz.mlp_activations(trace, 0)):
-        fig.canvas.draw()
+def test_every_view_renders_short_text_with_emoji_cjk_and_whitespace_runs(odd_model):
+    trace = odd_model.trace(ODD_TEXT)
+    for make in views(odd_model, trace).values():
+        render(make())
+
+
+def test_every_view_renders_at_512_tokens_of_odd_text(long_model):
+    ids = long_model.tokenizer.encode(ODD_TEXT * 40)[:512]
+    trace = long_model.trace(ids)
+    assert trace.n_tokens == 512
+    for name, make in views(long_model, trace).items():
+        render(make(), full=name in ("head_heatmap", "attention_overview"))
 
 
 def test_views_render_for_the_bundled_model(bundled_model):
     trace = bundled_model.trace("Once upon a time, there was a girl named Mia. Mia had a red kite.")
-    for fig in _views(bundled_model, trace):
-        assert isinstance(fig, (matplotlib.figure.Figure, go.Figure))
-    assert isinstance(viz.bpe_merges(" unbelievable", bundled_model.tokenizer), matplotlib.figure.Figure)
-    assert isinstance(viz.embedding_map(bundled_model, ["cat", "dog", "red", "blue"]), matplotlib.figure.Figure)
+    for name in ("token_strip", "head_heatmap", "logit_lens_view", "distribution_bars"):
+        render(views(bundled_model, trace)[name]())
 
 
+def test_figures_show_themselves_in_a_notebook_without_pyplot():
+    fig = viz.param_breakdown(["gpt2"])
+    assert fig._repr_png_().startswith(PNG)
+
+
+# ---- the pictures hold the trace's numbers ---------------------------------------------------
 def test_heatmap_cells_are_the_trace_coefficients(odd_model):
     trace = odd_model.trace("Lily gave the ball to Tom and Tom thanked Lily.")
-    fig = viz.head_heatmap(trace, 2, 4)
-    shown = fig.axes[0].images[0].get_array()
     expected = trace["blocks.2.attn.pattern"][4].numpy()
     below = np.tril(np.ones_like(expected, dtype=bool))
-    assert np.allclose(np.asarray(shown)[below], expected[below])
-    assert np.ma.getmaskarray(shown)[~below].all()  # masked cells are drawn as masked
-    inter = viz.attention_heatmap_interactive(trace["blocks.2.attn.pattern"][4], trace.tokens)
-    z = np.array(inter.data[0].z, dtype=float)
-    assert np.allclose(np.nan_to_num(z)[below], expected[below])
+    shown = viz.head_heatmap(trace, 2, 4).axes[0].images[0].get_array()
+    np.testing.assert_allclose(np.asarray(shown)[below], expected[below], rtol=1e-6)
+    assert np.ma.getmaskarray(shown)[~below].all()  # masked cells are drawn as masked, not as 0
+    z = np.asarray(viz.attention_heatmap_interactive(expected, trace.tokens).data[0].z, dtype=float)
+    assert np.isnan(z[~below]).all()  # masked: no cell drawn
+    np.testing.assert_allclose(z[below], expected[below], rtol=1e-6)
 
 
-def test_logit_lens_last_row_is_the_models_prediction(odd_model):
+def test_overview_has_one_thumbnail_per_head(odd_model):
+    trace = odd_model.trace("one two three four")
+    image = viz.attention_overview(trace).axes[0].images[0].get_array()  # RGBA mosaic
+    T, gap = trace.n_tokens, 1
+    cfg = odd_model.config
+    assert image.shape[:2] == (cfg.n_layer * (T + gap) - gap, cfg.n_head * (T + gap) - gap)
+
+
+def test_qk_steps_reproduce_scores_pattern_and_z(odd_model):
+    trace = odd_model.trace("The robot gave the key to the girl.")
+    i = 5
+    steps = qk_steps(trace, 1, 3, i)
+    np.testing.assert_allclose(steps["scaled"], trace["blocks.1.attn.scores"][3, i, :i + 1], atol=1e-5)
+    np.testing.assert_allclose(steps["coefficients"], trace["blocks.1.attn.pattern"][3, i, :i + 1], atol=1e-6)
+    np.testing.assert_allclose(steps["z"], trace["blocks.1.attn.z"][3, i], atol=1e-6)
+    bars = viz.qk_view(trace, 1, 3, i).axes[2].collections[0].get_paths()  # the softmax panel
+    np.testing.assert_allclose([p.vertices[1, 1] for p in bars], steps["coefficients"], rtol=1e-6)
+
+
+def test_logit_lens_last_row_is_the_models_output(odd_model):
     trace = odd_model.trace("The cat sat on the mat.")
-    lens = logit_lens(odd_model, trace)
+    assert torch.equal(lens_logits(odd_model, trace[stream_names(odd_model.config)[-1]]), trace["logits"])
+    lens = logit_lens(odd_model, trace, k=3)
+    assert lens.ids.shape == lens.probs.shape == (odd_model.config.n_layer + 1, trace.n_tokens, 3)
     assert torch.equal(lens.ids[-1, :, 0], trace["logits"].argmax(-1))
+    torch.testing.assert_close(lens.probs[-1, :, 0], trace["logits"].softmax(-1).max(-1).values)
+    assert (lens.probs[..., :-1] >= lens.probs[..., 1:]).all()
+    assert lens.labels[-1][2][0] == odd_model.tokenizer.token_str(int(lens.ids[-1, 2, 0]))
+    first_cell = viz.lens_table(lens).axes[0].texts[0].get_text()  # embeddings row, first token
+    assert first_cell.startswith(lens.labels[0][0][0][:9])
+    assert first_cell.endswith(f"\n{float(lens.probs[0, 0, 0]):.2f}")
 
 
-def test_bad_layer_or_shapes_are_clear_errors(odd_model):
+def test_residual_contributions_add_up_to_the_stream(odd_model):
+    trace = odd_model.trace("Each block adds to the stream.")
+    L = odd_model.config.n_layer
+    parts = ["embed.sum"] + [f"blocks.{i}.{p}.out" for i in range(L) for p in ("attn", "mlp")]
+    torch.testing.assert_close(sum(trace[p] for p in parts), trace[f"blocks.{L - 1}.resid_post"], atol=1e-5, rtol=0)
+    norms = contribution_norms(trace)
+    assert list(norms) == parts
+    torch.testing.assert_close(norms["blocks.1.mlp.out"], trace["blocks.1.mlp.out"].norm(dim=-1))
+    bars = viz.residual_norms(trace).axes[0].patches
+    np.testing.assert_allclose([b.get_width() for b in bars], [float(n.mean()) for n in norms.values()], rtol=1e-6)
+
+
+def test_mlp_views_show_the_activations(odd_model):
+    trace = odd_model.trace("Neurons fire for some tokens.")
+    fig = viz.mlp_activations(trace, 2)
+    np.testing.assert_allclose(fig.axes[0].images[0].get_array(), trace["blocks.2.mlp.pre"].numpy(), rtol=1e-6)
+    np.testing.assert_allclose(fig.axes[1].images[0].get_array(), trace["blocks.2.mlp.post"].numpy(), rtol=1e-6)
+    top = viz.top_neurons(trace, 2, k=2).axes[0].texts
+    strongest = int(trace["blocks.2.mlp.post"][0].argmax())
+    assert top[0].get_text().startswith(f"#{strongest} ")
+
+
+def test_vector_strips_hold_the_embeddings(odd_model):
+    trace = odd_model.trace("Token plus position.")
+    v = trace["embed.sum"][2]
+    np.testing.assert_allclose(viz.vector_strip(v).axes[0].images[0].get_array()[0], v.numpy(), rtol=1e-6)
+    rows = [ax.images[0].get_array()[0] for ax in viz.embedding_sum(trace, 2).axes[:3]]
+    np.testing.assert_allclose(rows[0] + rows[1], rows[2], atol=1e-6)
+    np.testing.assert_allclose(rows[1], trace["embed.pos"][2].numpy(), rtol=1e-6)
+
+
+def test_token_strip_shows_every_token_and_id(odd_model):
+    tok = odd_model.tokenizer
+    ids = tok.encode(ODD_TEXT)
+    fig = viz.token_strip(ODD_TEXT, tok)
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert texts[0::2] == tok.tokens(ids) and texts[1::2] == [str(i) for i in ids]
+    assert any("\\x" in t for t in texts[0::2])  # the robot emoji is split into byte tokens
+    dashed = [dashes is not None for _, dashes in fig.axes[0].collections[0].get_linestyle()]
+    assert sum(dashed) == sum("\\x" in t for t in texts[0::2])
+    steps = tok.bpe_steps(" robot")
+    merges = [t.get_text() for t in viz.bpe_merges(" robot", tok).axes[0].texts]
+    assert sum(t.startswith("merge ") for t in merges) == len(steps) - 1
+    assert str(tok.encode(" robot")[0]) in merges
+
+
+def test_lines_keep_the_strong_links_and_escape_labels(odd_model):
+    trace = odd_model.trace(ODD_TEXT)
+    pattern = trace["blocks.1.attn.pattern"][2]
+    fig = viz.attention_lines(pattern, trace.tokens, min_weight=0.05, max_lines=40)
+    segments = fig.axes[0].collections[0].get_segments()
+    strong = int((pattern >= 0.05).sum())
+    assert len(segments) == min(strong, 40)
+    inter = viz.attention_lines_interactive(trace["blocks.1.attn.pattern"], trace.tokens, min_weight=0.05)
+    assert len(inter.layout.updatemenus[0].buttons) == odd_model.config.n_head
+    labels = list(inter.data[-1].text)  # the key column; the text's "<script>" is "␣<", "script", ">"
+    assert "␣&lt;" in labels and ")&lt;/" in labels
+    hover = [c for tr in inter.data if tr.customdata is not None for row in tr.customdata for c in row[:2]]
+    assert hover and not any("<" in str(text) for text in labels + hover)
+
+
+def test_distribution_bars_mark_the_cut_offs(odd_model):
+    trace = odd_model.trace("The next token is")
+    d = distribution(trace["logits"][-1] * 40, temperature=1.0, top_k=5, tokenizer=odd_model.tokenizer)
+    ax = viz.distribution_bars(d, n=12).axes[0]
+    assert [line.get_xdata()[0] for line in ax.lines if line.get_linestyle() == "--"] == [4.5]
+    kept, cut = ax.containers[0], ax.containers[1]
+    assert len(kept) == d.n_kept == 5 and len(cut) == 7
+    top = d.stages["temperature"].sort(descending=True).values[:5]
+    np.testing.assert_allclose([b.get_height() for b in kept], top.numpy(), rtol=1e-6)
+    assert "mass cut off" in ax.get_title()
+
+
+def test_param_breakdown_totals(odd_model):
+    fig = viz.param_breakdown(["gpt2", "gpt3-175b"])
+    ax = fig.axes[0]
+    assert {t.get_text() for t in ax.texts} == {"124.4M", "174.6B"}
+    widths = np.array([[b.get_width() for b in c] for c in ax.containers])  # [families, models]
+    np.testing.assert_allclose(widths.sum(axis=0), [100, 100])
+    shares = gptviz.PRESETS["gpt2"].param_counts()
+    assert widths[0, 0] == pytest.approx(100 * (shares["token_embedding"] + shares["position_embedding"]) / shares["total"])
+
+
+def test_embedding_map_projects_the_chosen_rows(odd_model):
+    fig = viz.embedding_map(odd_model, [" king", " queen", " man", " woman"])
+    assert len(fig.axes[0].collections[0].get_offsets()) == 4
+    assert [t.get_text() for t in fig.axes[0].texts] == ["␣king", "␣queen", "␣man", "␣woman"]
+
+
+# ---- clear errors ----------------------------------------------------------------------------
+def test_bad_inputs_are_clear_errors(odd_model):
     trace = odd_model.trace("One two three")
-    with pytest.raises(gptviz.InputError, match="layer"):
+    with pytest.raises(gptviz.InputError, match="layer 7 is out of range.*3 layers"):
         viz.head_heatmap(trace, 7, 0)
-    with pytest.raises(gptviz.InputError):
+    with pytest.raises(gptviz.InputError, match="head 6 is out of range"):
+        viz.head_lines(trace, 0, 6)
+    with pytest.raises(gptviz.InputError, match=r"pattern\[head\]"):
+        viz.attention_heatmap(trace["blocks.0.attn.pattern"], trace.tokens)
+    with pytest.raises(gptviz.InputError, match="3 positions but 2 token labels"):
         viz.attention_heatmap(torch.ones(3, 3), ["a", "b"])
+    with pytest.raises(gptviz.InputError, match="one token each"):
+        viz.embedding_map(odd_model, ["unbelievably"])
+    with pytest.raises(gptviz.InputError, match="position 9 is out of range"):
+        viz.qk_view(trace, 0, 0, query=9)

@@ -7,6 +7,7 @@ GPT-2 never lets a token see a later one. Those cells are drawn grey, not as zer
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -18,8 +19,9 @@ from matplotlib.cm import ScalarMappable
 from matplotlib.colors import Normalize, to_rgba
 
 from ..errors import InputError
-from .style import (MASKED, SEQUENTIAL, causal_mask, check_head, check_layer, check_len, finish,
-                    key_labels, new_figure, plotly_label, set_token_ticks, styled, to_numpy)
+from .style import (MASKED, SEQUENTIAL, ViewFigure, causal_mask, check_head, check_layer, check_len,
+                    finish, key_labels, label_inches, new_figure, plotly_label, set_token_ticks, styled,
+                    to_numpy)
 
 THUMB = 64  # overview thumbnails are pooled down to at most THUMB x THUMB cells
 
@@ -38,7 +40,7 @@ def check_pattern(pattern, tokens) -> tuple[np.ndarray, list[str]]:
 
 
 def _heatmap_side(n: int) -> float:
-    """Inches per side of a heatmap of ``n`` tokens: room for up to 40 labels."""
+    """Height in inches of a heatmap figure for ``n`` tokens: room for up to 40 labels."""
     return float(np.clip(3.0 + 0.12 * min(n, 40), 4.0, 8.0))
 
 
@@ -54,19 +56,35 @@ def attention_heatmap(pattern, tokens, title: str = "Attention coefficients", vm
     """
     p, keys = check_pattern(pattern, tokens)
     n_query, n_key = p.shape
-    side = _heatmap_side(n_key)
-    fig = new_figure(side + 1.2, side)
-    ax = fig.add_subplot()
+    fig = ViewFigure()
+    ax = fig.add_axes((0, 0, 1, 1))
     cmap = colormaps[SEQUENTIAL].with_extremes(bad=MASKED)
     image = ax.imshow(np.ma.masked_array(p, causal_mask(n_query, n_key)), cmap=cmap, vmin=0.0,
-                      vmax=vmax, interpolation="nearest", aspect="equal")
-    set_token_ticks(ax, "x", keys)
-    set_token_ticks(ax, "y", keys[n_key - n_query:])
+                      vmax=vmax, interpolation="nearest", aspect="auto")
+    left = label_inches(*set_token_ticks(ax, "y", keys[n_key - n_query:])) + 0.4
+    bottom = label_inches(*set_token_ticks(ax, "x", keys)) + 0.4
     ax.set_xlabel("key: the token attended to")
     ax.set_ylabel("query: the token attending")
     ax.set_title(title)
-    fig.colorbar(image, ax=ax, shrink=0.8, label="attention coefficient (grey: masked)")
-    return finish(fig)
+    cax = fig.add_axes((0, 0, 1, 1))
+    fig.colorbar(image, cax=cax, label="attention coefficient (grey: masked)")
+    # Placed by hand from estimated label sizes: measuring every label (constrained layout)
+    # would double the time to draw a heatmap.
+    side = _heatmap_side(n_key)
+    margins = (left, bottom, 1.25, 0.45)  # inches: left, bottom, right (colour bar), top (title)
+    fig.set_size_inches(side + 1.2, side)
+    fig.place = functools.partial(_place, fig, ax, cax, margins)
+    fig.place()
+    return fig
+
+
+def _place(fig, ax, cax, margins) -> None:
+    """Put the heatmap and its colour bar inside margins given in inches."""
+    left, bottom, right, top = margins
+    w, h = fig.get_size_inches()
+    box_w, box_h = max(w - left - right, 0.1), max(h - bottom - top, 0.1)
+    ax.set_position((left / w, bottom / h, box_w / w, box_h / h))
+    cax.set_position(((left + box_w + 0.2) / w, (bottom + 0.1 * box_h) / h, 0.18 / w, 0.8 * box_h / h))
 
 
 def head_pattern(trace, layer: int, head: int) -> tuple[np.ndarray, int, int]:
@@ -172,14 +190,14 @@ def attention_overview(trace):
 def attention_heatmap_interactive(pattern, tokens, title: str = "Attention coefficients") -> go.Figure:
     """The heatmap of :func:`attention_heatmap` in plotly: hover a cell for the query token, the key
     token and the exact coefficient. Masked cells are empty (grey background). ``fig.data[0].z``
-    holds the coefficients, ``None`` where masked."""
+    holds the coefficients, NaN where masked."""
     p, keys = check_pattern(pattern, tokens)
     n_query, n_key = p.shape
-    z = np.where(causal_mask(n_query, n_key), np.nan, p)
+    z = np.where(causal_mask(n_query, n_key), np.nan, p).astype(np.float32)  # compact in HTML
     # Category labels carry the position, so repeated tokens stay separate rows and columns.
     x = [f"{j}:{plotly_label(t)}" for j, t in enumerate(keys)]
     fig = go.Figure(go.Heatmap(
-        z=[[None if np.isnan(v) else float(v) for v in row] for row in z],
+        z=z,
         x=x, y=x[n_key - n_query:], zmin=0.0, zmax=1.0, colorscale=SEQUENTIAL.capitalize(),
         colorbar={"title": {"text": "coefficient"}},
         hovertemplate="query %{y}<br>key %{x}<br>coefficient %{z:.6f}<extra></extra>",

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from matplotlib.collections import PolyCollection
 
 from .style import (DIVERGING, check_head, check_layer, check_position, finish, key_labels, new_figure,
                     set_token_ticks, styled, symmetric_limit, to_numpy)
@@ -40,6 +41,16 @@ def qk_steps(trace, layer: int, head: int, query: int) -> dict[str, np.ndarray]:
             "z": weighted.sum(axis=0)}
 
 
+def _bars(ax, values: np.ndarray) -> None:
+    """One bar per key (blue up, orange down) as a single collection: a long text has hundreds of
+    keys, and separate bar patches would draw slowly."""
+    verts = [((i - 0.4, 0.0), (i - 0.4, v), (i + 0.4, v), (i + 0.4, 0.0)) for i, v in enumerate(values)]
+    ax.add_collection(PolyCollection(verts, facecolors=np.where(values >= 0, "#0072b2", "#d55e00"),
+                                     edgecolors="none"))
+    ax.autoscale_view()
+    ax.axhline(0, color="black", lw=0.6)
+
+
 @styled
 def qk_view(trace, layer: int, head: int, query: int = -1):
     """How does one token decide where to look? The four steps of one head for one query token:
@@ -51,14 +62,13 @@ def qk_view(trace, layer: int, head: int, query: int = -1):
     d = steps["z"].size
     fig = new_figure(11, 7.5)
     grid = fig.add_gridspec(3, 3, height_ratios=[1, 1.2, 0.1])
-    x = np.arange(len(keys))
     panels = [("dot", "1. q . k (dot product)", "score"),
               ("scaled", f"2. divided by sqrt({d}) = {math.sqrt(d):.2f}", "scaled score"),
               ("coefficients", "3. softmax: coefficients (sum to 1)", "coefficient")]
     for col, (key, panel_title, ylabel) in enumerate(panels):
         ax = fig.add_subplot(grid[0, col])
         values = steps[key]
-        ax.bar(x, values, color=np.where(values >= 0, "#0072b2", "#d55e00"))
+        _bars(ax, values)
         set_token_ticks(ax, "x", keys, max_labels=24)
         ax.set_xlabel("key token")
         ax.set_ylabel(ylabel)

@@ -11,6 +11,7 @@ import functools
 import html
 import io
 import math
+import unicodedata
 
 import matplotlib
 import matplotlib.figure
@@ -75,17 +76,24 @@ def new_figure(width: float, height: float, **kwargs) -> ViewFigure:
 
 
 def finish(fig: ViewFigure) -> ViewFigure:
-    """Lay ``fig`` out once and keep that layout, so that each later save draws the figure once
-    instead of measuring every label again (labels are most of a heatmap's drawing time)."""
+    """Lay ``fig`` out once and keep that layout. With no layout engine left, a save draws the
+    figure once, instead of measuring every label again in a dry run first (labels are most of a
+    heatmap's drawing time). :func:`relayout` lays it out again after a change of size."""
     fig.get_layout_engine().execute(fig)
-    fig.set_layout_engine("none")
+    fig.set_layout_engine(None)
+    fig.laid_out = True
     return fig
 
 
-def relayout(fig: ViewFigure) -> None:
-    """Lay a finished figure out again (after a change of size)."""
-    fig.set_layout_engine("constrained")
-    finish(fig)
+def relayout(fig) -> None:
+    """Lay a gptviz figure out again after a change of size: by its own ``place()`` when it has
+    one (views placed by hand), else by constrained layout when :func:`finish` made it."""
+    place = getattr(fig, "place", None)
+    if place is not None:
+        place()
+    elif getattr(fig, "laid_out", False):
+        fig.set_layout_engine("constrained")
+        finish(fig)
 
 
 def to_numpy(x, name: str = "tensor") -> np.ndarray:
@@ -151,9 +159,11 @@ def label_size(n_shown: int) -> float:
     return 9.0 if n_shown <= 24 else 7.5 if n_shown <= 48 else 6.0
 
 
-def set_token_ticks(ax, axis: str, tokens: list[str], max_labels: int = 40, rotate: bool = True) -> None:
+def set_token_ticks(ax, axis: str, tokens: list[str], max_labels: int = 40,
+                    rotate: bool = True) -> tuple[list[str], float]:
     """Label an axis with tokens at integer positions, thinned to ``max_labels``; thinned labels
-    carry their position (``12:␣robot``) so a reader can still count."""
+    carry their position (``12:␣robot``) so a reader can still count. Returns the labels shown
+    and their font size."""
     step = label_step(len(tokens), max_labels)
     ticks = list(range(0, len(tokens), step))
     labels = [tokens[i] if step == 1 else f"{i}:{tokens[i]}" for i in ticks]
@@ -162,6 +172,15 @@ def set_token_ticks(ax, axis: str, tokens: list[str], max_labels: int = 40, rota
         ax.set_xticks(ticks, labels, fontsize=size, rotation=90 if rotate else 0)
     else:
         ax.set_yticks(ticks, labels, fontsize=size)
+    return labels, size
+
+
+def label_inches(labels: list[str], size: float) -> float:
+    """A generous estimate of the length of the longest label at ``size`` points, in inches, with
+    the tick and its padding (East Asian wide characters count double)."""
+    longest = max((sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in label)
+                   for label in labels), default=0)
+    return longest * size * 0.65 / 72 + 0.12
 
 
 def symmetric_limit(values: np.ndarray) -> float:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import unicodedata
 
+from matplotlib.collections import PatchCollection
 from matplotlib.patches import FancyBboxPatch
 
 from ..errors import InputError
@@ -32,17 +33,22 @@ def _box_units(label: str, sub: str) -> int:
     return max(_units(label), len(sub) * ID_PT / LABEL_PT) + 1.5
 
 
-def _draw_box(ax, x: float, y: float, label: str, sub: str, colour: str, dashed: bool) -> float:
+def _draw_box(ax, boxes: list, x: float, y: float, label: str, sub: str, colour: str, dashed: bool) -> float:
     """One token box at ``(x, y)`` (cells, rows; y grows downwards): label, and ``sub`` below in
-    small grey type. Returns the box width in cells."""
+    small grey type. The box itself joins ``boxes``, drawn by :func:`_add_boxes` as one collection
+    (hundreds of separate patches draw slowly). Returns the box width in cells."""
     width = _box_units(label, sub)
-    ax.add_patch(FancyBboxPatch((x + 0.15, y + 0.08), width - 0.3, 0.62, boxstyle="round,pad=0,rounding_size=0.12",
+    boxes.append(FancyBboxPatch((x + 0.15, y + 0.08), width - 0.3, 0.62, boxstyle="round,pad=0,rounding_size=0.12",
                                 facecolor=colour, edgecolor="#555555" if dashed else "none",
                                 linestyle="--" if dashed else "-", linewidth=0.8))
     ax.text(x + width / 2, y + 0.4, label, ha="center", va="center", fontsize=LABEL_PT,
             family=font_families(mono=True))
     ax.text(x + width / 2, y + 0.86, sub, ha="center", va="center", fontsize=ID_PT, color="#444444")
     return width
+
+
+def _add_boxes(ax, boxes: list) -> None:
+    ax.add_collection(PatchCollection(boxes, match_original=True, zorder=0))
 
 
 def _canvas(n_rows: int, title: str, units: float = LINE_UNITS) -> tuple[ViewFigure, object]:
@@ -98,8 +104,10 @@ def token_strip(text_or_ids, tokenizer=None):
     title = (f"{len(ids)} tokens for {len(text)} characters "
              "(␣ space, ↵ newline, \\xNN part of a character: dashed box; number below: token id)")
     fig, ax = _canvas(n_rows, title, used)
+    boxes = []
     for n, (i, label, (x, row)) in enumerate(zip(ids, labels, places)):
-        _draw_box(ax, x, row, label, str(i), TOKEN_COLOURS[n % len(TOKEN_COLOURS)], "\\x" in label)
+        _draw_box(ax, boxes, x, row, label, str(i), TOKEN_COLOURS[n % len(TOKEN_COLOURS)], "\\x" in label)
+    _add_boxes(ax, boxes)
     return fig
 
 
@@ -127,9 +135,11 @@ def bpe_merges(piece: str, tokenizer=None):
     n_bytes, n_tokens = len(steps[0].parts), len(steps[-1].parts)
     fig, ax = _canvas(len(steps), f"Byte-pair merges of {readable(piece.encode('utf-8'))}: {n_bytes} "
                                   f"byte{'s' * (n_bytes != 1)} to {n_tokens} token{'s' * (n_tokens != 1)}", units)
+    boxes = []
     for row, (parts, note) in enumerate(rows):
         x = 0.0
         for label, sub, colour in parts:
-            x += _draw_box(ax, x, row, label, sub, colour, "\\x" in label)
+            x += _draw_box(ax, boxes, x, row, label, sub, colour, "\\x" in label)
         ax.text(x + 1.5, row + 0.4, note, va="center", fontsize=9, color="#333333")
+    _add_boxes(ax, boxes)
     return fig

@@ -90,14 +90,17 @@ print(f"mean |GELU - ReLU| over the inputs: {(gelu - relu).abs().mean():.3f}")
 
 # %% [markdown]
 # Swapping ReLU in everywhere, on weights that were trained with GELU, changes the model's
-# predictions: how often its top guess for the next token stays the same, and its loss on the text.
+# predictions on a story it never saw: how often its top guess for the next token stays the same,
+# and its loss.
 
 # %%
 from gptviz.compare import agreement, run_variant
+from gptviz.corpus import generate_stories
 
-real = run_variant(model, trace.ids).logits
+story = model.tokenizer.encode(generate_stories(1, seed=1)[0].text)[: model.config.n_ctx]
+real = run_variant(model, story).logits
 for name in ("relu", "leaky_relu"):
-    r = agreement(real, run_variant(model, trace.ids, activation=name).logits, trace.ids[1:])
+    r = agreement(real, run_variant(model, story, activation=name).logits, story[1:])
     print(f"{name:10}: same top token at {r['top1']:.0%} of positions; loss {r['loss_reference']:.2f} "
           f"-> {r['loss_other']:.2f} nats/token")
 

@@ -98,12 +98,15 @@ print(f"token 0 after ln_1: mean {out.mean():.2f}, variance {out.var(unbiased=Fa
 # %%
 from gptviz.compare import agreement, run_variant
 
-pre_ln, post_ln = run_variant(model, trace.ids, norm="pre"), run_variant(model, trace.ids, norm="post")
+from gptviz.corpus import generate_stories
+
+story = model.tokenizer.encode(generate_stories(1, seed=1)[0].text)[: c.n_ctx]  # a story it never saw
+pre_ln, post_ln = run_variant(model, story, norm="pre"), run_variant(model, story, norm="post")
 print("mean norm of the stream:   pre-LN (GPT-2)   post-LN")
 for i in range(c.n_layer + 1):
     label = "embeddings" if i == 0 else f"after block {i - 1}"
     print(f"{label:24} {pre_ln.stream[i].norm(dim=-1).mean():10.2f} {post_ln.stream[i].norm(dim=-1).mean():10.2f}")
-r = agreement(pre_ln.logits, post_ln.logits, trace.ids[1:])
+r = agreement(pre_ln.logits, post_ln.logits, story[1:])
 print(f"post-LN with GPT-2's weights: same top token at {r['top1']:.0%} of positions, "
       f"loss {r['loss_reference']:.2f} -> {r['loss_other']:.2f}")
 
