@@ -29,7 +29,9 @@ class SamplingControls:
                                          description="top-p", continuous_update=True)
         self.seed = widgets.IntSlider(value=seed, min=0, max=999, description="seed", continuous_update=True)
         for name in ("temperature", "top_k", "top_p", "seed"):
-            getattr(self, name).add_class("gptviz-" + name.replace("_", ""))
+            slider = getattr(self, name)
+            slider.add_class("gptviz-" + name.replace("_", ""))
+            slider.style.description_width = "6.5em"  # "temperature" in full, the four sliders aligned
         note = html_box("gptviz-settings-note", _render.message(
             "temperature 0 = greedy (always the top token); top-k 0 and top-p 1 = off", "info"))
         self.box = widgets.VBox([row(self.temperature, self.top_k), row(self.top_p, self.seed), note])

@@ -1,0 +1,112 @@
+"""Fixtures for the browser tests: Chromium (or a skip that says how to install it), a copy of the
+notebooks, one JupyterLab server and one browser for the whole session, and the kernels' model loaded
+here too, to compute what the widgets must show.
+
+Screenshots of every notebook go to ``out/screenshots/`` (gitignored); the path and the time the
+browser tests took are printed at the end of the run.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from .harness import (
+    CHROMIUM, CHROMIUM_ARGS, INSTALL_HINT, NOTEBOOKS, SCREENSHOTS, VIEWPORT, Notebook, start_lab, state_env,
+)
+
+_clock = {"start": None, "end": None}
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _clock["start"] is not None:
+        seconds = (_clock["end"] or time.monotonic()) - _clock["start"]
+        terminalreporter.write_line(f"browser tests: {seconds:.0f} s; screenshots in {SCREENSHOTS}")
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Playwright's Chromium driving Debian's /usr/bin/chromium; a skip (a failure when
+    ``GPTVIZ_REQUIRE_BROWSER=1``, as in CI) when it is missing."""
+    missing = None
+    if not CHROMIUM.exists():
+        missing = f"{CHROMIUM} not found: {INSTALL_HINT}"
+    else:
+        try:
+            from playwright.sync_api import sync_playwright
+        except ImportError:
+            missing = "the playwright package is missing: pip install -e '.[dev]'"
+    if missing:
+        if os.environ.get("GPTVIZ_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"GPTVIZ_REQUIRE_BROWSER=1 but {missing}", pytrace=False)
+        pytest.skip(f"browser tests need Chromium; {missing}")
+    _clock["start"] = time.monotonic()
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+    _clock["end"] = time.monotonic()
+
+
+@pytest.fixture(scope="session")
+def expected_model():
+    """The model the kernels load (``gptviz.load()``: ``$GPTVIZ_MODEL`` or the bundled one), loaded in
+    the test process to compute the numbers a widget must show."""
+    import gptviz
+
+    return gptviz.load(device="cpu")
+
+
+@pytest.fixture(scope="session")
+def served(tmp_path_factory) -> Path:
+    """A copy of notebooks/: running a notebook in the browser must not touch the committed ones."""
+    root = tmp_path_factory.mktemp("served") / "notebooks"
+    shutil.copytree(NOTEBOOKS, root, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    return root
+
+
+@pytest.fixture(scope="session")
+def state(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("jupyter-state")
+
+
+@pytest.fixture(scope="session")
+def kernel_env(state) -> dict[str, str]:
+    """The environment of every server and kernel: state directories in tmp."""
+    return state_env(state)
+
+
+@pytest.fixture(scope="session")
+def lab(chromium, served, state, kernel_env):
+    """A JupyterLab server on the notebook copy, stopped by its pid at the end of the session."""
+    server = start_lab(served, state, kernel_env)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def run_notebook(chromium, lab, served):
+    """``run_notebook(name) -> Notebook``: open a notebook on a fresh kernel in a new page, run all
+    cells, wait for its widgets, save a full-length screenshot. The caller checks ``problems()`` and
+    closes it."""
+
+    def run(name: str) -> Notebook:
+        lab.delete_sessions()
+        nb = Notebook(chromium.new_page(viewport=VIEWPORT), lab, served, served / name)
+        shot = SCREENSHOTS / f"{Path(name).stem}.png"
+        try:
+            nb.run_all()
+            nb.wait_widgets()
+        except Exception as err:  # a timeout: say which cells had not finished
+            nb.screenshot(shot)
+            found = "\n".join(nb.problems())
+            nb.close()
+            raise AssertionError(f"{name} did not finish ({err}); see {shot}\n{found}") from None
+        nb.screenshot(shot)
+        return nb
+
+    return run
