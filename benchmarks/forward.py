@@ -1,16 +1,21 @@
 """The instrumented forward pass against transformers, on the same random weights, in one run.
 
-    python benchmarks/forward.py [--lengths 16 128 512 1024] [--repeats 5]
+    python benchmarks/forward.py [--lengths 16 128 512 1024] [--repeats 5] [--memory kept|returned]
 
 For each length T: transformers' GPT2LMHeadModel (eager attention, the one that forms the attention
 matrix, as gptviz does), gptviz untraced ``model(ids)``, gptviz full trace, and gptviz trace with a
 names filter (attention patterns + logits). Runs are interleaved, timings are medians, and ratios are
 to transformers. Prints a markdown table for the README.
+
+``--memory``: ``kept`` (the default, what ``trace()`` does) keeps freed memory in the process for
+the next run (:mod:`gptviz.memory`), for all four contenders alike; ``returned`` leaves glibc's
+default, which hands large freed blocks back to the kernel, so each run faults its memory in again.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import tempfile
 import time
@@ -19,6 +24,7 @@ import torch
 from transformers import GPT2Config, GPT2LMHeadModel
 
 import gptviz
+from gptviz.memory import keep_freed_memory
 from gptviz.trace import trace_nbytes
 
 FILTER = ["blocks.*.attn.pattern", "logits"]
@@ -28,13 +34,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lengths", type=int, nargs="+", default=[16, 128, 512, 1024])
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--memory", choices=["kept", "returned"], default="kept",
+                        help="keep freed memory for the next run (gptviz's default) or return it to the kernel")
     args = parser.parse_args()
+    if args.memory == "returned":
+        os.environ["GPTVIZ_KEEP_MEMORY"] = "0"  # trace() then leaves the allocator alone
+    elif not keep_freed_memory():
+        print("note: this C library is not glibc; --memory kept has no effect")
     torch.manual_seed(0)
     with tempfile.TemporaryDirectory() as folder:
         GPT2LMHeadModel(GPT2Config()).save_pretrained(folder)
         ref = GPT2LMHeadModel.from_pretrained(folder, attn_implementation="eager").eval()
         ours = gptviz.load(folder, device="cpu")
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, GPT-2 small dimensions, float32 CPU\n")
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, GPT-2 small dimensions, float32 CPU, "
+          f"freed memory {args.memory}\n")
     print("| T | HF eager (ms) | untraced | full trace | filtered trace | full trace MiB |")
     print("|---:|---:|---:|---:|---:|---:|")
     for T in args.lengths:

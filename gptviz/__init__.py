@@ -12,6 +12,7 @@ from .errors import GptvizError, InputError, LoadError, TraceTooLargeError
 from .export import export, export_heads
 from .generation import Stepper, generate
 from .lens import logit_lens
+from .memory import release_memory
 from .hub import load
 from .model import GPT, KVCache
 from .sampling import distribution
@@ -21,6 +22,7 @@ from .trace import Trace, activation_shapes, trace_nbytes
 __version__ = "0.1.0"
 
 __all__ = [
-    "GPT", "GPTConfig", "GptvizError", "InputError", "KVCache", "LoadError", "PRESETS", "Tokenizer",
-    "Trace", "TraceTooLargeError", "Stepper", "activation_shapes", "distribution", "export", "export_heads", "logit_lens", "viz", "generate", "get_tokenizer", "load", "trace_nbytes",
+    "GPT", "GPTConfig", "GptvizError", "InputError", "KVCache", "LoadError", "PRESETS", "Stepper", "Tokenizer",
+    "Trace", "TraceTooLargeError", "activation_shapes", "distribution", "export", "export_heads", "generate",
+    "get_tokenizer", "load", "logit_lens", "release_memory", "trace_nbytes", "viz",
 ]

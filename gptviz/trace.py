@@ -40,6 +40,7 @@ import torch
 
 from .config import GPTConfig
 from .errors import InputError, TraceTooLargeError
+from .memory import keep_freed_memory
 
 DEFAULT_MAX_BYTES = 4 * 2**30
 _BYTES_PER_FLOAT = 4
@@ -237,6 +238,7 @@ def trace(model, text_or_ids, names=None, max_bytes: int | None = None, allow_sp
             "tokens, or raise max_bytes= if the machine has the memory"
         )
     recorder = _Recorder(wanted)
+    keep_freed_memory()  # the next trace reuses this one's pages instead of faulting in new ones
     with torch.inference_mode():
         model(torch.tensor([ids], device=model.device), rec=recorder, cache=cache)
     return Trace(recorder.ordered(), ids, model.tokenizer.tokens(ids), config, text, start)
