@@ -204,6 +204,15 @@ class GPT(nn.Module):
         With ``cache``, ``ids`` are the *new* tokens: their positions continue after the cached ones,
         and the cache grows by ``T``.
         """
+        x = self.hidden(ids, rec, cache)  # (B, T, C)
+        logits = x @ self.wte.weight.T  # tied: score against every row of the token embedding, (B, T, V)
+        if rec is not None:
+            rec("logits", logits)
+        return logits
+
+    def hidden(self, ids: torch.Tensor, rec: Recorder = None, cache: KVCache | None = None) -> torch.Tensor:
+        """The final LayerNorm's output ``(B, T, d_model)`` for token ids ``(B, T)`` (or ``(T,)``):
+        everything but the unembedding. Training uses it to score a subset of the vocabulary."""
         if ids.dim() == 1:
             ids = ids[None]  # (1, T)
         B, T = ids.shape
@@ -226,11 +235,9 @@ class GPT(nn.Module):
         for i, block in enumerate(self.h):
             x = block(x, rec, i, cache)
         x = self.ln_f(x)
-        logits = x @ self.wte.weight.T  # tied: score against every row of the token embedding, (B, T, V)
         if rec is not None:
             rec("ln_f", x)
-            rec("logits", logits)
-        return logits
+        return x
 
     def trace(self, text_or_ids, names=None, max_bytes: int | None = None, allow_special: bool = False):
         """Run one sequence and record its activations; see :func:`gptviz.trace.trace`."""

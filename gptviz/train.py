@@ -58,15 +58,6 @@ def sliding_windows(ids, context: int, stride: int = 1) -> tuple[torch.Tensor, t
     return inputs, targets
 
 
-def hidden_states(model: GPT, ids: torch.Tensor) -> torch.Tensor:
-    """The final-LayerNorm output ``(B, T, d_model)``: the model without its unembedding."""
-    pos = torch.arange(ids.shape[1], device=ids.device)
-    x = model.wte(ids) + model.wpe(pos)  # (B, T, C)
-    for i, block in enumerate(model.h):
-        x = block(x, None, i)
-    return model.ln_f(x)
-
-
 class SubsetHead(nn.Module):
     """The unembedding restricted to the ``used`` token ids plus one shared "unseen" row.
 
@@ -141,7 +132,7 @@ def _val_loss(model: GPT, head: SubsetHead, val_x: torch.Tensor, val_y: torch.Te
     total, count = 0.0, 0
     for i in range(0, len(val_x), batch_size):
         x, y = val_x[i:i + batch_size].to(model.device), val_y[i:i + batch_size].to(model.device)
-        logits = head.logits(hidden_states(model, x))
+        logits = head.logits(model.hidden(x))
         total += F.cross_entropy(logits.flatten(0, 1), head.targets(y).flatten(), reduction="sum").item()
         count += y.numel()
     model.train()
@@ -194,7 +185,7 @@ def train(config: GPTConfig, train_ids, val_ids, steps: int = 1000, batch_size: 
             group["lr"] = lr_at(step - 1, steps, lr, warmup)
         rows = starts[torch.randint(len(starts), (batch_size,), generator=gen)]
         x, y = inputs[rows].to(device), targets[rows].to(device)  # (B, T) each
-        logits = head.logits(hidden_states(model, x))  # (B, T, K + 1)
+        logits = head.logits(model.hidden(x))  # (B, T, K + 1)
         loss = F.cross_entropy(logits.flatten(0, 1), head.targets(y).flatten())
         opt.zero_grad(set_to_none=True)
         loss.backward()

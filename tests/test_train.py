@@ -14,7 +14,7 @@ from gptviz.corpus import encode_stories, generate_stories
 from gptviz.hub import save_checkpoint
 from gptviz.model import GPT
 from gptviz.tokenizer import get_tokenizer
-from gptviz.train import SubsetHead, fresh_model, hidden_states, lr_at, sliding_windows, story_starts, train
+from gptviz.train import SubsetHead, fresh_model, lr_at, sliding_windows, story_starts, train
 
 MICRO = GPTConfig(vocab_size=50257, n_ctx=32, d_model=32, n_layer=1, n_head=2, name="micro")
 ROBOT = [32, 9379, 1276, 22389, 262, 6266, 1813, 340, 13]  # "A robot must obey the orders given it."
@@ -63,7 +63,7 @@ def test_restricted_softmax_equals_the_full_softmax_once_unseen_rows_are_filled(
         head.unseen_row.copy_(torch.randn(MICRO.d_model, generator=torch.Generator().manual_seed(0)) * 0.5)
     x, y = (t[None] for t in sliding_windows(ROBOT, 8))  # one window: (1, 8) each
     x, y = x[:, 0], y[:, 0]
-    restricted = F.cross_entropy(head.logits(hidden_states(model, x)).flatten(0, 1), head.targets(y).flatten())
+    restricted = F.cross_entropy(head.logits(model.hidden(x)).flatten(0, 1), head.targets(y).flatten())
     head.fill_unseen()
     full = F.cross_entropy(model(x).flatten(0, 1), y.flatten())
     assert restricted.item() == pytest.approx(full.item(), rel=1e-5)  # float32 sums
