@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import time
 from pathlib import Path
 
 import pytest
@@ -19,13 +18,19 @@ from .harness import (
     CHROMIUM, CHROMIUM_ARGS, INSTALL_HINT, NOTEBOOKS, SCREENSHOTS, VIEWPORT, Notebook, start_lab, state_env,
 )
 
-_clock = {"start": None, "end": None}
+_spent = {"seconds": 0.0, "tests": set()}  # set-up, call and tear-down time of the browser tests
+
+
+def pytest_runtest_logreport(report):
+    if "browser" in report.keywords:
+        _spent["seconds"] += report.duration
+        _spent["tests"].add(report.nodeid)
 
 
 def pytest_terminal_summary(terminalreporter):
-    if _clock["start"] is not None:
-        seconds = (_clock["end"] or time.monotonic()) - _clock["start"]
-        terminalreporter.write_line(f"browser tests: {seconds:.0f} s; screenshots in {SCREENSHOTS}")
+    if _spent["tests"]:
+        terminalreporter.write_line(f"browser tests: {len(_spent['tests'])} in {_spent['seconds']:.0f} s "
+                                    f"(servers and browser included); screenshots in {SCREENSHOTS}")
 
 
 @pytest.fixture(scope="session")
@@ -44,12 +49,10 @@ def chromium():
         if os.environ.get("GPTVIZ_REQUIRE_BROWSER") == "1":
             pytest.fail(f"GPTVIZ_REQUIRE_BROWSER=1 but {missing}", pytrace=False)
         pytest.skip(f"browser tests need Chromium; {missing}")
-    _clock["start"] = time.monotonic()
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
-    _clock["end"] = time.monotonic()
 
 
 @pytest.fixture(scope="session")
