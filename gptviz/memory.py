@@ -8,7 +8,8 @@ system CPU time in a trace that took 2.9 s; with the memory kept, the same trace
 as the untraced forward pass.
 
 :func:`keep_freed_memory` asks glibc to serve large blocks from its heap and to keep what is freed
-there: the process stays at its high-water mark and the next trace reuses those pages with no fault.
+there: the process stays at its high-water mark and the traces that follow reuse those pages (the
+first one or two still fault some in while the heap settles; after that, none).
 :func:`gptviz.trace.trace` turns it on before its first run; ``GPTVIZ_KEEP_MEMORY=0`` in the
 environment leaves the allocator alone. :func:`release_memory` gives the free part back to the
 operating system (e.g. after a large trace you no longer need). On other C libraries (macOS,
