@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipywidgets as widgets
 import numpy as np
 
-from ..generation import Stepper
+from ..generation import Stepper, prompt_ids
 from ..sampling import distribution
 from ..tokenizer import EOT
 from ..viz.sampling import distribution_bars
@@ -216,12 +216,23 @@ class GenerationStepper(Explorer):
         self.set_text(prompt)
 
     def read(self, text: str) -> None:
+        """Read the prompt; one too long for the context keeps its last tokens, leaving room for
+        ``run_steps`` new ones (at least one), and says so."""
         temperature, top_k, top_p = self.controls.settings()
-        stepper = Stepper(self.model, text, temperature, top_k, top_p, seed=self.controls.seed.value)
+        room = max(1, min(self.run_steps, self.model.config.n_ctx // 4))
+        ids, dropped = prompt_ids(self.model, text, room, truncate=True)
+        stepper = Stepper(self.model, ids, temperature, top_k, top_p, seed=self.controls.seed.value)
         self.n_forward += 1  # the Stepper reads the prompt once
         self.stepper = stepper
+        notes = []
+        if dropped:
+            notes.append(f"The prompt is {len(ids) + dropped} tokens and the context holds "
+                         f"{self.model.config.n_ctx}: the stepper reads its last {len(ids)}, leaving room "
+                         f"for {room} new tokens.")
         if EOT in text:
-            self.say(f"{EOT} in the prompt is read as the end-of-text token: a boundary between documents", "info")
+            notes.append(f"{EOT} in the prompt is read as the end-of-text token: a boundary between documents.")
+        if notes:
+            self.say(" ".join(notes), "info")
 
     def apply_settings(self, change=None) -> None:
         """Hand the sliders' settings to the stepper: they apply from the next step (no model run)."""
