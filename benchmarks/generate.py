@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import statistics
 import tempfile
-import time
 
 import torch
 from transformers import GPT2Config, GPT2LMHeadModel
@@ -23,16 +22,11 @@ from transformers import GPT2Config, GPT2LMHeadModel
 import gptviz
 from gptviz.generation import generate
 from gptviz.sampling import distribution
+from timing import timed
 
 SLIDER_SETTINGS = [  # (temperature, top_k, top_p)
     (1.0, None, None), (0.7, None, None), (0.8, 40, None), (1.0, None, 0.9), (1.2, 40, 0.95), (0.0, None, None),
 ]
-
-
-def timed(fn) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
 
 
 def main() -> None:

@@ -24,6 +24,7 @@ from transformers import GPT2Config, GPT2LMHeadModel
 import gptviz
 from gptviz.widgets import (AttentionExplorer, FeedForwardExplorer, GenerationStepper, LogitLensExplorer,
                             SamplingExplorer)
+from timing import timed
 
 STORY = ("Once upon a time, a small robot lived in a quiet town by the sea. Every morning it walked to the "
          "harbour, counted the boats, and told the fishermen which way the wind would blow. ")
@@ -46,12 +47,6 @@ def html_kb(widget) -> float:
     if isinstance(widget, widgets.HTML):
         return len(widget.value.encode("utf-8")) / 1024
     return sum(html_kb(child) for child in getattr(widget, "children", ()))
-
-
-def timed(fn) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
 
 
 def main() -> None:
