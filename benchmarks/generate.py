@@ -66,6 +66,7 @@ def main() -> None:
     hf = statistics.median(times["transformers generate, cache"])
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, GPT-2 small dimensions (random weights), "
           f"float32 CPU, greedy, {args.prompt}-token prompt, {args.new} new tokens, median of {args.repeats}; "
+          f"transformers' attention: {ref.config._attn_implementation} (gptviz forms the attention matrix); "
           f"same tokens as transformers: {same}\n")
     print("| generation | tokens/s | time (s) | speed vs transformers |")
     print("|---|---:|---:|---:|")
