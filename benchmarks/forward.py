@@ -39,15 +39,14 @@ def main() -> None:
     args = parser.parse_args()
     if args.memory == "returned":
         os.environ["GPTVIZ_KEEP_MEMORY"] = "0"  # trace() then leaves the allocator alone
-    elif not keep_freed_memory():
-        print("note: this C library is not glibc; --memory kept has no effect")
+    memory = "kept" if keep_freed_memory() else "returned (GPTVIZ_KEEP_MEMORY=0, or the C library is not glibc)"
     torch.manual_seed(0)
     with tempfile.TemporaryDirectory() as folder:
         GPT2LMHeadModel(GPT2Config()).save_pretrained(folder)
         ref = GPT2LMHeadModel.from_pretrained(folder, attn_implementation="eager").eval()
         ours = gptviz.load(folder, device="cpu")
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, GPT-2 small dimensions, float32 CPU, "
-          f"freed memory {args.memory}\n")
+          f"freed memory {memory}\n")
     print("| T | HF eager (ms) | untraced | full trace | filtered trace | full trace MiB |")
     print("|---:|---:|---:|---:|---:|---:|")
     for T in args.lengths:
