@@ -11,7 +11,6 @@ inline SVG, plotly heatmap with plotly.js inline) at 128 and 512 tokens.
 from __future__ import annotations
 
 import tempfile
-import time
 from pathlib import Path
 
 import torch
@@ -20,6 +19,7 @@ from gptviz.config import GPTConfig
 from gptviz.export import export, export_heads
 from gptviz.model import GPT
 from gptviz.viz.attention import attention_heatmap_interactive, head_heatmap
+from timing import clocked
 
 TEXT = ("A robot may not injure a human being or, through inaction, allow a human being to come to harm. "
         "A robot must obey the orders given it by human beings except where such orders would conflict "
@@ -31,15 +31,8 @@ def text_of(model, n_tokens: int) -> list[int]:
     return ids[:n_tokens]
 
 
-def timed(fn):
-    """``fn()``, and the wall-clock and CPU seconds it took (on a shared machine they differ)."""
-    wall, cpu = time.perf_counter(), time.process_time()
-    result = fn()
-    return result, (time.perf_counter() - wall, time.process_time() - cpu)
-
-
-def seconds(wall_cpu) -> str:
-    return "{:.2f} s (CPU {:.2f} s)".format(*wall_cpu)
+def seconds(wall: float, cpu: float) -> str:
+    return f"{wall:.2f} s (CPU {cpu:.2f} s)"
 
 
 def main() -> None:
@@ -51,20 +44,20 @@ def main() -> None:
         tmp = Path(tmp)
         trace = small.trace(text_of(small, 128), names=["blocks.*.attn.pattern"])
         head_heatmap(trace, 0, 0)  # warm up fonts and caches
-        runs = sorted(timed(lambda: export(head_heatmap(trace, 5, h), tmp / f"head{h}.png"))[1] for h in range(5))
+        runs = sorted(clocked(lambda: export(head_heatmap(trace, 5, h), tmp / f"head{h}.png"))[1:] for h in range(5))
         rows.append(("one head heatmap, built + PNG, 128 tokens (5 heads: median; slowest)",
-                     f"{seconds(runs[2])}; {seconds(runs[-1])}", "< 0.5 s"))
-        paths, took = timed(lambda: export_heads(trace, tmp / "heads"))
-        rows.append((f"export_heads: all {len(paths)} heads as PNG, 128 tokens", seconds(took), "< 30 s"))
+                     f"{seconds(*runs[2])}; {seconds(*runs[-1])}", "< 0.5 s"))
+        paths, *took = clocked(lambda: export_heads(trace, tmp / "heads"))
+        rows.append((f"export_heads: all {len(paths)} heads as PNG, 128 tokens", seconds(*took), "< 30 s"))
         for n, model in ((128, small), (512, wide)):
             t = model.trace(text_of(model, n), names=["blocks.0.attn.pattern"])
             pattern = t["blocks.0.attn.pattern"][0]
             for label, fig in (("matplotlib heatmap (inline SVG)", head_heatmap(t, 0, 0)),
                                ("plotly heatmap (plotly.js inline)",
                                 attention_heatmap_interactive(pattern, t.tokens))):
-                path, took = timed(lambda: export(fig, tmp / f"view{n}.html"))
+                path, *took = clocked(lambda: export(fig, tmp / f"view{n}.html"))
                 rows.append((f"HTML page, {label}, {n} tokens",
-                             f"{path.stat().st_size / 2**20:.2f} MiB in {seconds(took)}", ""))
+                             f"{path.stat().st_size / 2**20:.2f} MiB in {seconds(*took)}", ""))
     print("| measurement | result | target |")
     print("|---|---|---|")
     for row in rows:

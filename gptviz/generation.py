@@ -119,7 +119,7 @@ class Stepper:
     token again, as long as the settings (public attributes ``temperature``, ``top_k``, ``top_p``,
     ``greedy``, ``seed``) are unchanged. ``record=True`` keeps each new token's trace in
     ``Step.trace``. A prompt must leave room for one new token; ``truncate=True`` keeps its last
-    ``n_ctx - 1`` tokens (``dropped`` says how many went).
+    ``n_ctx - room`` tokens, room for ``room`` new ones (``dropped`` says how many went).
 
     State: ``ids`` (prompt and picks), ``prompt_len``, ``text``, ``steps``, ``cache`` (always holds
     every id), ``stopped``, ``stop_reason`` (``"eos"``, ``"context_full"`` or None).
@@ -127,13 +127,16 @@ class Stepper:
 
     def __init__(self, model, prompt=None, temperature: float = 1.0, top_k: int | None = None,
                  top_p: float | None = None, seed: int | None = 0, greedy: bool = False,
-                 stop_at_eos: bool = True, record: bool = False, truncate: bool = False):
+                 stop_at_eos: bool = True, record: bool = False, truncate: bool = False, room: int = 1):
         check_settings(temperature, top_k, top_p)
+        if not 1 <= room < model.config.n_ctx:
+            raise InputError(f"room={room}: keep between 1 and {model.config.n_ctx - 1} positions free "
+                             "for new tokens")
         self.model = model
         self.temperature, self.top_k, self.top_p, self.greedy = temperature, top_k, top_p, greedy
         self.seed = secrets.randbits(63) if seed is None else int(seed)
         self.stop_at_eos, self.record = stop_at_eos, record
-        prompt, self.dropped = prompt_ids(model, prompt, 1, truncate)
+        prompt, self.dropped = prompt_ids(model, prompt, room if truncate else 1, truncate)
         self.prompt_len = len(prompt)
         self.cache = KVCache(model.config.n_layer)
         with torch.inference_mode():

@@ -11,7 +11,8 @@ as the untraced forward pass.
 there: the process stays at its high-water mark and the traces that follow reuse those pages (the
 first one or two still fault some in while the heap settles; after that, none).
 :func:`gptviz.trace.trace` turns it on before its first run; ``GPTVIZ_KEEP_MEMORY=0`` in the
-environment leaves the allocator alone. :func:`release_memory` gives the free part back to the
+environment (set before that first trace: the policy lasts as long as the process) leaves the
+allocator alone. :func:`release_memory` gives the free part back to the
 operating system (e.g. after a large trace you no longer need). On other C libraries (macOS,
 Windows, musl) both do nothing.
 """

@@ -142,6 +142,10 @@ def test_over_long_prompts_raise_or_truncate(tiny_ctx_model, odd_model):
     assert g.prompt_ids == ids[-5:] and g.dropped == 15 and g.stop_reason == "max_new_tokens"
     stepper = Stepper(tiny_ctx_model, ids, truncate=True)
     assert stepper.ids == ids[-7:] and stepper.dropped == 13
+    stepper = Stepper(tiny_ctx_model, ids, truncate=True, room=3)
+    assert stepper.ids == ids[-5:] and stepper.dropped == 15
+    with pytest.raises(InputError, match="room=8"):
+        Stepper(tiny_ctx_model, ids, truncate=True, room=8)
     assert prompt_ids(odd_model, ids) == (ids, 0)
 
 

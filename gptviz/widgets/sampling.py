@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipywidgets as widgets
 import numpy as np
 
-from ..generation import Stepper, prompt_ids
+from ..generation import Stepper
 from ..sampling import distribution
 from ..tokenizer import EOT
 from ..viz.sampling import distribution_bars
@@ -220,15 +220,15 @@ class GenerationStepper(Explorer):
         ``run_steps`` new ones (at least one), and says so."""
         temperature, top_k, top_p = self.controls.settings()
         room = max(1, min(self.run_steps, self.model.config.n_ctx // 4))
-        ids, dropped = prompt_ids(self.model, text, room, truncate=True)
-        stepper = Stepper(self.model, ids, temperature, top_k, top_p, seed=self.controls.seed.value)
+        stepper = Stepper(self.model, text, temperature, top_k, top_p, seed=self.controls.seed.value,
+                          truncate=True, room=room)
         self.n_forward += 1  # the Stepper reads the prompt once
         self.stepper = stepper
         notes = []
-        if dropped:
-            notes.append(f"The prompt is {len(ids) + dropped} tokens and the context holds "
-                         f"{self.model.config.n_ctx}: the stepper reads its last {len(ids)}, leaving room "
-                         f"for {room} new tokens.")
+        if stepper.dropped:
+            notes.append(f"The prompt is {stepper.prompt_len + stepper.dropped} tokens and the context holds "
+                         f"{self.model.config.n_ctx}: the stepper reads its last {stepper.prompt_len}, leaving "
+                         f"room for {room} new tokens.")
         if EOT in text:
             notes.append(f"{EOT} in the prompt is read as the end-of-text token: a boundary between documents.")
         if notes:
