@@ -1,0 +1,158 @@
+"""Which heads do what? Scores for the head types every interpretability course meets first.
+
+Each detector reads the attention patterns of one trace and returns a ``[n_layer, n_head]`` tensor: for
+every head, the share of its attention (averaged over query positions) that goes where the head type
+looks.
+
+* :func:`previous_token_scores`: on the token just before the query (``pattern[q, q - 1]``);
+* :func:`first_token_scores`: on the first token, usually ``<|endoftext|>``: the *attention sink*,
+  where a head puts the weight that softmax forces it to give somewhere;
+* :func:`current_token_scores`: on the query token itself (``pattern[q, q]``);
+* :func:`induction_scores`: on a sequence that repeats, on the token *after* the earlier occurrence of
+  the current token. That is what an induction head does: "A B ... A" -> look at B, predict B.
+
+Query position 0 is left out of every mean: it can only look at itself.
+
+:func:`repeated_tokens` builds the sequence induction is measured on (``<|endoftext|>`` + r + r, r
+drawn from the tokens the model has learned), and :func:`position_losses` gives the loss at each
+position of a trace, which falls on the second copy when induction works.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+from ..errors import InputError
+from ..tokenizer import EOT_ID
+
+
+def _patterns(trace) -> torch.Tensor:
+    """Every layer's attention pattern stacked: ``[n_layer, n_head, T, T]``."""
+    L = trace.config.n_layer
+    return torch.stack([trace[f"blocks.{i}.attn.pattern"] for i in range(L)])
+
+
+def _score_offset(trace, offset: int, first_query: int = 1) -> torch.Tensor:
+    """Mean over queries ``q >= first_query`` of ``pattern[q, q - offset]``: ``[n_layer, n_head]``."""
+    P = _patterns(trace)  # [L, H, T, T]
+    T = P.shape[-1]
+    if T <= first_query:
+        raise InputError(f"need more than {first_query} tokens to score heads, got {T}")
+    q = torch.arange(first_query, T)
+    return P[:, :, q, q - offset].mean(-1)
+
+
+def previous_token_scores(trace) -> torch.Tensor:
+    """``[n_layer, n_head]``: mean attention on the previous token (1.0 for a perfect previous-token head)."""
+    return _score_offset(trace, 1)
+
+
+def current_token_scores(trace) -> torch.Tensor:
+    """``[n_layer, n_head]``: mean attention a query puts on itself."""
+    return _score_offset(trace, 0)
+
+
+def first_token_scores(trace) -> torch.Tensor:
+    """``[n_layer, n_head]``: mean attention on position 0, the *attention sink*.
+
+    Softmax weights always sum to 1, so a head with nothing useful to read must still put its weight
+    somewhere; trained models learn to park it on the first token, whose value vector is nearly inert.
+    """
+    P = _patterns(trace)  # [L, H, T, T]
+    if P.shape[-1] < 2:
+        raise InputError("need at least 2 tokens to score the first-token (sink) heads")
+    return P[:, :, 1:, 0].mean(-1)
+
+
+def induction_scores(trace, period: int) -> torch.Tensor:
+    """``[n_layer, n_head]``: on a trace whose tokens repeat with ``period`` (``x[t] == x[t - period]``),
+    the mean attention from each query in the second copy to the token after its earlier occurrence,
+    ``pattern[q, q - period + 1]``, over ``q = T - period .. T - 1``."""
+    T = trace.n_tokens
+    if not 1 <= period <= T // 2:
+        raise InputError(f"period must be between 1 and half the trace's {T} tokens, got {period}")
+    P = _patterns(trace)
+    q = torch.arange(T - period, T)
+    return P[:, :, q, q - period + 1].mean(-1)
+
+
+def learned_tokens(model) -> torch.Tensor:
+    """Ids of the tokens the model has a row of its own for, ``<|endoftext|>`` left out.
+
+    The bundled model never saw most of GPT-2's vocabulary: its trainer gives all those tokens one
+    shared embedding row (see :mod:`gptviz.train`). Rows shared by more than one token are "unseen";
+    a model without such a row (OpenAI's GPT-2) has learned every token.
+    """
+    rows = model.wte.weight.detach().cpu()
+    _, inverse, counts = torch.unique(rows, dim=0, return_inverse=True, return_counts=True)
+    shared = counts[inverse] > 1  # [V]: the token's row is also some other token's
+    keep = ~shared
+    keep[EOT_ID] = False
+    return keep.nonzero().squeeze(1)
+
+
+def repeated_tokens(model, n: int = 50, seed: int = 0, tokens=None) -> list[int]:
+    """``[<|endoftext|>] + r + r``: ``r`` is ``n`` tokens drawn uniformly (with replacement, from a
+    generator seeded by ``seed``) from ``tokens`` (default: :func:`learned_tokens`). ``2n + 1`` ids."""
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1 or 2 * n + 1 > model.config.n_ctx:
+        raise InputError(f"n must be an int from 1 to {(model.config.n_ctx - 1) // 2} (2n + 1 tokens must "
+                         f"fit the context of {model.config.n_ctx}), got {n!r}")
+    pool = learned_tokens(model) if tokens is None else torch.as_tensor(tokens, dtype=torch.long)
+    if pool.numel() == 0:
+        raise InputError("no tokens to draw from: pass tokens= with at least one id")
+    gen = torch.Generator().manual_seed(int(seed))
+    r = pool[torch.randint(len(pool), (n,), generator=gen)].tolist()
+    return [EOT_ID] + r + r
+
+
+def position_losses(trace) -> torch.Tensor:
+    """``[T - 1]``: the cross-entropy (nats) of each next token, ``-log p(ids[t + 1] | ids[:t + 1])``."""
+    if trace.n_tokens < 2:
+        raise InputError("need at least 2 tokens for a next-token loss")
+    targets = torch.tensor(trace.ids[1:])
+    return F.cross_entropy(trace["logits"][:-1], targets, reduction="none")
+
+
+@dataclass
+class InductionReport:
+    """Induction measured on repeated random tokens, averaged over seeds (see :func:`measure_induction`).
+
+    ``induction`` and ``previous``: ``[n_layer, n_head]`` head scores; ``losses``: ``[2n]`` mean loss of
+    the token at each position 1 .. 2n (predicted from the positions before it); ``first_copy`` and
+    ``second_copy``: mean loss over each copy of r.
+    """
+
+    n: int
+    seeds: int
+    induction: torch.Tensor
+    previous: torch.Tensor
+    losses: torch.Tensor
+
+    @property
+    def first_copy(self) -> float:
+        return self.losses[: self.n].mean().item()
+
+    @property
+    def second_copy(self) -> float:
+        return self.losses[self.n:].mean().item()
+
+
+def measure_induction(model, n: int = 50, seeds=range(16), tokens=None) -> InductionReport:
+    """Run :func:`repeated_tokens` for each seed and average the induction and previous-token scores
+    and the per-position losses. One forward pass per seed, recording only patterns and logits."""
+    seeds = list(seeds)
+    if not seeds:
+        raise InputError("seeds must hold at least one seed, e.g. seeds=range(16)")
+    tokens = learned_tokens(model) if tokens is None else tokens  # once, not once per seed
+    ind, prev, losses = [], [], []
+    for seed in seeds:
+        tr = model.trace(repeated_tokens(model, n, seed, tokens), names=["blocks.*.attn.pattern", "logits"],
+                         allow_special=True)
+        ind.append(induction_scores(tr, n))
+        prev.append(previous_token_scores(tr))
+        losses.append(position_losses(tr))
+    mean = lambda xs: torch.stack(xs).mean(0)  # noqa: E731
+    return InductionReport(n, len(seeds), mean(ind), mean(prev), mean(losses))
