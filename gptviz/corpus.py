@@ -1,13 +1,20 @@
 """Children's stories written by a seeded program: the training text of the bundled model.
 
 Every story has a cast (children with names, a named pet, animals, a parent), a key object, a place
-and one of eight plots. The stories are made so that a small model must *read back* to predict well:
+and one of twelve plots. The stories are made so that a small model must *read back* to predict well:
 
 * a character's name is introduced early ("a girl named Lily") and used again later, and the names
   come from a list of over two hundred, so the model cannot memorise them: it has to copy the name
   from earlier in the text (this is what an attention head learns to do);
 * pronouns agree with their character (he, she, it; him, her; his, her, its);
-* the key object of the story ("a red kite") comes back near the end.
+* the key object of the story ("a red kite") comes back near the end;
+* some plots repeat a span word for word: a shopping list read back at the shop, spelling words
+  said back, a song sung twice, the animals of a walk told again at home.
+
+What the animals do, what they eat and what can be carried off or blown away come from the
+constraint tables of :mod:`gptviz.story_world`, so no fox flaps its wings. For training,
+:func:`training_stream` also puts a span of random story tokens read twice (:func:`repeated_span`)
+after every eighth story: copying *any* token sequence is what builds an induction circuit.
 
 ``generate_stories(n, seed)`` returns :class:`Story` objects; the same seed gives the same text.
 Each story knows its cast and every mention of a character (:class:`Mention`, with character
@@ -20,6 +27,8 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
+from .story_world import (ANIMAL_TRAITS, ANIMALS, GROCERIES, HURTS, OUTDOORS, PLACES, TOYS, WORDS, animals_with, doings_for,
+                          foods_for, toys_with)
 from .tokenizer import EOT, EOT_ID
 
 # ---- word banks ---------------------------------------------------------------------------
@@ -42,45 +51,26 @@ BOYS = (
 ).split()
 PET_NAMES = "Spot Buddy Coco Lucky Rex Pepper Sunny Shadow Ginger Patch Rusty Cookie Daisy Honey Tiger Dot".split()
 PETS = ("dog", "cat", "puppy", "kitten", "bunny", "hamster", "parrot", "turtle", "goldfish", "pony")
-ANIMALS = (
-    "bird", "frog", "squirrel", "duck", "rabbit", "mouse", "owl", "fox", "butterfly", "bee", "snail",
-    "ladybug", "deer", "goat", "cow", "pig", "sheep", "horse", "monkey", "bear", "chick", "hedgehog",
-    "turtle", "crab", "fish", "lamb", "raccoon", "beaver", "swan", "goose", "penguin", "kangaroo",
-    "giraffe", "zebra", "lion", "elephant", "panda", "koala", "whale", "dolphin", "seal", "spider", "ant",
-    "worm", "dragonfly", "peacock", "camel", "donkey", "chipmunk", "otter", "wolf", "bat", "lizard", "toad",
-)
-TOYS = (
-    "ball", "kite", "doll", "teddy bear", "toy car", "truck", "boat", "hat", "book", "drum", "robot",
-    "balloon", "blanket", "puzzle", "shell", "ring", "box", "bike", "train", "whistle", "umbrella",
-    "scarf", "bucket", "shovel", "wagon", "jar", "key", "map", "bell", "feather", "crown", "necklace",
-    "yo-yo", "spinning top", "marble", "flute", "sticker", "backpack", "toy plane", "dinosaur",
-    "rocket", "music box", "paint box", "jump rope", "lunch box", "flashlight", "magnet", "clock",
-    "puppet", "kazoo", "teapot", "paper boat", "pinwheel", "telescope", "compass", "lantern", "sled",
-    "skateboard", "scooter", "trumpet", "guitar", "toy horse", "rubber duck", "snow globe", "pillow",
-    "mitten", "bracelet", "button", "pencil", "notebook", "paintbrush", "basket", "cup", "coin", "acorn",
-    "pine cone", "pebble", "crayon", "glove", "tambourine", "slingshot", "sailboat", "unicorn",
-)
 COLORS = ("red", "blue", "green", "yellow", "pink", "purple", "orange", "white", "black", "brown", "gold", "silver",
-          "gray", "golden", "striped", "spotted")
+          "gray", "golden", "striped", "spotted", "turquoise", "violet", "crimson", "pale blue", "dark green", "bright red")
 LOOKS = ("big", "little", "shiny", "soft", "old", "new", "tiny", "round", "pretty", "funny", "fluffy", "sparkly",
-         "fuzzy", "bright", "heavy", "smooth", "bumpy", "colorful", "special", "magic", "lovely", "wooden", "giant")
-PLACES = (
-    "park", "garden", "forest", "beach", "farm", "lake", "zoo", "river", "hill", "playground",
-    "library", "market", "meadow", "pond", "backyard", "field", "woods", "village", "school", "shop",
-    "museum", "camp", "island", "valley", "orchard", "cave", "barn", "harbor", "bakery", "circus",
-    "pool", "candy shop", "toy store", "train station", "fair", "castle", "lighthouse", "pumpkin patch",
-    "sunflower field", "tree house", "mountain", "jungle", "bridge", "farm stand",
-)
+         "fuzzy", "bright", "heavy", "smooth", "bumpy", "colorful", "special", "magic", "lovely", "wooden", "giant", "squeaky",
+         "glittery", "wobbly", "polished", "painted", "handmade", "cozy", "precious", "battered")
+PET_LOOKS = ("big", "little", "soft", "tiny", "funny", "fluffy", "fuzzy", "lovely", "sleepy", "playful", "clever",
+             "cuddly", "shaggy", "curly", "gentle", "happy", "lively", "young", "old", "plump", "speedy")
 HIDING = (
     "under a bush", "behind a tree", "in the tall grass", "under a bench", "next to a big rock",
     "in a pile of leaves", "under the slide", "behind the fence", "in a hole", "near the water",
     "on a high branch", "inside an old box", "under a table", "in the mud", "by the gate",
+    "behind a hedge", "under a wheelbarrow", "among the flowers", "beside the shed", "under a pile of sticks",
 )
 FOODS = (
     "apple", "cookie", "sandwich", "banana", "carrot", "cake", "pie", "muffin", "orange", "pear",
     "cupcake", "biscuit", "pancake", "peach", "plum", "lemon", "pretzel", "cracker", "donut", "egg",
     "grape", "cherry", "strawberry", "melon", "mango", "pizza", "waffle", "bagel", "potato", "tomato",
-    "cucumber", "popcorn ball", "nut", "corn cob", "cheese sandwich", "rice cake",
+    "cucumber", "popcorn ball", "nut", "corn cob", "cheese sandwich", "rice cake", "tangerine", "apricot",
+    "blueberry muffin", "cinnamon roll", "jam sandwich", "bowl of soup", "slice of bread", "fig", "kiwi",
+    "granola bar", "bowl of rice", "boiled egg", "cheese stick", "honey cake", "fruit salad",
 )
 ACTIVITIES = (
     "play with blocks", "draw pictures", "sing songs", "run in the sun", "read books", "climb trees",
@@ -92,6 +82,9 @@ ACTIVITIES = (
     "make paper planes", "play dress up", "sail toy boats", "look for bugs", "dig in the sand",
     "play the piano", "ride a scooter", "build a fort", "play with puppets", "go fishing", "whistle",
     "make necklaces", "hunt for shells", "chase the wind", "learn new words", "help in the garden",
+    "play chess", "do puzzles", "knit scarves", "juggle balls", "stack cups", "do cartwheels",
+    "sing in the bath", "write letters", "play marbles", "ride the seesaw", "make snow angels",
+    "hunt for treasure", "visit the library", "fold paper animals", "play the violin", "whistle tunes",
 )
 FEARS = (
     ("the dark", "the room was dark", "turned on a little light"),
@@ -128,12 +121,6 @@ MAKES = (
     ("bracelet", "beads and string", "tied a knot"),
     ("flower pot", "a pot, soil and seeds", "planted the seeds"),
     ("picture book", "paper, pencils and a ribbon", "drew a story on each page"),
-)
-DOING = (
-    "eating a leaf", "sleeping in the sun", "digging a hole", "climbing a wall", "swimming in circles",
-    "hopping on a log", "building a nest", "carrying a twig", "munching on grass", "splashing in a puddle",
-    "chasing its tail", "hiding in the bushes", "drinking from a stream", "sitting on a fence",
-    "rolling in the dirt", "peeking out of a hole", "flapping its wings", "yawning on a rock",
 )
 RELATIVES = ("Grandma", "Grandpa", "Mom", "Dad", "Aunt May", "Uncle Joe")
 HAPPY = ("happy", "glad", "excited", "proud", "very happy", "full of joy", "thankful", "cheerful")
@@ -307,7 +294,7 @@ def _opening(w: _Writer, h: Character) -> None:
 
 def _setting(w: _Writer) -> None:
     """A sentence of scenery, sometimes."""
-    w.ctx.update(weather=w.pick(WEATHER), animal2=w.pick(("bird", "robin", "blackbird", "little bird", "owl")), col2=w.pick(COLORS))
+    w.ctx.update(weather=w.pick(WEATHER), animal2=w.pick(("bird", "robin", "blackbird", "little bird", "sparrow")), col2=w.pick(COLORS))
     w.say("It was a {weather} day.", "The sky was {col2} and the day was {weather}.",
           "The day was {weather}, and a {animal2} was singing in a tree.",
           "A {col2} {animal2} was watching from a tree.", "It was {weather} outside.",
@@ -317,13 +304,15 @@ def _setting(w: _Writer) -> None:
 
 def _interlude(w: _Writer, who: str) -> None:
     """Sometimes, a sentence about something the character (``{who}``) sees on the way."""
-    w.ctx.update(animal3=w.pick(ANIMALS), doing=w.pick(DOING))
-    w.say(f"On the way, {{{who}.he}} saw a {{animal3}} {{doing}}.", f"{{{who}.He}} stopped to watch a {{animal3}} {{doing}}.",
-          f"{{{who}.He}} waved at a {{animal3}} {{doing}}.", p=0.4)
+    animal = w.pick(animals_with(some=("legs", "wings")))
+    w.ctx.update(animal3=animal, a3=article(animal), doing=w.pick(doings_for(animal)))
+    w.say(f"On the way, {{{who}.he}} saw {{a3}} {{animal3}} {{doing}}.", f"{{{who}.He}} stopped to watch {{a3}} {{animal3}} {{doing}}.",
+          f"{{{who}.He}} waved at {{a3}} {{animal3}} {{doing}}.", p=0.4)
 
 
-def _set_object(w: _Writer) -> str:
-    toy, look = w.pick(TOYS), w.pick(COLORS + LOOKS)
+def _set_object(w: _Writer, trait: str | None = None) -> str:
+    """The story's key object (one that has ``trait``, if given), with a look and a giver."""
+    toy, look = w.pick(toys_with(trait) if trait else TOYS), w.pick(COLORS + LOOKS)
     w.ctx.update(toy=toy, look=look, a_look=article(look), giver=w.pick(RELATIVES))
     return toy
 
@@ -341,14 +330,15 @@ def lost_toy(w: _Writer) -> list[str]:
           "{h.He} got {a_look} {look} {toy} from {giver}.")
     w.say("{h.He} loved the {toy} very much.", "{h.He} took the {toy} everywhere.",
           "The {toy} was {h.his} favorite toy.")
-    w.ctx.update(when=w.pick(WHEN), place=w.pick(PLACES), hide=w.pick(HIDING), animal=w.pick(ANIMALS),
-                 sud=w.pick(SUDDENLY), sad=w.pick(SAD))
+    w.ctx.update(when=w.pick(WHEN), place=w.pick(PLACES), hide=w.pick(HIDING), sud=w.pick(SUDDENLY), sad=w.pick(SAD),
+                 animal=w.pick(animals_with("grabs", "runs")), bird=w.pick(animals_with("grabs", "flies")))
     w.say("{when}, {h} took the {toy} to the {place}.", "{when}, {h} went to the {place} with {h.p_his} {toy}.")
     _interlude(w, "h")
     _setting(w)
-    w.say("{sud}, a {animal} ran by and grabbed the {toy}! The {animal} ran away.",
-          "{sud}, a strong wind came and blew the {toy} away!",
-          "{h.He} put the {toy} down to {act}. When {h.p_he} came back, the {toy} was gone!")
+    w.say("{h.He} put the {toy} down to {act}. When {h.p_he} came back, the {toy} was gone!",
+          *(("{sud}, a {animal} ran by and grabbed the {toy}! The {animal} ran away.",
+             "{sud}, a {bird} flew down and took the {toy} in its beak!") if toy in toys_with("small") else ()),
+          *(("{sud}, a strong wind came and blew the {toy} away!",) if toy in toys_with("light") else ()))
     w.say("{h.He} was {sad}.", "{h.He} felt {sad}.", "{h.He} began to cry.")
     w.say('{h.He} said, "Where is my {toy}?"', "{h.He} looked and looked, but {h.p_he} could not find it.")
     f = w.child("f")
@@ -405,10 +395,11 @@ def pet_runs_away(w: _Writer) -> list[str]:
     h = w.child("h")
     pet = w.pick(("dog", "cat", "puppy", "kitten", "bunny", "pony"))
     p = w.join("p", Character(w.pick(PET_NAMES), pet, "it"))
-    toy = _set_object(w)
+    toy = _set_object(w, "small")
     _opening(w, h)
-    w.ctx.update(pet=pet, pcol=w.pick(COLORS + LOOKS), when=w.pick(WHEN), place=w.pick(PLACES),
-                 animal=w.pick(ANIMALS), hide=w.pick(HIDING), sad=w.pick(SAD), happy=w.pick(HAPPY),
+    w.ctx.update(pet=pet, pcol=w.pick(COLORS + PET_LOOKS), when=w.pick(WHEN), place=w.pick(PLACES),
+                 animal=w.pick(animals_with("legs", "small", some=("runs", "hops"))), hide=w.pick(HIDING), sad=w.pick(SAD),
+                 happy=w.pick(HAPPY),
                  sud=w.pick(SUDDENLY), parent=w.pick(("Mom", "Dad", "Grandma", "Grandpa")))
     w.ctx["a_pcol"] = article(w.ctx["pcol"])
     w.say("{h.He} had {a_pcol} {pcol} {pet} named {p}.", "{h.His} best friend was {a_pcol} {pcol} {pet} named {p}.")
@@ -442,8 +433,8 @@ def sharing(w: _Writer) -> list[str]:
     f = w.child("f")
     w.ctx.update(sib=("sister" if f.gender == "she" else "brother"), fkind=f.kind, when=w.pick(WHEN),
                  place=w.pick(PLACES), sad=w.pick(SAD), parent=w.pick(("Mom", "Dad", "Grandma")),
-                 mess=w.pick(("fell into the mud", "fell into a puddle", "got stuck in a tree", "fell and broke",
-                              "flew over the fence", "landed in the pond")))
+                 mess=w.pick(("fell into the mud", "fell into a puddle", "fell and broke", "landed in the pond")
+                             + (("got stuck in a tree", "flew over the fence") if toy in toys_with("light") else ())))
     w.say("{h.He} had a little {sib} named {f}.", "{h.His} best friend was a {fkind} named {f}.",
           "{h.He} lived next door to a {fkind} named {f}.")
     w.say("{f.He} liked to {act} too.", "{f.He} was a lot of fun.", p=0.6)
@@ -497,10 +488,11 @@ def help_animal(w: _Writer) -> list[str]:
     h = w.child("h")
     _opening(w, h)
     obj = w.pick(("box", "basket", "blanket", "scarf", "hat", "bucket", "sweater", "towel"))
-    animal = w.pick(("bird", "duck", "rabbit", "kitten", "squirrel", "mouse", "owl", "chick", "hedgehog", "fox"))
-    w.ctx.update(obj=obj, animal=animal, look=w.pick(COLORS + LOOKS), when=w.pick(WHEN), place=w.pick(PLACES),
-                 hide=w.pick(HIDING), food=w.pick(FOODS), parent=w.pick(("Mom", "Dad", "Grandma", "Grandpa")),
-                 sad=w.pick(SAD), happy=w.pick(HAPPY), hurt=w.pick(("a hurt leg", "a hurt wing", "a thorn in its paw")))
+    animal = w.pick(animals_with("small", "drinks", some=("legs", "wings")))
+    hurts = [hurt for hurt, need in HURTS if need in ANIMAL_TRAITS[animal]]
+    w.ctx.update(obj=obj, animal=animal, look=w.pick(COLORS + LOOKS), when=w.pick(WHEN), place=w.pick(OUTDOORS),
+                 hide=w.pick(HIDING), food=w.pick(foods_for(animal)), parent=w.pick(("Mom", "Dad", "Grandma", "Grandpa")),
+                 sad=w.pick(SAD), happy=w.pick(HAPPY), hurt=w.pick(hurts))
     w.ctx["a_look"] = article(w.ctx["look"])
     w.say("{h.He} had {a_look} {look} {obj}.", "{h.His} grandma made {h.p_him} {a_look} {look} {obj}.")
     w.say("{when}, {h} was walking in the {place}.", "{when}, {h} went to the {place} to {act}.")
@@ -514,7 +506,8 @@ def help_animal(w: _Writer) -> list[str]:
     p = w.join("p", Character(w.pick(PET_NAMES), animal, "it"))
     w.say("{parent} said, \"Let's take care of it.\"", '{parent} looked at the {animal} and said, "It needs rest."')
     w.say("{h} named the {animal} {p}.", '{h.He} said, "I will call you {p}."')
-    w.say("Every day, {h} gave {p} a little {food} and some water.", "{h} gave {p} a little {food} every day.")
+    w.say("Every day, {h} gave {p} some {food} and water.", "{h} gave {p} some {food} every day.",
+          "{p} ate the {food} that {h} brought.")
     w.say("{p.He} slept in the {obj}.", "{p.He} got better and better.", "Soon {p} could move again.")
     w.say("One morning, {p} was strong again. {p.He} went back to the {place}.",
           "When {p} was well, {h} took {p.p_him} back to the {place}.")
@@ -567,7 +560,8 @@ def rainy_day(w: _Writer) -> list[str]:
     w.say("{f} said, \"Let's play inside with your {toy}!\"", "{f} had an idea. They could play with {h}'s {toy}.")
     w.say("{h} got {h.p_his} {look} {toy}.", "{h.He} found {h.p_his} {look} {toy}.")
     w.say("{h} and {f} played with the {toy} all morning.", "{h} and {f} made a game with the {toy}.")
-    w.say("{parent} made them {food} for lunch.", "{parent} brought them hot milk and a {food}.", p=0.6)
+    w.ctx["a_food"] = article(w.ctx["food"])
+    w.say("{parent} made them {a_food} {food} for lunch.", "{parent} brought them hot milk and {a_food} {food}.", p=0.6)
     w.say("Then the rain stopped and the sun came out.", "Soon the sky was clear again.")
     w.say('{f} shouted, "Look, {h}! A rainbow!"', "{h} and {f} saw a big rainbow in the sky.")
     w.say("{h} and {f} took the {toy} and ran to the {place}.", "They put on their boots and took the {toy} outside.")
@@ -575,7 +569,91 @@ def rainy_day(w: _Writer) -> list[str]:
     return [toy]
 
 
-PLOTS = (lost_toy, new_friend, pet_runs_away, sharing, fear, help_animal, make_gift, rainy_day)
+def _listing(items: list[str]) -> str:
+    """``a, b and c``."""
+    return ", ".join(items[:-1]) + " and " + items[-1] if len(items) > 1 else items[0]
+
+
+def shopping_list(w: _Writer) -> list[str]:
+    """A child writes a shopping list and reads it back at the shop, word for word."""
+    h = w.child("h")
+    _opening(w, h)
+    items = w.rng.sample(GROCERIES, w.rng.randint(3, 9))
+    w.ctx.update(items=_listing(items), when=w.pick(WHEN), parent=w.pick(("Mom", "Dad", "Grandma", "Grandpa")),
+                 shop=w.pick(("market", "grocery store", "shop", "farm stand", "corner shop")), happy=w.pick(HAPPY),
+                 n=len(items))
+    w.say("{when}, {parent} asked {h} to help with the shopping.", "{when}, {h} and {parent} went to the {shop}.")
+    w.say('{parent} said, "We need {items}."', "{h} wrote a list: {items}.",
+          '{parent} said, "Please write this down: {items}."')
+    w.say("{h.He} read the list twice so {h.p_he} would not forget.", "{h.He} put the list in {h.p_his} pocket.", p=0.5)
+    w.say("At the {shop}, {h} read the list out loud: {items}.", "At the {shop}, {h.he} read the list again: {items}.")
+    w.say("They found everything on the list.", "{h} put all {n} things in the basket, one by one.")
+    w.say('At home, {h} said, "We got {items}!"', "At home, {parent} checked the bags: {items}.", p=0.6)
+    w.say("{parent} said, \"Thank you, {h}. You are a good helper.\"", "{h} felt {happy}.")
+    return [items[0]]
+
+
+def spelling_words(w: _Writer) -> list[str]:
+    """A teacher writes words on the board; a child reads them back, then says them again at home."""
+    h = w.child("h")
+    _opening(w, h)
+    words = w.rng.sample(WORDS, w.rng.randint(4, 12))
+    sep = w.pick((", ", ", ", " "))
+    w.ctx.update(words=sep.join(words), when=w.pick(WHEN), n=len(words), happy=w.pick(HAPPY),
+                 teacher=w.pick(("the teacher", "Miss Green", "Mr. Brown", "Mrs. Hill", "the new teacher")),
+                 parent=w.pick(("Mom", "Dad", "Grandma", "Grandpa")), first=words[0])
+    w.ctx["Teacher"] = w.ctx["teacher"][0].upper() + w.ctx["teacher"][1:]
+    w.say("{when}, {h} had a spelling test at school.", "{when}, {h.his} class learned new words.",
+          "{when}, {h} wanted to learn {n} new words.")
+    w.say("{Teacher} wrote the words on the board: {words}.", '{Teacher} said, "Here are your words: {words}."')
+    w.say("{h} read them out loud: {words}.", "{h} said the words back: {words}.")
+    w.say("{h.He} wrote them in {h.p_his} notebook.", "{h.He} said them again and again.", p=0.5)
+    w.say("At home, {h} said them for {parent}: {words}.", "That night, {h.he} read the list to {parent}: {words}.",
+          p=0.7)
+    w.say("{h} got every word right, even {first}.", "{Teacher} gave {h} a gold star.", "{h} felt {happy}.")
+    return [words[0]]
+
+
+def song_twice(w: _Writer) -> list[str]:
+    """A child makes up a song and sings it again for a friend, who sings along."""
+    h = w.child("h")
+    _opening(w, h)
+    f = w.child("f")
+    line = lambda: " ".join(w.rng.sample(WORDS, w.rng.randint(3, 6)))  # noqa: E731
+    verse = ", ".join(line() for _ in range(w.rng.randint(2, 4)))
+    verse = verse[0].upper() + verse[1:]
+    w.ctx.update(verse=verse, fkind=f.kind, when=w.pick(WHEN), place=w.pick(PLACES), happy=w.pick(HAPPY))
+    w.say("{h.His} friend {f} liked songs.", "{h.He} had a friend, a {fkind} named {f}.")
+    w.say("{when}, {h} made up a song at the {place}.", "{when}, {h} found a new song in an old book.")
+    w.say('It went like this: "{verse}."', '{h.He} sang, "{verse}."')
+    w.say("{f} laughed and said, \"Sing it again, {h}!\"", '{f} said, "I want to learn it, {h}."')
+    w.say('So {h} sang it again: "{verse}."', '{h} sang it once more, slowly: "{verse}."')
+    w.say('Then {f} sang it too: "{verse}."', "Then {h} and {f} sang it together: \"{verse}.\"", p=0.5)
+    w.say("They sang it all the way home.", "{h} and {f} were {happy}. It was a silly song, but it was theirs.")
+    return [h.name]
+
+
+def nature_walk(w: _Writer) -> list[str]:
+    """A walk outdoors: the animals a child sees, then told again, in the same order, at home."""
+    h = w.child("h")
+    _opening(w, h)
+    seen = []
+    for animal in w.rng.sample(animals_with(some=("legs", "wings")), w.rng.randint(2, 5)):
+        seen.append(f"{article(animal)} {animal} {w.pick(doings_for(animal))}")
+    w.ctx.update(when=w.pick(WHEN), place=w.pick(OUTDOORS), parent=w.pick(("Mom", "Dad", "Grandma", "Grandpa")),
+                 rel=w.pick(RELATIVES), happy=w.pick(HAPPY), seen=_listing(seen), n=len(seen))
+    w.say("{when}, {h} and {parent} went for a walk in the {place}.", "{when}, {parent} took {h} to the {place}.")
+    _setting(w)
+    for k, thing in enumerate(seen):
+        w.ctx["thing"] = thing
+        w.say(("First" if k == 0 else w.pick(THEN)) + ", {h.he} saw {thing}.")
+    w.say("At home, {h} told {rel} what {h.p_he} saw: {seen}.", "That night, {h} drew {n} pictures: {seen}.")
+    w.say("{rel} said, \"What a walk, {h}!\"", "{h} felt {happy}. It was a good walk.")
+    return [seen[0].split()[1]]
+
+
+PLOTS = (lost_toy, new_friend, pet_runs_away, sharing, fear, help_animal, make_gift, rainy_day,
+         shopping_list, spelling_words, song_twice, nature_walk)
 
 
 # ---- public API -----------------------------------------------------------------------------
@@ -604,6 +682,32 @@ def encode_stories(stories: list[Story], tokenizer) -> list[int]:
     ids: list[int] = []
     for s in stories:
         ids += tokenizer.encode(s.text) + [EOT_ID]
+    return ids
+
+
+def repeated_span(rng: random.Random, pool: list[int], lengths: tuple[int, int] = (4, 90)) -> list[int]:
+    """A document that is a span ``r`` of random tokens read twice (a third time when it fits): ``r + r``.
+
+    ``r`` has a length drawn uniformly from ``lengths`` and tokens drawn uniformly from ``pool``. Such
+    documents teach the induction circuit on *any* token (a previous-token head, then a head that
+    looks at what followed the earlier occurrence of the current token), which copying names alone
+    does not."""
+    r = [rng.choice(pool) for _ in range(rng.randint(*lengths))]
+    return r * (3 if 3 * len(r) < 240 and rng.random() < 0.2 else 2)
+
+
+def training_stream(stories: list[Story], tokenizer, repeat_every: int = 8, seed: int = 0) -> list[int]:
+    """:func:`encode_stories`, with a :func:`repeated_span` document (and its ``<|endoftext|>``) after
+    every ``repeat_every``-th story. The spans draw from the tokens of the stories themselves, so
+    they add no token to the vocabulary; ``seed`` fixes them. ``repeat_every=0``: stories only."""
+    docs = [tokenizer.encode(s.text) for s in stories]
+    pool = sorted({t for d in docs for t in d})
+    rng = random.Random(seed)
+    ids: list[int] = []
+    for k, doc in enumerate(docs, start=1):
+        ids += doc + [EOT_ID]
+        if repeat_every and k % repeat_every == 0:
+            ids += repeated_span(rng, pool) + [EOT_ID]
     return ids
 
 

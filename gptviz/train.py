@@ -5,9 +5,9 @@ tokens; the target of each window is the same window shifted one token to the le
 (:func:`sliding_windows`), and the loss is the cross-entropy of the model's prediction at every
 position. AdamW, a warm-up then cosine-decaying learning rate, and gradient clipping do the rest.
 
-One trick makes a full-vocabulary GPT-2 trainable on two CPU cores. The stories use about 1,400 of
+One trick makes a full-vocabulary GPT-2 trainable on two CPU cores. The stories use under 4,000 of
 GPT-2's 50,257 tokens, and scoring all 50,257 rows of the unembedding at every position would be
-~86% of the work. So during training the softmax runs over the tokens the corpus uses plus *one*
+most of the work. So during training the softmax runs over the tokens the corpus uses plus *one*
 learnable "unseen" row standing for all the others, its logit raised by log(number of unseen tokens)
 (as if each unseen token had that logit: the loss is then the full-vocabulary loss). When saving,
 that row is copied into every unseen row of the tied embedding, so the file is an ordinary GPT-2
@@ -123,6 +123,7 @@ class TrainResult:
     model: GPT
     history: list[tuple[int, float, float]] = field(default_factory=list)
     seconds: float = 0.0
+    cpu_seconds: float = 0.0  # CPU time of this process (wall time counts other jobs' share of the cores too)
     tokens_seen: int = 0
 
 
@@ -178,7 +179,7 @@ def train(config: GPTConfig, train_ids, val_ids, steps: int = 1000, batch_size: 
                             lr=lr, betas=(0.9, 0.95))
 
     result = TrainResult(model)
-    start, running = time.perf_counter(), []
+    start, cpu_start, running = time.perf_counter(), time.process_time(), []
     bar = _progress(steps, progress)
     for step in range(1, steps + 1):
         for group in opt.param_groups:
@@ -204,6 +205,7 @@ def train(config: GPTConfig, train_ids, val_ids, steps: int = 1000, batch_size: 
     bar.close()
     head.fill_unseen()
     result.seconds = time.perf_counter() - start
+    result.cpu_seconds = time.process_time() - cpu_start
     result.tokens_seen = steps * batch_size * config.n_ctx
     result.model.eval()
     return result
@@ -221,13 +223,15 @@ def story_starts(ids: list[int]) -> list[int]:
     return [0] + [i for i, t in enumerate(ids) if t == EOT_ID]
 
 
-def story_streams(n_train: int, n_val: int, tokenizer=None) -> tuple[list[int], list[int]]:
-    """Token streams of ``n_train`` training and ``n_val`` validation stories (different seeds)."""
-    from .corpus import encode_stories, generate_stories
+def story_streams(n_train: int, n_val: int, tokenizer=None, repeat_every: int = 8) -> tuple[list[int], list[int]]:
+    """Token streams of ``n_train`` training and ``n_val`` validation stories (different seeds). The
+    training stream also holds a repeated span of random story tokens after every ``repeat_every``-th
+    story (:func:`gptviz.corpus.training_stream`); the validation stream holds stories only."""
+    from .corpus import encode_stories, generate_stories, training_stream
     from .tokenizer import get_tokenizer
 
     tok = tokenizer or get_tokenizer()
-    return (encode_stories(generate_stories(n_train, TRAIN_SEED), tok),
+    return (training_stream(generate_stories(n_train, TRAIN_SEED), tok, repeat_every, seed=TRAIN_SEED),
             encode_stories(generate_stories(n_val, VAL_SEED), tok))
 
 
@@ -235,6 +239,7 @@ def main(argv: list[str] | None = None) -> None:
     from .corpus import generate_stories
     from .evaluate import score_stories
     from .hub import load_checkpoint, save_checkpoint
+    from .interventions.detectors import measure_induction
     from .tokenizer import assets_dir
 
     ap = argparse.ArgumentParser(prog="python -m gptviz.train", description=__doc__.split("\n\n")[0])
@@ -246,22 +251,29 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--warmup", type=int, default=100)
     ap.add_argument("--stories", type=int, default=60000, help="training stories")
     ap.add_argument("--val-stories", type=int, default=1000)
+    ap.add_argument("--repeat-every", type=int, default=8,
+                    help="a repeated span of random story tokens after every N-th story (0: none), for induction")
     ap.add_argument("--seed", type=int, default=0, help="weights (from scratch) and batch order")
     ap.add_argument("--eval-every", type=int, default=100)
     ap.add_argument("--threads", type=int, default=2, help="torch CPU threads (1 on a busy machine)")
     args = ap.parse_args(argv)
 
     t0 = time.perf_counter()
-    train_ids, val_ids = story_streams(args.stories, args.val_stories)
+    train_ids, val_ids = story_streams(args.stories, args.val_stories, repeat_every=args.repeat_every)
     corpus_seconds = time.perf_counter() - t0
     print(f"corpus: {len(train_ids):,} training tokens ({len(set(train_ids)):,} distinct), "
           f"{len(val_ids):,} validation tokens, made in {corpus_seconds:.0f} s", flush=True)
     model = load_checkpoint(args.init) if args.init else fresh_model(STORIES_CONFIG, args.seed)
     probe = generate_stories(40, VAL_SEED)
 
+    learned = sorted(set(train_ids) - {EOT_ID})  # what measure_induction draws from once the model is saved
+
     def report(step: int, train_loss: float, val_loss: float) -> None:
         recall = score_stories(model, probe).name_recall  # copying names: the skill that comes last
-        print(f"step {step}: train {train_loss:.4f} val {val_loss:.4f} name recall {recall:.3f}", flush=True)
+        ind = measure_induction(model, n=50, seeds=range(4), tokens=learned)
+        print(f"step {step}: train {train_loss:.4f} val {val_loss:.4f} name recall {recall:.3f} induction: loss "
+              f"{ind.first_copy:.2f} -> {ind.second_copy:.2f}, best heads {ind.induction.max():.2f} "
+              f"(induction) {ind.previous.max():.2f} (previous token)", flush=True)
 
     result = train(model.config, train_ids, val_ids, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
                    warmup=args.warmup, eval_every=args.eval_every, seed=args.seed, threads=args.threads,
@@ -270,9 +282,10 @@ def main(argv: list[str] | None = None) -> None:
     stages.append({
         "command": "python -m gptviz.train " + shlex.join(argv if argv is not None else sys.argv[1:]),
         "train_seconds": round(result.seconds, 1),
+        "cpu_seconds": round(result.cpu_seconds, 1),
         "corpus_seconds": round(corpus_seconds, 1),
         "steps": args.steps, "batch_size": args.batch_size, "lr": args.lr, "seed": args.seed,
-        "threads": args.threads, "train_stories": args.stories, "val_stories": args.val_stories,
+        "threads": args.threads, "train_stories": args.stories, "val_stories": args.val_stories, "repeat_every": args.repeat_every,
         "train_tokens": len(train_ids), "distinct_tokens": len(set(train_ids)), "tokens_seen": result.tokens_seen,
         "history": [[s, round(tr, 4), round(va, 4)] for s, tr, va in result.history],
     })

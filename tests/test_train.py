@@ -88,7 +88,7 @@ def test_a_short_run_lowers_the_loss(micro_run):
     first_val, last_val = result.history[0][2], result.history[-1][2]
     assert last_val < first_val - 0.5
     assert last_val < 0.75 * math.log(MICRO.vocab_size)  # far below a uniform guess
-    assert result.tokens_seen == 60 * 8 * MICRO.n_ctx and result.seconds > 0
+    assert result.tokens_seen == 60 * 8 * MICRO.n_ctx and result.seconds > 0 and result.cpu_seconds > 0
     assert not result.model.training
 
 
