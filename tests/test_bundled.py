@@ -10,12 +10,17 @@ import torch
 
 import gptviz
 from gptviz.corpus import generate_stories
-from gptviz.evaluate import score_stories, story_ids
+from gptviz.evaluate import CARD_BEGIN, card_figures, score_stories, story_ids, unseen_token_ids
+from gptviz.interventions.detectors import learned_tokens, measure_induction
 from gptviz.hub import BUNDLED
 from gptviz.tokenizer import assets_dir
 from gptviz.train import STORIES_CONFIG, VAL_SEED
 
 FOLDER = assets_dir() / "models" / BUNDLED
+# Issue 14's targets that the model in the folder misses (see its card). strict: once a retrained
+# model meets a target, its test passes, xfail fails the run, and the marker must go.
+INDUCTION_MISSED = pytest.mark.xfail(strict=True, reason="this model has no induction circuit (card: Evaluation)")
+NAMES_MISSED = pytest.mark.xfail(strict=True, reason="this model's name recall is below 93% (card: Evaluation)")
 
 
 @pytest.fixture(scope="module")
@@ -42,21 +47,63 @@ def test_loads_offline_in_under_two_seconds(monkeypatch):
 
 def test_validation_loss_matches_the_card(sample_scores, metrics):
     assert sample_scores.loss == pytest.approx(metrics["sample"]["val_loss"], abs=0.01)
-    assert metrics["val_loss"] < 0.5 * metrics["unigram_loss"]
+    assert metrics["val_loss"] < 0.5 * metrics["bigram_loss"] < 0.5 * metrics["unigram_loss"]
     card = (FOLDER / "README.md").read_text()
-    for key in ("val_loss", "unigram_loss"):
+    for key in ("val_loss", "bigram_loss", "unigram_loss"):
         assert f"{metrics[key]:.3f}" in card, key
 
 
-def test_name_recall_is_high(sample_scores, metrics):
+def test_the_card_shows_the_figures_of_metrics_json(metrics):
+    """The table between the card's markers is exactly what ``python -m gptviz.evaluate --write`` writes."""
+    card = (FOLDER / "README.md").read_text()
+    assert CARD_BEGIN in card and card_figures(metrics) in card
+    assert (FOLDER / "induction.png").stat().st_size > 1000
+
+
+@pytest.fixture(scope="module")
+def induction(bundled_model):
+    """Issue 14's measurement: <|endoftext|> + r + r, r = 50 learned tokens, 16 seeds."""
+    return measure_induction(bundled_model, n=50, seeds=range(16))
+
+
+def test_induction_figures_match_the_card(induction, metrics):
+    card = metrics["induction"]
+    assert induction.first_copy == pytest.approx(card["first_copy_loss"], abs=0.01)
+    assert induction.second_copy == pytest.approx(card["second_copy_loss"], abs=0.01)
+    for scores, best in ((induction.induction, card["induction_head"]), (induction.previous, card["previous_token_head"])):
+        assert scores[best["layer"], best["head"]].item() == pytest.approx(best["score"], abs=1e-3)
+        assert scores[best["layer"], best["head"]] == scores.max()
+
+
+@INDUCTION_MISSED
+def test_induction_meets_the_issue_targets(induction):
+    assert induction.first_copy - induction.second_copy >= 4
+    assert induction.induction.max().item() >= 0.5
+    assert induction.previous.max().item() >= 0.5
+
+
+def test_the_world_is_wide_and_unseen_tokens_are_the_rest(bundled_model, metrics):
+    learned = learned_tokens(bundled_model)
+    assert len(learned) == metrics["learned_tokens"] >= 3000
+    assert len(unseen_token_ids(bundled_model)) == metrics["unseen_tokens"] == 50257 - 1 - len(learned)
+
+
+def test_name_recall_matches_the_card(sample_scores, metrics):
     assert sample_scores.name_positions > 100
+    assert sample_scores.name_recall == pytest.approx(metrics["sample"]["name_recall"], abs=1e-4)
+
+
+@NAMES_MISSED
+def test_name_recall_meets_the_issue_target(sample_scores, metrics):
     assert sample_scores.name_recall >= 0.9
-    assert metrics["name_recall"] >= 0.9
+    assert metrics["name_recall"] >= 0.93
+    assert metrics["name_heads"]["heads"][0]["score"] >= 0.5
 
 
 def test_unseen_tokens_get_almost_no_probability(sample_scores, metrics):
     assert sample_scores.unseen_mass < 1e-3
-    assert metrics["unseen_mass_mean"] < 1e-3
+    # no larger than the first edition's (mean 9.66e-05, max 0.374)
+    assert metrics["unseen_mass_mean"] <= 9.66e-05 and metrics["unseen_mass_max"] <= 0.374
 
 
 def test_transformers_gives_the_same_logits(bundled_model, monkeypatch):
