@@ -15,3 +15,8 @@ class LoadError(GptvizError, OSError):
 
 class TraceTooLargeError(GptvizError, MemoryError):
     """A trace whose recorded tensors would exceed the memory budget."""
+
+
+class ExportError(GptvizError, OSError):
+    """A file that could not be written (no space, no permission, a folder in the way); the file it
+    would have replaced is left as it was."""
