@@ -3,7 +3,7 @@
 GPT-2 writes one token at a time. The logits at the last position become a probability for every
 vocabulary entry (:mod:`gptviz.sampling`); one token is picked and appended, and the model reads it
 to score the position after. Tokens already read are never read again: each layer keeps their keys
-and values in a :class:`~gptviz.model.KVCache`, so a step computes the new token only (GPT-2 does not
+and values in a :class:`~gptviz.kvcache.KVCache`, so a step computes the new token only (GPT-2 does not
 re-interpret earlier tokens). Generation stops when the model picks ``<|endoftext|>`` (unless
 ``stop_at_eos=False``), after ``max_new_tokens``, or when the context is full.
 
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import torch
 
 from .errors import InputError
-from .model import KVCache
+from .kvcache import KVCache
 from .sampling import Distribution, check_settings, distribution, greedy_id, step_seed
 from .tokenizer import EOT_ID
 from .trace import Trace, to_ids, trace

@@ -10,7 +10,8 @@ import torch
 from gptviz.config import GPTConfig
 from gptviz.errors import InputError
 from gptviz.generation import Generation, Stepper, generate, prompt_ids
-from gptviz.model import GPT, KVCache
+from gptviz.kvcache import KVCache
+from gptviz.model import GPT
 from gptviz.tokenizer import EOT_ID
 from gptviz.trace import activation_shapes, trace
 

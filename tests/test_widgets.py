@@ -282,7 +282,14 @@ def test_feedforward_layer_and_token_controls(odd_model):
     n_negative = int((ex.trace["blocks.2.mlp.pre"][3] < 0).sum())
     assert f"{n_negative:,} of {odd_model.config.d_mlp:,} neurons are negative" in ex.gelu_relu.value
     assert ex.neurons.value.count("<img") == 4  # three neuron grids and the colour scale
-    assert ex.n_forward == 1
+    assert ex.n_forward == 2  # the text read with GELU, then with ReLU in every MLP
+    # Layer 0 of the all-ReLU variant reads the same input: its output is c_proj(relu(pre)), by hand.
+    mlp0 = odd_model.h[0].mlp
+    with torch.no_grad():
+        by_hand = mlp0.c_proj(ex.trace["blocks.0.mlp.pre"].clamp(min=0))
+    assert torch.allclose(ex.relu_trace["blocks.0.mlp.out"], by_hand, atol=1e-5)
+    out, out_relu = ex.trace["blocks.2.mlp.out"][3], ex.relu_trace["blocks.2.mlp.out"][3]
+    assert f"change by {float((out_relu - out).norm() / out.norm()):.1%}" in ex.gelu_relu.value
     assert_refuses_bad_text(ex, ex.text, lambda: setattr(ex.layer, "value", (ex.layer.value + 1) % 3))
 
 

@@ -103,15 +103,15 @@ class Explorer(widgets.VBox):
         self.add_class("gptviz-explorer")
 
     # ---- model runs --------------------------------------------------------------------------
-    def run_trace(self, text: str, names) -> Trace:
+    def run_trace(self, text: str, names, edits=None) -> Trace:
         """Check ``text`` (empty, ``<|endoftext|>``, too long: InputError), then run the model once
-        and record ``names``."""
+        and record ``names`` (with ``edits``, as :func:`gptviz.trace.trace` takes them)."""
         if EOT in text:
             raise InputError(f"The text contains {EOT} literally. The explorers read plain text: remove "
                              "it (the model meets that token only between two documents)")
         ids, _ = to_ids(self.model, text)
         self.n_forward += 1
-        return self.model.trace(ids, names=names)
+        return self.model.trace(ids, names=names, edits=edits)
 
     def set_text(self, text: str) -> bool:
         """Read a new text (:meth:`read`: one model run), then redraw. A text the model cannot take
