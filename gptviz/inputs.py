@@ -32,6 +32,8 @@ import numbers
 import re
 from dataclasses import dataclass
 
+import numpy as np
+
 from .errors import InputError
 from .tokenizer import EOT, EOT_ID, clean_surrogates
 
@@ -80,8 +82,7 @@ def read_input(source, text_or_ids, *, allow_special: bool = False, room: int = 
     """
     if via not in VIAS:
         raise ValueError(f"via must be one of {VIAS}, got {via!r}")  # a programming error, not user input
-    if not isinstance(allow_special, bool):
-        raise InputError(f"allow_special must be True or False, got {allow_special!r}")
+    check_flag(allow_special, "allow_special")
     config = getattr(source, "config", None)
     tokenizer = source.tokenizer if config is not None else source
     notes = []
@@ -118,6 +119,14 @@ def read_input(source, text_or_ids, *, allow_special: bool = False, room: int = 
     if mended is None or dropped:
         mended = tokenizer.decode(ids)
     return Input(ids, mended, dropped, tuple(notes))
+
+
+def check_flag(value, name: str) -> bool:
+    """A yes/no argument: True or False (NumPy's bools too), never a string such as ``"no"``, which
+    Python would take for True."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise InputError(f"{name} must be True or False, got {value!r}: e.g. {name}=True")
+    return bool(value)
 
 
 def space_for_input(n_ctx: int, room: int = 0, past: int = 0) -> int:

@@ -183,7 +183,7 @@ class Tokenizer:
             i = operator.index(i)
             if not 0 <= i < self.vocab_size:
                 raise InputError(
-                    f"Token id {i} at position {n} is outside GPT-2's vocabulary (0 .. {self.vocab_size - 1}): "
+                    f"Token id {i} at position {n} is outside the vocabulary of GPT-2 (0 .. {self.vocab_size - 1}): "
                     f"use ids below {self.vocab_size} ({EOT_ID} is {EOT})"
                 )
             out.append(i)
