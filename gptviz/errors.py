@@ -26,3 +26,8 @@ class ActivationNameError(GptvizError, KeyError):
 
 class EditError(GptvizError, ValueError):
     """An edit passed to ``trace(edits=...)`` that raised, or returned the wrong shape or NaN."""
+
+
+class ExportError(GptvizError, OSError):
+    """A file that could not be written (no space, no permission, a folder in the way); the file it
+    would have replaced is left as it was."""

@@ -37,7 +37,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .config import GPTConfig
-from .errors import InputError
+from .inputs import check_fits
 from .kvcache import KVCache
 
 
@@ -207,13 +207,7 @@ class GPT(nn.Module):
             ids = ids[None]  # (1, T)
         B, T = ids.shape
         past = len(cache) if cache is not None else 0
-        if T == 0:
-            raise InputError("No tokens to run: give at least one token (e.g. a word, or <|endoftext|>)")
-        if past + T > self.config.n_ctx:
-            raise InputError(
-                f"{past + T} tokens do not fit in the model's context of {self.config.n_ctx}: "
-                f"shorten the text, or keep only its last {self.config.n_ctx} tokens"
-            )
+        check_fits(self.config.n_ctx, T, past)
         pos = torch.arange(past, past + T, device=ids.device)  # (T,)
         tok_emb = self.wte(ids)  # (B, T, C)
         pos_emb = self.wpe(pos)[None]  # (1, T, C)

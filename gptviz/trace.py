@@ -17,6 +17,7 @@ patching (:mod:`gptviz.interventions`) are such edits.
 from __future__ import annotations
 
 import fnmatch
+import math
 import os
 from collections.abc import Callable, Iterable, Mapping
 
@@ -24,6 +25,7 @@ import torch
 
 from .config import GPTConfig
 from .errors import ActivationNameError, EditError, GptvizError, InputError, TraceTooLargeError
+from .inputs import CLI, EXPLORER, PYTHON, parse_size, read_input
 from .memory import keep_freed_memory
 
 DEFAULT_MAX_BYTES = 4 * 2**30
@@ -271,65 +273,76 @@ class _BlockSites:
         return self.recorder(self.full[name], x)
 
 
-def to_ids(model, text_or_ids, allow_special: bool = False) -> tuple[list[int], str]:
-    """Token ids and text for a string or a sequence of ids, with the errors a student can act on."""
-    tok = model.tokenizer
-    if isinstance(text_or_ids, str):
-        if not text_or_ids:
-            raise InputError("The text is empty: type at least one character (or pass ids=[50256] "
-                             "to start from <|endoftext|>)")
-        ids = tok.encode(text_or_ids, allow_special=allow_special)
-        text = text_or_ids
+def trace_budget(max_bytes=None) -> int:
+    """The memory budget of a trace in bytes: ``max_bytes`` if given, else ``$GPTVIZ_MAX_TRACE_BYTES``,
+    else 4 GiB. Either may be a number or a size such as ``"4e9"`` or ``"8GiB"``
+    (:func:`gptviz.inputs.parse_size`); one that is neither is an InputError naming it."""
+    if max_bytes is not None:
+        return parse_size(max_bytes, "max_bytes")
+    value = os.environ.get("GPTVIZ_MAX_TRACE_BYTES")
+    return DEFAULT_MAX_BYTES if value in (None, "") else parse_size(value, "GPTVIZ_MAX_TRACE_BYTES")
+
+
+def check_budget(config: GPTConfig, T: int, names=None, max_bytes=None, via: str = PYTHON, past: int = 0) -> int:
+    """The bytes a trace of ``T`` tokens recording ``names`` takes; TraceTooLargeError when that is over
+    the budget (:func:`trace_budget`), with fixes that work for this model, in the words of ``via``
+    (:mod:`gptviz.inputs`): a names= filter that fits, the most tokens that fit, a budget that fits."""
+    wanted = select_names(config, names)
+
+    def cost(n: int, chosen=wanted) -> int:
+        shapes = activation_shapes(config, n, past)
+        return sum(math.prod(shapes[name]) for name in chosen) * _BYTES_PER_FLOAT
+
+    budget, need = trace_budget(max_bytes), cost(T)
+    if need <= budget:
+        return need
+    most, too_many = 0, T  # the cost grows with the tokens: bisect for the most that fit
+    while too_many - most > 1:
+        mid = (most + too_many) // 2
+        most, too_many = (mid, too_many) if cost(mid) <= budget else (most, mid)
+    fewer = f"at most {most:,} tokens" if most else None
+    raise_to = f"{math.ceil(need / 2**30)}GiB" if need >= 2**30 else f"{math.ceil(need / 2**20)}MiB"
+    if via == PYTHON:
+        last = config.n_layer - 1
+        options = [["blocks.*.attn.pattern"], [f"blocks.{last}.*", "logits"], [f"blocks.{last}.attn.pattern"]]
+        smaller = [o for o in options if select_names(config, o) != wanted
+                   and cost(T, select_names(config, o)) <= budget][:2]
+        fixes = [f"record less with names=, e.g. {' or '.join(f'names={o}' for o in smaller)}"] if smaller else []
+        fixes += [f"use {fewer}"] if fewer else []
+        fixes.append(f"raise the budget (max_bytes='{raise_to}' or GPTVIZ_MAX_TRACE_BYTES) if the machine has the memory")
     else:
-        if isinstance(text_or_ids, torch.Tensor):
-            if text_or_ids.dim() != 1:
-                raise InputError(f"trace() takes one sequence: ids of shape [T], got {list(text_or_ids.shape)}")
-            text_or_ids = text_or_ids.tolist()
-        ids = [int(i) for i in text_or_ids]
-        if not ids:
-            raise InputError("The token list is empty: give at least one id (50256 is <|endoftext|>)")
-        for i in ids:
-            if not 0 <= i < model.config.vocab_size:
-                raise InputError(f"token id {i} is outside the vocabulary (0 .. {model.config.vocab_size - 1})")
-        text = tok.decode(ids)
-    n_ctx = model.config.n_ctx
-    if len(ids) > n_ctx:
-        raise InputError(
-            f"The text is {len(ids)} tokens but the model's context holds {n_ctx}: shorten it, or pass "
-            f"its last {n_ctx} tokens (tokenizer.encode(text)[-{n_ctx}:])"
-        )
-    return ids, text
+        where = "the text" if via == CLI else "the text in the box"
+        fixes = [f"shorten {where} to {fewer}"] if fewer else []
+        fixes.append(f"set the environment variable GPTVIZ_MAX_TRACE_BYTES={raise_to}"
+                     + (" (os.environ in a cell)" if via == EXPLORER else "") + " if the machine has the memory")
+    kind = "A full trace" if len(wanted) == len(activation_shapes(config, 1)) else "A filtered trace"
+    raise TraceTooLargeError(
+        f"{kind} of {T:,} tokens on {config.name or 'this model'} would take {need / 2**20:,.0f} MiB, over the "
+        f"budget of {budget / 2**20:,.0f} MiB: {', '.join(fixes[:-1])}{' or ' if len(fixes) > 1 else ''}{fixes[-1]}"
+    )
 
 
 def trace(model, text_or_ids, names=None, max_bytes: int | None = None, allow_special: bool = False,
           cache=None, edits=None) -> Trace:
     """Run ``model`` on one sequence and record its activations.
 
-    ``text_or_ids``: a string, or token ids (list or 1-D tensor). ``names``: record only these names
-    or globs (default: everything). ``max_bytes``: refuse, before running, a trace larger than this
-    (default ``$GPTVIZ_MAX_TRACE_BYTES`` or 4 GiB). ``cache``: a :class:`~gptviz.kvcache.KVCache` to
+    ``text_or_ids``: a string, or token ids (list or 1-D tensor), checked by the gate
+    (:func:`gptviz.inputs.read_input`; ``allow_special`` reads a literal ``<|endoftext|>`` as id 50256).
+    ``names``: record only these names or globs (default: everything). ``max_bytes``: refuse, before
+    running, a trace larger than this (default ``$GPTVIZ_MAX_TRACE_BYTES`` or 4 GiB; see :func:`check_budget`). ``cache``: a :class:`~gptviz.kvcache.KVCache` to
     continue (the trace then covers only the new tokens as queries). ``edits``: ``{name or glob: fn}``;
     ``fn(tensor) -> tensor`` receives the activation in its trace shape (no batch dimension) and returns
     its replacement, which the rest of the forward pass uses and the trace records.
     """
-    ids, text = to_ids(model, text_or_ids, allow_special)
     config = model.config
     start = len(cache) if cache is not None else 0
-    if start + len(ids) > config.n_ctx:
-        raise InputError(f"{start} cached + {len(ids)} new tokens exceed the context of {config.n_ctx}")
+    read = read_input(model, text_or_ids, allow_special=allow_special, past=start)
+    ids = read.ids
     wanted = select_names(config, names)
     resolved = resolve_edits(config, edits)
-    budget = max_bytes if max_bytes is not None else int(os.environ.get("GPTVIZ_MAX_TRACE_BYTES", DEFAULT_MAX_BYTES))
-    need = trace_nbytes(config, len(ids), wanted, past=start)
-    if need > budget:
-        raise TraceTooLargeError(
-            f"A full trace of {len(ids)} tokens on {config.name or 'this model'} would take "
-            f"{need / 2**20:,.0f} MiB, over the budget of {budget / 2**20:,.0f} MiB. Record less with "
-            "names=, e.g. names=['blocks.*.attn.pattern'] or names=['blocks.5.*', 'logits'], use fewer "
-            "tokens, or raise max_bytes= if the machine has the memory"
-        )
+    check_budget(config, len(ids), wanted, max_bytes, past=start)
     recorder = Recorder(config, wanted, resolved)
     keep_freed_memory()  # the next trace reuses this one's pages instead of faulting in new ones
     with torch.inference_mode():
         model(torch.tensor([ids], device=model.device), rec=recorder, cache=cache)
-    return Trace(recorder.tensors, ids, model.tokenizer.tokens(ids), config, text, start, tuple(resolved))
+    return Trace(recorder.tensors, ids, model.tokenizer.tokens(ids), config, read.text, start, tuple(resolved))

@@ -218,7 +218,10 @@ def test_stepper_bad_prompt_shows_a_message(odd_model):
     ex.prompt.value = ""
     assert "empty" in ex.message.value and ex.n_forward == runs
     controls_work()
-    ex.prompt.value = "A <|endoftext|> B"  # a document boundary, read as the special token
+    ex.prompt.value = "A <|endoftext|> B"  # refused until the checkbox says it is a document boundary
+    assert "Text not applied" in ex.message.value and "read &lt;|endoftext|&gt; as a token" in ex.message.value
+    assert ex.special.layout.display == "" and 50256 not in ex.stepper.ids
+    ex.special.value = True
     assert "end-of-text" in ex.message.value and 50256 in ex.stepper.ids
 
 
@@ -228,7 +231,7 @@ def test_stepper_reads_the_end_of_a_prompt_too_long_for_the_context(odd_model):
     ex.prompt.value = TOO_LONG
     ids = odd_model.tokenizer.encode(TOO_LONG)
     assert ex.stepper.ids == ids[-(n_ctx - 10):]  # room for run_steps new tokens
-    assert f"reads its last {n_ctx - 10}" in ex.message.value and f"{len(ids)} tokens" in ex.message.value
+    assert f"only its last {n_ctx - 10} are read" in ex.message.value and f"{len(ids)} tokens" in ex.message.value
     ex.run()
     assert len(ex.stepper.ids) == n_ctx or ex.stepper.stopped
 

@@ -44,7 +44,7 @@ class AttentionExplorer(Explorer):
         self.title = html_box("gptviz-title")
         self.export_bar = ExportBar(self, ["heatmap", "lines", "q.k breakdown"], folder)
         self.children = [
-            self.text, row(self.layer, self.head, self.query), self.message, self.title,
+            self.text, self.special, row(self.layer, self.head, self.query), self.message, self.title,
             row(self.heatmap, self.lines), self.qk, self.export_bar,
         ]
         self.watch(self.layer, self.head, self.query)

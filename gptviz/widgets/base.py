@@ -15,9 +15,10 @@ from pathlib import Path
 
 import ipywidgets as widgets
 
-from ..errors import GptvizError, InputError
+from ..errors import GptvizError
+from ..inputs import ALLOW_SPECIAL_LABEL, EXPLORER, Input, read_input
 from ..tokenizer import EOT
-from ..trace import Trace, to_ids
+from ..trace import Trace
 from . import _render
 
 
@@ -35,6 +36,15 @@ def text_box(value: str, cls: str = "gptviz-text", description: str = "text", li
                            placeholder="Type a text" + ("" if live else ", then click outside the box"),
                            layout=widgets.Layout(width="95%"))
     box.add_class(cls)
+    return box
+
+
+def special_box() -> widgets.Checkbox:
+    """The checkbox that reads a literal ``<|endoftext|>`` in the text as the end-of-text token
+    (class ``gptviz-allow-special``); hidden until a text holds that string."""
+    box = widgets.Checkbox(value=False, description=ALLOW_SPECIAL_LABEL, indent=False,
+                           layout=widgets.Layout(display="none", width="auto"))
+    box.add_class("gptviz-allow-special")
     return box
 
 
@@ -87,7 +97,9 @@ def guarded(method):
 class Explorer(widgets.VBox):
     """Base class: ``model`` (default :func:`gptviz.load`, unless ``load_model=False``),
     ``n_forward`` (forward passes run),
-    ``message`` (an HTML line, class ``gptviz-message``), and :meth:`refresh` to redraw."""
+    ``message`` (an HTML line, class ``gptviz-message``), ``special`` (the checkbox that reads a
+    literal ``<|endoftext|>`` as the end-of-text token, shown when the text holds one), and
+    :meth:`refresh` to redraw."""
 
     def __init__(self, model=None, load_model: bool = True):
         super().__init__()
@@ -98,24 +110,38 @@ class Explorer(widgets.VBox):
         self.model = model
         self.n_forward = 0
         self.shown_text: str | None = None  # the last text applied
+        self._typed: str | None = None  # the last text given, applied or not
         self.message = html_box("gptviz-message")
+        self.special = special_box()
+        self.special.observe(lambda change: self._typed is not None and self.set_text(self._typed), names="value")
         self._held = 0
         self.add_class("gptviz-explorer")
 
     # ---- model runs --------------------------------------------------------------------------
+    def checked(self, text: str, **options) -> Input:
+        """``text`` through the gate (:func:`gptviz.inputs.read_input`) with the explorer's words in
+        its messages and the ``special`` checkbox's choice; its notes go to the message line."""
+        read = read_input(self.model, text, allow_special=self.special.value, via=EXPLORER, **options)
+        if read.notes:
+            self.say(" ".join(read.notes), "info")
+        return read
+
     def run_trace(self, text: str, names, edits=None) -> Trace:
-        """Check ``text`` (empty, ``<|endoftext|>``, too long: InputError), then run the model once
-        and record ``names`` (with ``edits``, as :func:`gptviz.trace.trace` takes them)."""
-        if EOT in text:
-            raise InputError(f"The text contains {EOT} literally. The explorers read plain text: remove "
-                             "it (the model meets that token only between two documents)")
-        ids, _ = to_ids(self.model, text)
+        """Check ``text`` (empty, ``<|endoftext|>``, too long, over the memory budget: InputError),
+        then run the model once and record ``names`` (with ``edits``, as :func:`gptviz.trace.trace`
+        takes them)."""
+        from ..trace import check_budget
+
+        ids = self.checked(text).ids
+        check_budget(self.model.config, len(ids), names, via=EXPLORER)
         self.n_forward += 1
         return self.model.trace(ids, names=names, edits=edits)
 
     def set_text(self, text: str) -> bool:
         """Read a new text (:meth:`read`: one model run), then redraw. A text the model cannot take
         leaves a message and the previous state; returns whether the text was applied."""
+        self._typed = text
+        self.special.layout.display = "" if EOT in text or self.special.value else "none"
         self.say("")
         try:
             with self.held():

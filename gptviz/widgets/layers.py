@@ -42,7 +42,7 @@ class FeedForwardExplorer(Explorer):
         self.strongest = html_box("gptviz-top-neurons")
         self.gelu_relu = html_box("gptviz-gelu-relu")
         self.export_bar = ExportBar(self, ["neurons of every token", "strongest neurons"], folder)
-        self.children = [self.text, row(self.layer, self.position), self.message, self.neurons,
+        self.children = [self.text, self.special, row(self.layer, self.position), self.message, self.neurons,
                          row(self.strongest, self.gelu_relu), self.export_bar]
         self.watch(self.layer, self.position)
         self.text.observe(lambda change: self.set_text(change["new"]), names="value")
@@ -175,7 +175,7 @@ class LogitLensExplorer(Explorer):
         self.grid = html_box("gptviz-lens-grid")
         self.top = html_box("gptviz-lens-top")
         self.export_bar = ExportBar(self, ["lens table"], folder)
-        self.children = [self.text, row(self.position, self.layer), self.message, self.grid, self.top, self.export_bar]
+        self.children = [self.text, self.special, row(self.position, self.layer), self.message, self.grid, self.top, self.export_bar]
         self.watch(self.position, self.layer)
         self.text.observe(lambda change: self.set_text(change["new"]), names="value")
         self.set_text(text)
