@@ -25,7 +25,8 @@ from __future__ import annotations
 import torch
 
 from ..errors import InputError
-from ..trace import Recorder, select_names, site_names, to_ids
+from ..inputs import read_input
+from ..trace import Recorder, select_names, site_names
 
 WHATS = ("resid", "attn", "mlp", "heads")
 
@@ -45,8 +46,7 @@ def _token_id(model, token, what: str) -> int:
 
 def _pair(model, clean, corrupt) -> tuple[list[int], list[int]]:
     """The token ids of the clean and corrupt runs, which must have the same length."""
-    a, _ = to_ids(model, clean)
-    b, _ = to_ids(model, corrupt)
+    a, b = read_input(model, clean, what="clean").ids, read_input(model, corrupt, what="corrupt").ids
     if len(a) != len(b):
         raise InputError(f"clean is {len(a)} tokens and corrupt is {len(b)}: patching pastes position by position, "
                          "so both texts must have the same number of tokens (change words for words of one token)")
