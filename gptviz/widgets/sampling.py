@@ -6,6 +6,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from ..generation import Stepper
+from ..kvcache import kv_cache_bytes
 from ..sampling import distribution
 from ..tokenizer import EOT, EOT_ID
 from ..viz.sampling import distribution_bars
@@ -333,8 +334,8 @@ class GenerationStepper(Explorer):
             cells.append(_render.chip(label, str(j), colour, "color:white" if fresh else "",
                                       f"gptviz-kv-row gptviz-kv-{'new' if fresh else 'reused'}",
                                       f"position {j}: {'new' if fresh else 'reused'}"))
-        numbers = total * config.n_layer * 2 * config.d_model
+        numbers, mib = kv_cache_bytes(config, total, bytes_per_number=1), kv_cache_bytes(config, total) / 2**20
         note = (f"{total} rows (of {rows['n_ctx']}) × {config.n_layer} layers × keys and values of {config.d_model} "
-                f"numbers = {numbers:,} numbers ({numbers * 4 / 2**20:.2f} MiB in float32). The last forward pass "
+                f"numbers = {numbers:,} numbers ({mib:.2f} MiB in float32). The last forward pass "
                 f"computed {new} new row{'s' if new != 1 else ''} (orange) and reused {rows['reused']}.")
         return _render.heading("KV cache", note) + f'<div style="line-height:1.1">{"".join(cells)}</div>'

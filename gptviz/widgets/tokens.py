@@ -10,6 +10,7 @@ import ipywidgets as widgets
 import numpy as np
 import torch
 
+from ..embeddings import nearest_tokens
 from ..errors import InputError
 from ..inputs import EXPLORER, read_input
 from ..tokenizer import get_tokenizer, readable
@@ -146,7 +147,6 @@ class EmbeddingExplorer(Explorer):
         super().__init__(model)
         self.ids: list[int] = []
         self._picked = tuple(picked)
-        self._norms = None
         self.text = text_box(text)
         self.pick = widgets.SelectMultiple(description="tokens", options=[], rows=6)
         self.pick.add_class("gptviz-pick")
@@ -194,19 +194,12 @@ class EmbeddingExplorer(Explorer):
         self.nearest.value = self._nearest_html(ids, token_vecs)
 
     def _nearest_html(self, ids: list[int], vecs: np.ndarray) -> str:
-        model, tok = self.model, self.model.tokenizer
-        wte = model.wte.weight
-        with torch.inference_mode():
-            if self._norms is None:
-                self._norms = wte.float().norm(dim=1)  # [V], once
-            queries = torch.from_numpy(vecs).to(wte.device)  # [n, D]
-            cos = (wte.float() @ queries.T) / (self._norms[:, None] * queries.norm(dim=1)[None] + 1e-12)  # [V, n]
-            top = cos.topk(self.N_NEAREST + 1, dim=0)
+        tok = self.model.tokenizer
+        near, cosines = nearest_tokens(self.model, torch.from_numpy(vecs), self.N_NEAREST, exclude=ids)
         blocks = []
-        for n, i in enumerate(ids):
-            found = [(int(j), float(c)) for j, c in zip(top.indices[:, n], top.values[:, n]) if int(j) != i]
+        for i, found, cos in zip(ids, near.tolist(), cosines.tolist()):
             cells = " ".join(f'{_render.token_cell(tok.token_str(j))} <span style="color:#666">{c:.2f}</span>'
-                             for j, c in found[: self.N_NEAREST])
+                             for j, c in zip(found, cos))
             blocks.append(f'<div style="{_render.FONT};margin:2px 0">'
                           f'<b>{_render.esc(tok.token_str(i))}</b>: {cells}</div>')
         note = "cosine similarity of token embeddings (rows of wte)"
