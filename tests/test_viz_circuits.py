@@ -190,3 +190,13 @@ def test_attribution_bars_k_out_of_range(trace, odd_model):
     a = logit_attribution(odd_model, trace, " Lily")
     with pytest.raises(InputError, match=f"k must be an int from 1 to the {len(a.values)} components"):
         viz.attribution_bars(a, k=0)
+
+
+def test_top_tokens_break_ties_by_id():
+    rng = np.random.default_rng(0)
+    for _ in range(100):  # many equal probabilities, as the bundled model's unseen tokens have
+        p, q = rng.integers(0, 4, size=(2, 40)).astype(float)
+        k = int(rng.integers(1, 41))
+        expected = np.union1d(np.argsort(-p, kind="stable")[:k], np.argsort(-q, kind="stable")[:k])
+        expected = expected[np.lexsort((expected, -p[expected]))]
+        np.testing.assert_array_equal(viz.circuits.top_union(p, q, k), expected)
