@@ -64,7 +64,7 @@ my_token_embeddings = one_hots @ W
 from gptviz.exercises import require
 
 require(my_token_embeddings, trace["embed.token"], what="my_token_embeddings",
-        hint="a [T, vocab_size] matrix times a [vocab_size, d_model] matrix: one_hots @ W.")
+        hint="a matrix product: [T, vocab_size] times [vocab_size, d_model] gives [T, d_model].")
 
 # %% [markdown]
 # ## Tokens that play the same part sit together

@@ -86,8 +86,7 @@ predicted_gelu_min = -0.17
 # %% [test] id=test04_gelu points=3
 grid = torch.linspace(-6, 6, 1201)
 require(my_gelu(trace["blocks.1.mlp.pre"]), trace["blocks.1.mlp.post"], what="my_gelu on the recorded inputs",
-        hint="0.5 * x * (1 + torch.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x**3))): check the "
-             "cube and the square root.")
+        hint="check the cube (x**3), the square root of 2/π inside the tanh, and the 0.5 * x in front.")
 require(my_gelu(grid), torch.nn.functional.gelu(grid, approximate="tanh"), what="my_gelu on -6 .. 6",
         hint="use torch functions so it works element by element on a tensor.")
 

@@ -54,7 +54,7 @@ from gptviz.exercises import require
 
 truth = model.generate(prompt, max_new_tokens=20, temperature=0, stop_at_eos=False)
 require(ids[len(truth.prompt_ids):], truth.new_ids, what="your 20 tokens",
-        hint="ids.append(int(logits.argmax())) inside the loop: an int, not a tensor, one per pass.")
+        hint="append the id of the largest score (argmax) inside the loop, as a Python int, once per pass.")
 
 # %% [markdown]
 # ## Unconditional samples: starting from `<|endoftext|>`
