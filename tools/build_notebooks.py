@@ -10,7 +10,8 @@ the product is the executed ``notebooks/NN-name.ipynb`` with its outputs, which 
 Cells: ``# %%`` starts a code cell, ``# %% [markdown]`` a markdown cell whose lines drop their
 leading ``# ``. Execution runs in a fresh kernel per notebook, with the settings the tests use
 (``PLOTLY_RENDERER=plotly_mimetype``, offline hub, state kept in a temporary folder), and prints
-each notebook's wall time.
+each notebook's wall time. No widget state is stored: without it, GitHub, nbviewer and nbconvert
+show each explorer's static picture instead of a widget they would fetch scripts from a CDN for.
 """
 
 from __future__ import annotations
@@ -76,7 +77,7 @@ def execute(nb: nbformat.NotebookNode, state: Path) -> float:
         "JUPYTER_PLATFORM_DIRS": "1",
     })
     start = time.perf_counter()
-    NotebookClient(nb, timeout=600, kernel_name="python3", record_timing=False,
+    NotebookClient(nb, timeout=600, kernel_name="python3", record_timing=False, store_widget_state=False,
                    resources={"metadata": {"path": str(OUT)}}).execute()
     seconds = time.perf_counter() - start
     for cell in nb.cells:
