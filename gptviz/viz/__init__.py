@@ -21,6 +21,8 @@ module                    views
 ``lens``                  :func:`lens_table`, :func:`logit_lens_view`
 ``sampling``              :func:`distribution_bars`
 ``scale``                 :func:`param_breakdown`
+``heads_page``            :func:`~gptviz.viz.heads_page.heads_page`: every head on one standalone
+                          HTML page (a string; ``export_heads(trace, "heads.html")`` writes it)
 ========================  ====================================================================
 """
 
