@@ -2,6 +2,7 @@
 
     python -m gptviz attention "A robot must obey the orders given it." --layer 0 --head 1 --out head.png
     python -m gptviz attention "A robot must obey the orders given it." --all --out heads/
+    python -m gptviz attention "A robot must obey the orders given it." --all --out heads.html
     python -m gptviz tokens "Hello 😀 world" --out tokens.svg
     python -m gptviz lens "The cat sat on the" --out lens.pdf
     python -m gptviz params --out sizes.png
@@ -68,20 +69,23 @@ def _parser() -> argparse.ArgumentParser:
                                            "choice: $GPTVIZ_MODEL or the bundled model)")
             p.add_argument("--allow-special", action="store_true",
                            help="read the literal text <|endoftext|> as the end-of-text token (id 50256)")
-        p.add_argument("--out", required=True, type=Path, help="file to write (a folder with --all)")
+        p.add_argument("--out", required=True, type=Path,
+                       help="file to write (with --all: a folder, or a .html page of every head)")
         p.add_argument("--dpi", type=_positive(float, "--dpi 100"), help="resolution of PNG output (default 100)")
         p.add_argument("--width", type=_positive(int, "--width 800"), help="width in pixels")
         p.add_argument("--height", type=_positive(int, "--height 600"), help="height in pixels")
         return p
 
     att = view_command("attention", "Attention heatmaps: one head (--layer, --head), a layer's heads "
-                                    "(--layer), every head (neither), or one file per head (--all).")
+                                    "(--layer), every head (neither), one file per head (--all --out "
+                                    "FOLDER), or one interactive page of every head (--all --out FILE.html).")
     att.add_argument("--layer", type=int, help="layer index (0-based; -1 is the last)")
     att.add_argument("--head", type=int, help="head index (0-based; needs --layer)")
-    att.add_argument("--all", action="store_true", help="write one heatmap per head into the folder --out "
-                                                        "(every layer, or only --layer)")
-    att.add_argument("--format", default="png", choices=["png", "svg", "pdf", "html"],
-                     help="file format of each head with --all (default png)")
+    att.add_argument("--all", action="store_true", help="every head (every layer, or only --layer): one "
+                                                        "heatmap per head into the folder --out, or one "
+                                                        "interactive page when --out ends in .html")
+    att.add_argument("--format", choices=["png", "svg", "pdf", "html"],
+                     help="file format of each head with --all and a folder (default png)")
     att.add_argument("--lines", action="store_true", help="draw one head as lines between tokens instead")
     view_command("tokens", "The text cut into tokens, with their ids.")
     view_command("lens", "The logit lens: the top next-token guess after each layer.")
@@ -99,12 +103,18 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _attention(args, model, trace):
-    from .export import export_heads
+    from .export import export_heads, is_heads_page
     from .viz.attention import attention_overview, head_grid, head_heatmap
     from .viz.lines import head_lines
 
     if args.all:
-        paths = export_heads(trace, args.out, layer=args.layer, fmt=args.format, dpi=args.dpi or 100)
+        page = is_heads_page(args.out)
+        if page and args.format:
+            raise GptvizError(f"--format sets the file type of a folder of heads, but --out {args.out} "
+                              "names one page of every head: drop --format, or give a folder")
+        paths = export_heads(trace, args.out, layer=args.layer, fmt=args.format or "png", dpi=args.dpi or 100)
+        if page:
+            return f"wrote {paths[0]} ({paths[0].stat().st_size / 2**20:.2f} MiB)"
         return f"wrote {len(paths)} files to {args.out}"
     if args.head is not None and args.layer is None:
         raise GptvizError("--head needs --layer: say which layer the head is in")

@@ -13,6 +13,9 @@ No export loses a file: each is written to a temporary file beside its target, w
 the target in one step (``os.replace``). A write that fails (a full disk, no permission) removes the
 temporary file, leaves any earlier file of that name as it was, and raises
 :class:`~gptviz.errors.ExportError`.
+
+``export_heads(trace, "heads.html")`` writes instead one interactive page of every head
+(:mod:`gptviz.viz.heads_page`).
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 from .errors import ExportError, GptvizError, InputError
 from .viz.attention import head_heatmap, head_title
-from .viz.style import causal_mask, check_layer, relayout
+from .viz.style import causal_mask, check_layer, key_labels, relayout
 
 FORMATS = (".png", ".svg", ".pdf", ".html")
 PNG_COMPRESSION = 3  # zlib level: files ~8% larger than with matplotlib's 6, encoded ~40% faster
@@ -271,15 +274,26 @@ class _HeadPainter:
                                                                          compress_level=PNG_COMPRESSION)
 
 
-def export_heads(trace, folder, layer: int | None = None, fmt: str = "png", dpi: float = 100) -> list[Path]:
-    """One attention heatmap file per head: ``folder/layer{L}_head{H}.{fmt}``.
+def is_heads_page(path) -> bool:
+    """Does ``path`` name the one-page form of :func:`export_heads` (a ``.html`` name that is not an
+    existing folder), rather than a folder of one file per head?"""
+    path = Path(path)
+    return path.suffix.lower() == ".html" and not path.is_dir()
 
-    ``layer``: one layer's heads, or every layer's (None). ``fmt``: ``png`` (the fast path:
-    under 0.1 s a head), ``svg``, ``pdf`` or ``html``. Returns the paths written, layer by layer.
+
+def export_heads(trace, folder, layer: int | None = None, fmt: str = "png", dpi: float = 100) -> list[Path]:
+    """One attention heatmap file per head, ``folder/layer{L}_head{H}.{fmt}``; or, when ``folder`` is
+    a ``.html`` file name, one interactive page of every head (:func:`gptviz.viz.heads_page.heads_page`).
+
+    ``layer``: one layer's heads, or every layer's (None). ``fmt``: for a folder, ``png`` (the fast
+    path: under 0.1 s a head), ``svg``, ``pdf`` or ``html``. Returns the paths written, layer by
+    layer (the page alone for a ``.html`` name).
     """
     fmt = check_format(Path(f"x.{str(fmt).lstrip('.')}"))
     config = trace.config
     layers = [check_layer(config, layer)] if layer is not None else list(range(config.n_layer))
+    if is_heads_page(folder):
+        return [_write_heads_page(trace, Path(folder), layers)]
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
         raise InputError(f"{folder} is a file; export_heads() needs a folder to write into")
@@ -299,3 +313,15 @@ def export_heads(trace, folder, layer: int | None = None, fmt: str = "png", dpi:
             paths.append(path)
     return paths
 
+
+def _write_heads_page(trace, path: Path, layers: list[int]) -> Path:
+    from .viz.heads_page import heads_page
+
+    patterns = [trace[f"blocks.{i}.attn.pattern"] for i in layers]  # each [H, T_query, T_key]
+    model = trace.config.name or "GPT-2"
+    which = f"layer {layers[0]}" if len(layers) == 1 else "every layer"
+    page = heads_page(patterns, key_labels(trace), title=f"Attention of {which}, every head: {model}",
+                      text=trace.text, layers=layers)
+    with replacing(path) as part:  # a failed write leaves an earlier page as it was
+        part.write_text(page, encoding="utf-8")
+    return path

@@ -19,7 +19,8 @@ Every build also writes the student versions to ``notebooks/student/`` (no outpu
 replaced by ``# YOUR CODE HERE`` and ``raise NotImplementedError()``, as ``nbgrader
 generate_assignment`` does), for students who work without nbgrader. Execution runs in a fresh kernel per notebook, with the settings the tests use
 (``PLOTLY_RENDERER=plotly_mimetype``, offline hub, state kept in a temporary folder), and prints
-each notebook's wall time.
+each notebook's wall time. No widget state is stored: without it, GitHub, nbviewer and nbconvert
+show each explorer's static picture instead of a widget they would fetch scripts from a CDN for.
 """
 
 from __future__ import annotations
@@ -154,7 +155,7 @@ def execute(nb: nbformat.NotebookNode, state: Path) -> float:
         "JUPYTER_PLATFORM_DIRS": "1",
     })
     start = time.perf_counter()
-    NotebookClient(nb, timeout=600, kernel_name="python3", record_timing=False,
+    NotebookClient(nb, timeout=600, kernel_name="python3", record_timing=False, store_widget_state=False,
                    resources={"metadata": {"path": str(OUT)}}).execute()
     seconds = time.perf_counter() - start
     for cell in nb.cells:

@@ -24,6 +24,8 @@ module                    views
 ``circuits``              :func:`head_score_grid`, :func:`patch_heatmap`, :func:`attribution_bars`,
                           :func:`distribution_change`, :func:`head_score_grid_interactive`,
                           :func:`patch_heatmap_interactive`
+``heads_page``            :func:`~gptviz.viz.heads_page.heads_page`: every head on one standalone
+                          HTML page (a string; ``export_heads(trace, "heads.html")`` writes it)
 ========================  ====================================================================
 """
 

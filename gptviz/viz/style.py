@@ -34,6 +34,15 @@ _PREFERRED_MONO = ("DejaVu Sans Mono",) + _PREFERRED_FONTS[1:]
 
 
 @functools.lru_cache(maxsize=None)
+def colour_levels(cmap: str) -> np.ndarray:
+    """The colour map's 256 levels as a ``[256, 3]`` uint8 lookup table (level 0 is the map's
+    low end): the colours of the widgets' and the heads page's pixel heatmaps."""
+    from matplotlib import colormaps
+
+    return (colormaps[cmap](np.linspace(0.0, 1.0, 256))[:, :3] * 255 + 0.5).astype(np.uint8)
+
+
+@functools.lru_cache(maxsize=None)
 def font_families(mono: bool = False) -> list[str]:
     """Installed font families for labels, with fallbacks for CJK and emoji characters.
 

@@ -26,7 +26,9 @@ Each explorer is an ``ipywidgets.VBox`` built only from core ipywidgets (sliders
 leaves the text box; every other control redraws from the kept trace (the stepper's step and the
 ablation toggles are the exceptions: each runs one forward pass). ``explorer.n_forward`` counts the
 forward passes. A text the model cannot take (empty, longer than its context, the
-literal ``<|endoftext|>``) shows a message and leaves the explorer as it was.
+literal ``<|endoftext|>``) shows a message and leaves the explorer as it was. A cell's output also
+holds a static HTML picture of the explorer as it was drawn (:func:`gptviz.widgets.base.static_view`),
+which GitHub, nbviewer and ``jupyter nbconvert`` show where no kernel runs.
 
 CSS classes, for browser tests and custom styling (on the widget's outer element):
 

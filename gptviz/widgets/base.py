@@ -1,10 +1,17 @@
 """What every explorer shares: the model, a counted forward pass, a message line, safe callbacks,
-the usual controls and an export bar.
+the usual controls, an export bar, and a static picture for pages where no kernel runs.
 
 An explorer is a ``widgets.VBox`` that builds its controls, runs the model once for its text and
 keeps that trace. A control that changes only what is shown (a head, a layer, a sampling setting)
 redraws from the kept trace; only a new text runs the model again. ``n_forward`` counts the forward
 passes, so a test can check that a slider ran none.
+
+Displayed, an explorer offers two forms (:meth:`Explorer._repr_mimebundle_`): the live widget
+(``application/vnd.jupyter.widget-view+json``, which JupyterLab, Notebook 7, VS Code and Voila
+prefer when they run the cell) and ``text/html``, a static copy of what it shows at that moment
+(:func:`static_view`). The copy is what GitHub, nbviewer and ``jupyter nbconvert --to html`` show
+of a saved notebook that holds no widget state (``tools/build_notebooks.py`` stores none), and what
+JupyterLab shows of a notebook it has opened but not run.
 """
 
 from __future__ import annotations
@@ -92,6 +99,40 @@ def guarded(method):
             return None
 
     return wrapper
+
+
+def static_view(widget) -> str:
+    """A static HTML copy of what ``widget`` (an explorer, or any box of them) shows now: every
+    ``HTML`` pane as it is (its pictures made to survive sanitisers:
+    :func:`~gptviz.widgets._render.for_sanitisers`), each control as its label and value, boxes as
+    rows and columns. Buttons and the export bar are left out (nothing can be clicked without a
+    kernel). The copy holds no script and no widget id, and every text from the reader or the model
+    goes through :func:`~gptviz.widgets._render.esc`; it is built from strings already drawn (no
+    model run)."""
+    if isinstance(widget, ExportBar) or widget.layout.display == "none":
+        return ""
+    if isinstance(widget, widgets.HTML):
+        return f"<div>{_render.for_sanitisers(widget.value)}</div>" if widget.value else ""
+    if isinstance(widget, widgets.Box):
+        inner = "".join(static_view(child) for child in widget.children)
+        if not inner:
+            return ""
+        flow = "display:flex;flex-flow:row wrap;align-items:flex-start;gap:4px 18px" \
+            if isinstance(widget, widgets.HBox) else ""
+        return f'<div style="{flow}">{inner}</div>'
+    if isinstance(widget, (widgets.Text, widgets.Textarea)):
+        return (f'<div style="{_render.MONO};white-space:pre-wrap;border:1px solid #ccc;padding:3px 5px;'
+                f'margin:2px 0;width:95%">{_render.esc(widget.value)}</div>')
+    if isinstance(widget, (widgets.IntSlider, widgets.FloatSlider)):
+        value = format(widget.value, widget.readout_format)
+    elif isinstance(widget, widgets.SelectMultiple):
+        value = ", ".join(widget.label)
+    elif isinstance(widget, widgets.Dropdown):
+        value = widget.label or ""
+    else:
+        return ""
+    return (f'<span style="{_render.FONT};margin:2px 0;display:inline-block">{_render.esc(widget.description)}'
+            f' <b style="{_render.MONO}">{_render.esc(value)}</b></span>')
 
 
 class Explorer(widgets.VBox):
@@ -195,6 +236,16 @@ class Explorer(widgets.VBox):
         """Redraw (or call ``handler``) when any of ``controls`` changes value."""
         for control in controls:
             control.observe(handler or self.refresh, names="value")
+
+    # ---- display -----------------------------------------------------------------------------
+    def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
+        """ipywidgets' bundle (the widget view and a short text), plus ``text/html``: a static copy
+        of the explorer as drawn now, for renderers without a kernel. Front-ends that know widgets
+        rank the widget view first and show it; the others show the copy."""
+        bundle = super()._repr_mimebundle_(include=include, exclude=exclude, **kwargs)
+        if (include is None or "text/html" in include) and not (exclude and "text/html" in exclude):
+            bundle["text/html"] = _render.static_page(static_view(self))
+        return bundle
 
 
 class ExportBar(widgets.HBox):
