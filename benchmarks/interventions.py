@@ -1,6 +1,6 @@
 """What interventions cost, on GPT-2 small's dimensions with random weights, ratios measured in one run.
 
-    python benchmarks/interventions.py [--repeats 5] [--toggles 3]
+    python benchmarks/interventions.py [--repeats 5] [--sweep-repeats 2] [--parts a b c] [--threads N]
 
 (a) ``model.trace(ids, edits=...)`` with one edit (head 3 of layer 5 zeroed) against a plain trace, at
     T = 128; both record everything. Target: at most 1.05x.
@@ -98,9 +98,10 @@ def sweep_cost(model, repeats: int, T: int = 20) -> tuple[float, float]:
     return statistics.median(times["sweep"]), statistics.median(times["naive"])
 
 
-def toggle_cost(model, repeats: int, T: int = 64) -> dict[int, float]:
-    """Median seconds of one toggle per layer: a head switched off while head 0 of the last layer is
-    already off (so switching it back on runs a pass too); every change is timed."""
+def toggle_cost(model, repeats: int, T: int = 64) -> tuple[dict[int, float], dict[int, float], float]:
+    """Median seconds of one toggle per layer, whole (to the new picture) and its forward pass alone (as
+    the explorer shows it): a head switched on and off again while head 0 of the last layer stays off,
+    so that both changes run a pass. Also a plain ``model(ids)``, for comparison."""
     ids = ids_of(model, STORY, T)
     text = model.tokenizer.decode(ids)
     assert len(model.tokenizer.encode(text)) == T
@@ -109,23 +110,34 @@ def toggle_cost(model, repeats: int, T: int = 64) -> dict[int, float]:
     passes = []
     hook = model.h[-1].register_forward_pre_hook(lambda module, args: passes.append(1))
     ex.heads[L - 1][0].value = True
-    times: dict[int, list[float]] = {layer: [] for layer in range(L)}
+    whole: dict[int, list[float]] = {layer: [] for layer in range(L)}
+    forward: dict[int, list[float]] = {layer: [] for layer in range(L)}
     for r in range(repeats):
         for layer in range(L):
             toggle = ex.heads[layer][1 + (r + layer) % (H - 1)]
             for value in (True, False):
                 before = len(passes)
-                times[layer].append(timed(lambda: setattr(toggle, "value", value)))
+                whole[layer].append(timed(lambda: setattr(toggle, "value", value)))
                 assert len(passes) == before + 1, "a toggle must run exactly one forward pass"
+                assert ex.last_run[0] == layer
+                forward[layer].append(ex.last_run[1])
     hook.remove()
-    return {layer: statistics.median(t) for layer, t in times.items()}
+    with torch.inference_mode():  # the floor of a toggle at layer 0: the plain forward pass, logits only
+        plain = [timed(lambda: model(torch.tensor([ids]))) for _ in range(repeats)]
+    median = lambda d: {layer: statistics.median(t) for layer, t in d.items()}  # noqa: E731
+    return median(whole), median(forward), statistics.median(plain)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--sweep-repeats", type=int, default=2, help="the naive sweep takes ~240 forward passes")
+    parser.add_argument("--parts", nargs="+", choices=["a", "b", "c"], default=["a", "b", "c"])
+    parser.add_argument("--threads", type=int, default=0,
+                        help="torch threads (default: torch's choice); 1 is steadier on a shared machine")
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     with tempfile.TemporaryDirectory() as folder:
         GPT2LMHeadModel(GPT2Config()).save_pretrained(folder)
@@ -133,24 +145,27 @@ def main() -> None:
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, GPT-2 small dimensions, random "
           f"weights, float32 CPU; {load()}\n")
 
-    plain, edited = edit_cost(model, args.repeats)
-    print(f"(a) full trace at T=128: plain {plain * 1e3:.1f} ms, one edit {edited * 1e3:.1f} ms: "
-          f"{edited / plain:.3f}x (target <= 1.05x); {load()}", flush=True)
-
-    sweep, naive = sweep_cost(model, args.sweep_repeats)
-    print(f"(b) residual-stream sweep, 12 layers x 20 positions: patch_sweep {sweep * 1e3:.0f} ms, one patch() "
-          f"per cell {naive:.1f} s: {naive / sweep:.1f}x faster (target >= 3x), same scores (1e-4); {load()}",
-          flush=True)
-
+    if "a" in args.parts:
+        plain, edited = edit_cost(model, args.repeats)
+        print(f"(a) full trace at T=128: plain {plain * 1e3:.1f} ms, one edit {edited * 1e3:.1f} ms: "
+              f"{edited / plain:.3f}x (target <= 1.05x); {load()}", flush=True)
+    if "b" in args.parts:
+        sweep, naive = sweep_cost(model, args.sweep_repeats)
+        print(f"(b) residual-stream sweep, 12 layers x 20 positions: patch_sweep {sweep * 1e3:.0f} ms, one patch() "
+              f"per cell {naive:.1f} s: {naive / sweep:.1f}x faster (target >= 3x), same scores (1e-4); {load()}",
+              flush=True)
+    if "c" not in args.parts:
+        return
     for name, m in (("GPT-2 small dims", model), ("bundled", gptviz.load(device="cpu"))):
-        per_layer = toggle_cost(m, args.repeats)
+        whole, forward, plain = toggle_cost(m, args.repeats)
         target = 100 if m is model else 30
-        cells = " | ".join(f"{per_layer[layer] * 1e3:.0f}" for layer in per_layer)
         print(f"\n(c) AblationExplorer toggle at T=64, {name} (target < {target} ms), median ms by the layer "
-              f"toggled; {load()}\n")
-        print("| " + " | ".join(f"layer {layer}" for layer in per_layer) + " | median over layers |")
-        print("|" + "---:|" * (len(per_layer) + 1))
-        print(f"| {cells} | {statistics.median(per_layer.values()) * 1e3:.0f} |", flush=True)
+              f"toggled; a plain model(ids) forward pass takes {plain * 1e3:.0f} ms; {load()}\n")
+        print("| ms | " + " | ".join(f"layer {layer}" for layer in whole) + " | median over layers |")
+        print("|---|" + "---:|" * (len(whole) + 1))
+        for label, times in (("toggle to new picture", whole), ("its forward pass", forward)):
+            cells = " | ".join(f"{t * 1e3:.0f}" for t in times.values())
+            print(f"| {label} | {cells} | {statistics.median(times.values()) * 1e3:.0f} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ import torch
 
 from gptviz.interventions import ablate, position_losses
 from gptviz.widgets import AblationExplorer
+from gptviz.widgets._render import prob
 
 TEXT = "One day Lily and Tom went to the park. Lily gave the ball to"
 
@@ -85,7 +86,7 @@ def test_what_it_shows(odd_model):
     top_before, top_after = int(ex.probs_before.argmax()), int(ex.after_probs.argmax())
     for i, p in ((top_before, ex.probs_before), (top_after, ex.after_probs)):
         label = tok.token_str(i).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-        assert label in ex.next_token.value and f"{float(p[i]):.4f}" in ex.next_token.value
+        assert label in ex.next_token.value and f">{prob(p[i])}<" in ex.next_token.value
     cfg = odd_model.config
     assert len(ex.toggles.children) == (cfg.n_layer + 1) * (cfg.n_head + 2)  # labels, heads and an MLP per layer
 

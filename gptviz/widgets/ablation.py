@@ -37,6 +37,11 @@ def _toggle(description: str, tooltip: str, cls: str) -> widgets.ToggleButton:
     return toggle
 
 
+def _change(d: float) -> str:
+    """A change of probability as text: signed, four decimals, or three significant digits below 0.001."""
+    return "0" if d == 0 else f"{d:+.4f}" if abs(d) >= 1e-3 else f"{d:+.2e}"
+
+
 class AblationExplorer(Explorer):
     """What does each head and MLP do for this text? Switch them off and compare.
 
@@ -235,7 +240,7 @@ class AblationExplorer(Explorer):
         rows = []
         for i in top_union(p, q, N_TOP):
             rows.append([_render.token_cell(tok.token_str(int(i))), _render.prob(p[i]), _render.bar(float(p[i])),
-                         _render.prob(q[i]), _render.bar(float(q[i]), _render.ACCENT), f"{q[i] - p[i]:+.4f}"])
+                         _render.prob(q[i]), _render.bar(float(q[i]), _render.ACCENT), _change(q[i] - p[i])])
         context = " ".join(self.clean.tokens[-8:])
         return (_render.heading(f"The next token after …{context}",
                                 f"the {N_TOP} most probable before or after, by probability before") +
