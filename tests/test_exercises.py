@@ -87,3 +87,23 @@ def test_notebook_setup_fixes_the_renderer_and_the_seed():
     model = GPT(GPTConfig(n_layer=1, n_head=2, d_model=16, n_ctx=16, name="tiny"))
     line = describe(model)
     assert line.startswith("Model: tiny: 1 layers, 2 heads, d_model 16") and "/" not in line
+
+
+def test_notebook_setup_takes_its_thread_count_from_gptviz_threads(monkeypatch):
+    from gptviz.errors import InputError
+    from gptviz.notebook import setup
+
+    before = torch.get_num_threads()
+    monkeypatch.setenv("GPTVIZ_THREADS", "2")
+    try:
+        setup()  # the bundled model: one thread unless GPTVIZ_THREADS says otherwise
+        assert torch.get_num_threads() == 2
+        monkeypatch.delenv("GPTVIZ_THREADS")
+        setup()
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
+    for bad in ("0", "two", "-1", "1.5"):
+        monkeypatch.setenv("GPTVIZ_THREADS", bad)
+        with pytest.raises(InputError, match="GPTVIZ_THREADS must be a whole number"):
+            setup()
