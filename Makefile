@@ -17,7 +17,12 @@ export MPLCONFIGDIR        := $(STATE)/matplotlib
 export TIKTOKEN_CACHE_DIR  := $(STATE)/tiktoken
 export PLOTLY_RENDERER     := plotly_mimetype
 
-.PHONY: install lab test bench clean
+# nbval a second time with the CPU math on other paths than the ones that wrote the stored outputs: two torch
+# threads instead of one, PyTorch's kernels without AVX2, oneDNN at SSE4.1, MKL on its path for any x86 CPU.
+# tools/portable_nbval.py first checks that each switch takes effect.
+PORTABLE := GPTVIZ_THREADS=2 ATEN_CPU_CAPABILITY=default ONEDNN_MAX_CPU_ISA=SSE41 MKL_CBWR=COMPATIBLE
+
+.PHONY: install lab test test-portable bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +38,9 @@ lab: install
 
 test: install
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest tests --nbval notebooks --nbval-sanitize-with notebooks/sanitize.cfg
+
+test-portable: install
+	$(PORTABLE) HF_HUB_OFFLINE=1 $(BIN)/python tools/portable_nbval.py
 
 bench: install
 	$(BIN)/python benchmarks/forward.py

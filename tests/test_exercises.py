@@ -100,3 +100,23 @@ def test_require_prints_when_right_and_raises_with_the_hint_when_wrong(capsys):
         "Hint: subtract the mean")
     with pytest.raises(AssertionError, match=r"expected \[3, 2\]\.$"):
         require(torch.zeros(2, 3), torch.zeros(3, 2))
+
+
+def test_notebook_setup_takes_its_thread_count_from_gptviz_threads(monkeypatch):
+    from gptviz.errors import InputError
+    from gptviz.notebook import setup
+
+    before = torch.get_num_threads()
+    monkeypatch.setenv("GPTVIZ_THREADS", "2")
+    try:
+        setup()  # the bundled model: one thread unless GPTVIZ_THREADS says otherwise
+        assert torch.get_num_threads() == 2
+        monkeypatch.delenv("GPTVIZ_THREADS")
+        setup()
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
+    for bad in ("0", "two", "-1", "1.5"):
+        monkeypatch.setenv("GPTVIZ_THREADS", bad)
+        with pytest.raises(InputError, match="GPTVIZ_THREADS must be a whole number"):
+            setup()

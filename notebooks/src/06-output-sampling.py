@@ -69,8 +69,8 @@ from gptviz.compare import inverse_vs_transpose
 
 r = inverse_vs_transpose(model)
 print(f"W is {r['rows']:,} x {r['cols']}, rank {r['rank']}: not square, no inverse")
-print(f"pseudo-inverse P: P W = I up to {r['pinv_left_error']:.0e} (a left inverse exists), but W P "
-      f"has trace {r['pinv_projection_trace']:.0f}, not {r['rows']:,}: no right inverse")
+print(f"pseudo-inverse P: max |P W - I| < 1e-9 is {r['pinv_left_error'] < 1e-9} (a left inverse exists), "
+      f"but W P has trace {r['pinv_projection_trace']:.0f}, not {r['rows']:,}: no right inverse")
 print(f"transpose: max |W^T W - I| = {r['transpose_error']:.1f}, far from an inverse")
 
 # %% [markdown]
@@ -115,7 +115,7 @@ print("the argmax of the scores:", tok.token_str(int(logits.argmax())))
 
 # %%
 top40 = distribution(logits, top_k=40, tokenizer=tok)
-print(top40)
+print(f"{top40.n_kept} tokens kept, mass cut {top40.mass_cut:.3f}, entropy {top40.entropy:.2f} nats")
 print("draws with seeds 0..9:", [tok.token_str(top40.draw(seed=s)) for s in range(10)])
 
 # %%
@@ -162,7 +162,7 @@ predicted_change = "higher"
 for T in (0.5, 1.0, 1.5):
     d = distribution(logits, temperature=T, tokenizer=tok)
     best = d.top(1)[0]
-    print(f"T = {T}: top token {best.token!r} with p = {best.prob:.3f}, entropy {d.entropy:.2f} nats")
+    print(f"T = {T}: top token {best.token!r} with p = {best.prob:.2f}, entropy {d.entropy:.2f} nats")
 
 # %% [test] id=test06_predict_temperature points=1
 sharp, plain = (distribution(logits, temperature=T).top(1)[0].prob for T in (0.5, 1.0))
@@ -176,7 +176,7 @@ require(predicted_change, "higher" if sharp >= plain else "lower", what="your pr
 # to `p`. When the model is sure, that is one or two tokens; when it is unsure, many.
 
 # %%
-for p in (0.5, 0.9, 0.99):
+for p in (0.5, 0.9, 0.95):
     d = distribution(logits, top_p=p, tokenizer=tok)
     print(f"top_p = {p}: {d.n_kept} tokens kept, {d.mass_cut:.3f} of the probability cut")
 
