@@ -1,6 +1,6 @@
 """What interventions cost, on GPT-2 small's dimensions with random weights, ratios measured in one run.
 
-    python benchmarks/interventions.py [--repeats 5] [--sweep-repeats 2] [--parts a b c] [--threads N]
+    python benchmarks/interventions.py [--repeats 5] [--sweep-repeats 1] [--parts a b c] [--threads N]
 
 (a) ``model.trace(ids, edits=...)`` with one edit (head 3 of layer 5 zeroed) against a plain trace, at
     T = 128; both record everything. Target: at most 1.05x.
@@ -30,7 +30,7 @@ import gptviz
 from gptviz.interventions import patch, patch_sweep
 from gptviz.interventions.patching import logit_diff_direction
 from gptviz.widgets import AblationExplorer
-from timing import timed
+from timing import clocked, timed
 
 STORY = ("Once upon a time, a small robot lived in a quiet town by the sea. Every morning it walked to the "
          "harbour, counted the boats, and told the fishermen which way the wind would blow. ")
@@ -85,16 +85,18 @@ def naive_sweep(model, clean, corrupt) -> torch.Tensor:
 
 
 def sweep_cost(model, repeats: int, T: int = 20) -> tuple[float, float]:
+    """Median seconds of patch_sweep and of the naive sweep, interleaved; every naive run's scores
+    are checked against the sweep's."""
     tok = model.tokenizer
     clean, corrupt = tok.encode(CLEAN), tok.encode(CORRUPT)
     assert len(clean) == len(corrupt) == T, (len(clean), len(corrupt))
-    fast = patch_sweep(model, clean, corrupt, " Lily", " Tom")
-    slow = naive_sweep(model, clean, corrupt)
-    assert torch.allclose(fast, slow, atol=1e-4), float((fast - slow).abs().max())
+    fast = patch_sweep(model, clean, corrupt, " Lily", " Tom")  # warm-up
     times = {"sweep": [], "naive": []}
     for _ in range(repeats):
         times["sweep"].append(timed(lambda: patch_sweep(model, clean, corrupt, " Lily", " Tom")))
-        times["naive"].append(timed(lambda: naive_sweep(model, clean, corrupt)))
+        slow, seconds, _ = clocked(lambda: naive_sweep(model, clean, corrupt))
+        times["naive"].append(seconds)
+        assert torch.allclose(fast, slow, atol=1e-4), float((fast - slow).abs().max())
     return statistics.median(times["sweep"]), statistics.median(times["naive"])
 
 
@@ -131,7 +133,7 @@ def toggle_cost(model, repeats: int, T: int = 64) -> tuple[dict[int, float], dic
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--sweep-repeats", type=int, default=2, help="the naive sweep takes ~240 forward passes")
+    parser.add_argument("--sweep-repeats", type=int, default=1, help="the naive sweep is 480 forward passes")
     parser.add_argument("--parts", nargs="+", choices=["a", "b", "c"], default=["a", "b", "c"])
     parser.add_argument("--threads", type=int, default=0,
                         help="torch threads (default: torch's choice); 1 is steadier on a shared machine")

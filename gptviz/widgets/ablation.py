@@ -65,7 +65,7 @@ class AblationExplorer(Explorer):
         cfg = self.model.config
         self.clean: Trace | None = None
         self.after: Trace | None = None
-        self._streams: list[torch.Tensor] = []  # [1, T, D] entering each block, and leaving the last: L + 1
+        self._streams: list[torch.Tensor] = []  # [T, D] entering each block, and leaving the last: L + 1
         self._applied: tuple = (frozenset(), frozenset(), how)
         self.text = text_box(text)
         self.how = widgets.Dropdown(options=HOWS, value=how, description="replace by")
@@ -85,7 +85,7 @@ class AblationExplorer(Explorer):
         self.export_bar = ExportBar(self, ["next token before/after", "logit attribution"], folder)
         self.children = [self.text, row(self.how, self.all_on), self.message, self.toggles, self.timing, self.loss,
                          self.next_token, self.export_bar]
-        for toggle in [t for layer in self.heads for t in layer] + self.mlps:
+        for toggle in self.all_toggles:
             toggle.observe(self._on_toggle, names="value")
         self.how.observe(self._on_toggle, names="value")
         self.text.observe(lambda change: self.set_text(change["new"]), names="value")
@@ -100,6 +100,11 @@ class AblationExplorer(Explorer):
         return cells
 
     # ---- what is switched off ----------------------------------------------------------------------
+    @property
+    def all_toggles(self) -> list[widgets.ToggleButton]:
+        """Every head's toggle, layer by layer, then every MLP's."""
+        return [t for layer in self.heads for t in layer] + self.mlps
+
     def switched_off(self) -> tuple[list[tuple[int, int]], list[int]]:
         """The heads ``(layer, head)`` and MLP layers whose toggles are pressed."""
         heads = [(layer, h) for layer, row_ in enumerate(self.heads) for h, t in enumerate(row_) if t.value]
@@ -109,7 +114,7 @@ class AblationExplorer(Explorer):
     def switch_all_on(self) -> None:
         """Release every toggle: the clean run again (no forward pass)."""
         with self.held():
-            for toggle in [t for layer in self.heads for t in layer] + self.mlps:
+            for toggle in self.all_toggles:
                 toggle.value = False
             self.apply()
 
@@ -199,10 +204,7 @@ class AblationExplorer(Explorer):
     def draw(self) -> None:
         if self.clean is None:
             return
-        for layer_toggles in self.heads:
-            for t in layer_toggles:
-                t.button_style = "danger" if t.value else ""
-        for t in self.mlps:
+        for t in self.all_toggles:
             t.button_style = "danger" if t.value else ""
         heads, mlps = self.switched_off()
         self.timing.value = self._timing_html(heads, mlps)
