@@ -10,13 +10,22 @@ with MathJax off, so that no page is fetched from a CDN.
 colour bar are drawn once, and each head repaints only its cells and its title.
 ``export_heads(trace, "heads.html")`` writes instead one interactive page of every head
 (:mod:`gptviz.viz.heads_page`).
+
+No export loses a file: each is written to a temporary file beside its target, which then replaces
+the target in one step (``os.replace``). A write that fails (a full disk, no permission) removes the
+temporary file, leaves any earlier file of that name as it was, and raises
+:class:`~gptviz.errors.ExportError`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import html
 import io
 import math
+import numbers
+import os
+import secrets
 from pathlib import Path
 
 import matplotlib
@@ -24,7 +33,7 @@ import matplotlib.figure
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-from .errors import GptvizError, InputError
+from .errors import ExportError, GptvizError, InputError
 from .viz.attention import head_heatmap, head_title
 from .viz.style import causal_mask, check_layer, key_labels, relayout
 
@@ -65,15 +74,65 @@ def export(figure, path, dpi: float | None = None, width: int | None = None, hei
     """
     path = Path(path)
     fmt = check_format(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    dpi, width, height, scale = _check_size(dpi, width, height, scale)
     if isinstance(figure, matplotlib.figure.Figure):
-        _export_matplotlib(figure, path, fmt, dpi, width, height)
+        with replacing(path) as part:
+            _export_matplotlib(figure, part, fmt, dpi, width, height)
     elif _is_plotly(figure):
-        _export_plotly(figure, path, fmt, dpi, width, height, scale)
+        with replacing(path) as part:
+            _export_plotly(figure, part, fmt, dpi, width, height, scale)
     else:
         raise InputError(f"export() takes a matplotlib or plotly figure (what gptviz views return), "
                          f"got {type(figure).__name__}")
     return path
+
+
+def _check_size(dpi, width, height, scale):
+    """The size settings, each None or a positive finite number (width and height whole pixels)."""
+    for name, value, whole in (("dpi", dpi, False), ("width", width, True), ("height", height, True),
+                               ("scale", scale, False)):
+        if value is None:
+            continue
+        kind = "a whole number of pixels >= 1" if whole else "a number > 0"
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or (whole and value != int(value)):
+            raise InputError(f"{name} must be {kind}, got {value!r}")
+        if not (0 < value < math.inf) or (whole and value < 1):
+            raise InputError(f"{name} must be {kind}, got {value!r}" + (": try dpi=100 (or 200 for print)"
+                                                                         if name == "dpi" else ""))
+    return dpi, width, height, scale
+
+
+@contextlib.contextmanager
+def replacing(path: Path):
+    """A temporary file beside ``path`` to write into; once written it replaces ``path`` in one step.
+
+    On any failure the temporary file is removed and ``path`` is left as it was; an ``OSError``
+    (disk full, no permission, a folder in the way) becomes an :class:`ExportError` that names the
+    file. Folders on the way are created.
+    """
+    path = Path(path)
+    part = path.with_name(f".{path.name}.{secrets.token_hex(4)}.part")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        part.open("xb").close()  # created with the usual permissions (umask), unlike mkstemp's 0600
+    except OSError as err:
+        raise _export_error(path, err) from None
+    try:
+        yield part
+        os.replace(part, path)
+    except BaseException as err:
+        with contextlib.suppress(OSError):
+            part.unlink()
+        if isinstance(err, OSError) and not isinstance(err, GptvizError):
+            raise _export_error(path, err) from None
+        raise
+
+
+def _export_error(path: Path, err: OSError) -> ExportError:
+    reason = err.strerror or str(err)
+    kept = " The file already there is unchanged." if path.is_file() else ""
+    return ExportError(f"Could not write {path} ({reason}).{kept} Free some disk space, or save to a folder "
+                       "you can write to")
 
 
 def _is_plotly(figure) -> bool:
@@ -209,8 +268,9 @@ class _HeadPainter:
         for spine in self.ax.spines.values():
             self.ax.draw_artist(spine)
         self.ax.draw_artist(self.ax.title)
-        Image.fromarray(np.asarray(self.canvas.buffer_rgba())).save(path, format="png",
-                                                                     compress_level=PNG_COMPRESSION)
+        with replacing(path) as part:
+            Image.fromarray(np.asarray(self.canvas.buffer_rgba())).save(part, format="png",
+                                                                         compress_level=PNG_COMPRESSION)
 
 
 def is_heads_page(path) -> bool:
@@ -261,6 +321,6 @@ def _write_heads_page(trace, path: Path, layers: list[int]) -> Path:
     which = f"layer {layers[0]}" if len(layers) == 1 else "every layer"
     page = heads_page(patterns, key_labels(trace), title=f"Attention of {which}, every head: {model}",
                       text=trace.text, layers=layers)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(page, encoding="utf-8")
+    with replacing(path) as part:
+        part.write_text(page, encoding="utf-8")
     return path

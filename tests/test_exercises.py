@@ -87,3 +87,16 @@ def test_notebook_setup_fixes_the_renderer_and_the_seed():
     model = GPT(GPTConfig(n_layer=1, n_head=2, d_model=16, n_ctx=16, name="tiny"))
     line = describe(model)
     assert line.startswith("Model: tiny: 1 layers, 2 heads, d_model 16") and "/" not in line
+
+
+def test_require_prints_when_right_and_raises_with_the_hint_when_wrong(capsys):
+    from gptviz.exercises import require
+
+    require([1, 2], [1, 2], what="ids")
+    assert capsys.readouterr().out.startswith("Right! ids")
+    with pytest.raises(AssertionError) as err:
+        require(torch.ones(2), torch.zeros(2), what="x", hint="subtract the mean")
+    assert str(err.value).startswith("Not yet: max difference 1") and str(err.value).endswith(
+        "Hint: subtract the mean")
+    with pytest.raises(AssertionError, match=r"expected \[3, 2\]\.$"):
+        require(torch.zeros(2, 3), torch.zeros(3, 2))

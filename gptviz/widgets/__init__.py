@@ -16,13 +16,16 @@ explorer                   what a student does with it
                            one draw, a histogram of 100 draws
 ``GenerationStepper``      steps, steps back, resets, runs: the growing text, each step's distribution,
                            the KV cache growing by one row
+``AblationExplorer``       switches heads and MLPs off: the loss on the text and the next-token
+                           distribution before and after, the time of the one forward pass it ran
 =========================  ===========================================================================
 
 Each explorer is an ``ipywidgets.VBox`` built only from core ipywidgets (sliders, dropdowns, buttons,
 ``HTML``): no JavaScript of its own and nothing fetched, so it works offline in JupyterLab, Notebook
 7, VS Code and Voila. The model (default :func:`gptviz.load`) runs once per text, when the reader
-leaves the text box; every other control redraws from the kept trace. ``explorer.n_forward``
-counts the forward passes. A text the model cannot take (empty, longer than its context, the
+leaves the text box; every other control redraws from the kept trace (the stepper's step and the
+ablation toggles are the exceptions: each runs one forward pass). ``explorer.n_forward`` counts the
+forward passes. A text the model cannot take (empty, longer than its context, the
 literal ``<|endoftext|>``) shows a message and leaves the explorer as it was. A cell's output also
 holds a static HTML picture of the explorer as it was drawn (:func:`gptviz.widgets.base.static_view`),
 which GitHub, nbviewer and ``jupyter nbconvert`` show where no kernel runs.
@@ -66,6 +69,13 @@ class                                   element
 ``gptviz-pick``                         embedding: token selector; ``gptviz-vectors``, ``gptviz-nearest``
 ``gptviz-neurons``                      MLP: neuron grids; ``gptviz-top-neurons``, ``gptviz-gelu-relu``
 ``gptviz-lens-grid``, ``gptviz-lens-top`` logit lens grid and top-10 table
+``gptviz-ablation-toggles``             ablation: the layer x head grid of toggles, ``gptviz-ablate-head``
+                                        and ``gptviz-ablate-mlp`` each toggle (pressed: switched off)
+``gptviz-ablation-how``,
+``gptviz-ablation-all-on``              ablation: zero or mean menu; the button that releases every toggle
+``gptviz-ablation-loss``                loss before and after (two ``gptviz-number`` spans, in that order)
+``gptviz-ablation-next``,
+``gptviz-ablation-time``                the next-token table before/after; the last forward pass and its time
 ======================================  ======================================================================
 
 Numbers that tests read sit in a ``<span class="gptviz-number">`` inside the element: e.g.
@@ -74,6 +84,7 @@ when tiny), ``.gptviz-n-kept .gptviz-number`` the count with thousands separator
 ``.gptviz-n-tokens .gptviz-number`` the token count.
 """
 
+from .ablation import AblationExplorer
 from .attention import AttentionExplorer
 from .base import Explorer
 from .layers import FeedForwardExplorer, LogitLensExplorer
@@ -81,6 +92,6 @@ from .sampling import GenerationStepper, SamplingExplorer
 from .tokens import EmbeddingExplorer, TokenizerExplorer
 
 __all__ = [
-    "AttentionExplorer", "EmbeddingExplorer", "Explorer", "FeedForwardExplorer", "GenerationStepper",
+    "AblationExplorer", "AttentionExplorer", "EmbeddingExplorer", "Explorer", "FeedForwardExplorer", "GenerationStepper",
     "LogitLensExplorer", "SamplingExplorer", "TokenizerExplorer",
 ]

@@ -270,7 +270,7 @@ class LinesLayout:
         return 4 + self.row * (i + 0.5)
 
     def svg(self, links: np.ndarray, highlight: int | None = None) -> str:
-        """``links`` rows ``(query, key, weight)`` (see :func:`gptviz.viz.lines.strongest_links`);
+        """``links`` rows ``(query, key, weight)`` (see :func:`gptviz.attention.strongest_links`);
         the lines of query ``highlight`` in the accent colour, on top."""
         x1, x2 = self.LEFT, self.LEFT + self.GAP
         plain, marked = [], []

@@ -22,9 +22,10 @@ from pathlib import Path
 
 import ipywidgets as widgets
 
-from ..errors import GptvizError, InputError
+from ..errors import GptvizError
+from ..inputs import ALLOW_SPECIAL_LABEL, EXPLORER, Input, read_input
 from ..tokenizer import EOT
-from ..trace import Trace, to_ids
+from ..trace import Trace
 from . import _render
 
 
@@ -42,6 +43,15 @@ def text_box(value: str, cls: str = "gptviz-text", description: str = "text", li
                            placeholder="Type a text" + ("" if live else ", then click outside the box"),
                            layout=widgets.Layout(width="95%"))
     box.add_class(cls)
+    return box
+
+
+def special_box() -> widgets.Checkbox:
+    """The checkbox that reads a literal ``<|endoftext|>`` in the text as the end-of-text token
+    (class ``gptviz-allow-special``); hidden until a text holds that string."""
+    box = widgets.Checkbox(value=False, description=ALLOW_SPECIAL_LABEL, indent=False,
+                           layout=widgets.Layout(display="none", width="auto"))
+    box.add_class("gptviz-allow-special")
     return box
 
 
@@ -94,41 +104,63 @@ def guarded(method):
 def static_view(widget) -> str:
     """A static HTML copy of what ``widget`` (an explorer, or any box of them) shows now: every
     ``HTML`` pane as it is (its pictures made to survive sanitisers:
-    :func:`~gptviz.widgets._render.for_sanitisers`), each control as its label and value, boxes as
-    rows and columns. Buttons and the export bar are left out (nothing can be clicked without a
-    kernel). The copy holds no script and no widget id, and every text from the reader or the model
-    goes through :func:`~gptviz.widgets._render.esc`; it is built from strings already drawn (no
-    model run)."""
+    :func:`~gptviz.widgets._render.for_sanitisers`), each control as its label and value, a toggle as
+    a box (dark when pressed), boxes as rows, columns and grids. Buttons and the export bar are left
+    out (nothing can be clicked without a kernel). The copy holds no script and no widget id, and
+    every text from the reader or the model goes through :func:`~gptviz.widgets._render.esc`; it is
+    built from strings already drawn (no model run)."""
     if isinstance(widget, ExportBar) or widget.layout.display == "none":
         return ""
     if isinstance(widget, widgets.HTML):
         return f"<div>{_render.for_sanitisers(widget.value)}</div>" if widget.value else ""
     if isinstance(widget, widgets.Box):
-        inner = "".join(static_view(child) for child in widget.children)
-        if not inner:
-            return ""
-        flow = "display:flex;flex-flow:row wrap;align-items:flex-start;gap:4px 18px" \
-            if isinstance(widget, widgets.HBox) else ""
-        return f'<div style="{flow}">{inner}</div>'
-    if isinstance(widget, (widgets.Text, widgets.Textarea)):
-        return (f'<div style="{_render.MONO};white-space:pre-wrap;border:1px solid #ccc;padding:3px 5px;'
-                f'margin:2px 0;width:95%">{_render.esc(widget.value)}</div>')
-    if isinstance(widget, (widgets.IntSlider, widgets.FloatSlider)):
-        value = format(widget.value, widget.readout_format)
-    elif isinstance(widget, widgets.SelectMultiple):
-        value = ", ".join(widget.label)
-    elif isinstance(widget, widgets.Dropdown):
-        value = widget.label or ""
-    else:
+        return _static_box(widget)
+    return _static_control(widget)
+
+
+def _static_box(box: widgets.Box) -> str:
+    if isinstance(box, widgets.GridBox):  # every child keeps its cell, empty or not
+        layout = box.layout
+        style = (f"display:grid;width:fit-content;grid-template-columns:{layout.grid_template_columns or 'auto'};"
+                 f"gap:{layout.grid_gap or '0'}")
+        return f'<div style="{_render.esc(style)}">' + "".join(
+            f"<div>{static_view(child)}</div>" for child in box.children) + "</div>"
+    inner = "".join(static_view(child) for child in box.children)
+    if not inner:
         return ""
-    return (f'<span style="{_render.FONT};margin:2px 0;display:inline-block">{_render.esc(widget.description)}'
-            f' <b style="{_render.MONO}">{_render.esc(value)}</b></span>')
+    flow = "display:flex;flex-flow:row wrap;align-items:flex-start;gap:4px 18px" if isinstance(box, widgets.HBox) else ""
+    return f'<div style="{flow}">{inner}</div>'
+
+
+def _static_control(control) -> str:
+    esc = _render.esc
+    if isinstance(control, (widgets.Text, widgets.Textarea)):
+        return (f'<div style="{_render.MONO};white-space:pre-wrap;border:1px solid #ccc;padding:3px 5px;'
+                f'margin:2px 0;width:95%">{esc(control.value)}</div>')
+    if isinstance(control, widgets.ToggleButton):
+        look = "background:#555;color:#fff" if control.value else "background:#f2f2f2"
+        return (f'<span style="{_render.FONT};display:inline-block;border:1px solid #999;border-radius:3px;'
+                f'padding:1px 4px;{look}">{esc(control.description)}</span>')
+    if isinstance(control, (widgets.IntSlider, widgets.FloatSlider)):
+        value = format(control.value, control.readout_format)
+    elif isinstance(control, widgets.SelectMultiple):
+        value = ", ".join(control.label)
+    elif isinstance(control, widgets.Dropdown):
+        value = control.label or ""
+    elif isinstance(control, widgets.Checkbox):
+        value = "yes" if control.value else "no"
+    else:
+        return ""  # buttons: nothing to click on a page without a kernel
+    return (f'<span style="{_render.FONT};margin:2px 0;display:inline-block">{esc(control.description)}'
+            f' <b style="{_render.MONO}">{esc(value)}</b></span>')
 
 
 class Explorer(widgets.VBox):
     """Base class: ``model`` (default :func:`gptviz.load`, unless ``load_model=False``),
     ``n_forward`` (forward passes run),
-    ``message`` (an HTML line, class ``gptviz-message``), and :meth:`refresh` to redraw."""
+    ``message`` (an HTML line, class ``gptviz-message``), ``special`` (the checkbox that reads a
+    literal ``<|endoftext|>`` as the end-of-text token, shown when the text holds one), and
+    :meth:`refresh` to redraw."""
 
     def __init__(self, model=None, load_model: bool = True):
         super().__init__()
@@ -139,24 +171,38 @@ class Explorer(widgets.VBox):
         self.model = model
         self.n_forward = 0
         self.shown_text: str | None = None  # the last text applied
+        self._typed: str | None = None  # the last text given, applied or not
         self.message = html_box("gptviz-message")
+        self.special = special_box()
+        self.special.observe(lambda change: self._typed is not None and self.set_text(self._typed), names="value")
         self._held = 0
         self.add_class("gptviz-explorer")
 
     # ---- model runs --------------------------------------------------------------------------
-    def run_trace(self, text: str, names) -> Trace:
-        """Check ``text`` (empty, ``<|endoftext|>``, too long: InputError), then run the model once
-        and record ``names``."""
-        if EOT in text:
-            raise InputError(f"The text contains {EOT} literally. The explorers read plain text: remove "
-                             "it (the model meets that token only between two documents)")
-        ids, _ = to_ids(self.model, text)
+    def checked(self, text: str, **options) -> Input:
+        """``text`` through the gate (:func:`gptviz.inputs.read_input`) with the explorer's words in
+        its messages and the ``special`` checkbox's choice; its notes go to the message line."""
+        read = read_input(self.model, text, allow_special=self.special.value, via=EXPLORER, **options)
+        if read.notes:
+            self.say(" ".join(read.notes), "info")
+        return read
+
+    def run_trace(self, text: str, names, edits=None) -> Trace:
+        """Check ``text`` (empty, ``<|endoftext|>``, too long, over the memory budget: InputError),
+        then run the model once and record ``names`` (with ``edits``, as :func:`gptviz.trace.trace`
+        takes them)."""
+        from ..trace import check_budget
+
+        ids = self.checked(text).ids
+        check_budget(self.model.config, len(ids), names, via=EXPLORER)
         self.n_forward += 1
-        return self.model.trace(ids, names=names)
+        return self.model.trace(ids, names=names, edits=edits)
 
     def set_text(self, text: str) -> bool:
         """Read a new text (:meth:`read`: one model run), then redraw. A text the model cannot take
         leaves a message and the previous state; returns whether the text was applied."""
+        self._typed = text
+        self.special.layout.display = "" if EOT in text or self.special.value else "none"
         self.say("")
         try:
             with self.held():
