@@ -15,15 +15,15 @@ from IPython.core.formatters import DisplayFormatter
 from PIL import Image
 
 from gptviz.viz.style import SEQUENTIAL, causal_mask
-from gptviz.widgets import (AttentionExplorer, EmbeddingExplorer, FeedForwardExplorer, GenerationStepper,
-                            LogitLensExplorer, SamplingExplorer, TokenizerExplorer)
+from gptviz.widgets import (AblationExplorer, AttentionExplorer, EmbeddingExplorer, FeedForwardExplorer,
+                            GenerationStepper, LogitLensExplorer, SamplingExplorer, TokenizerExplorer)
 from gptviz.widgets._render import colourise
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 TEXT = "The robot picked up the red ball because it was the only toy left."
 INJECTION = "<script>alert(1)</script> \"quoted\" & 'single' \"><img src=x onerror=alert(1)>"
 EXPLORERS = [TokenizerExplorer, EmbeddingExplorer, AttentionExplorer, FeedForwardExplorer, LogitLensExplorer,
-             SamplingExplorer, GenerationStepper]
+             SamplingExplorer, GenerationStepper, AblationExplorer]
 
 
 def static_html(explorer) -> str:
@@ -93,6 +93,19 @@ def test_the_picture_follows_sliders_and_steps(odd_model):
     html = static_html(stepper)
     assert "Press step" not in html and f"Step at position {stepper.stepper.steps[-1].position}: chose" in html
     assert ">save<" not in static_html(AttentionExplorer(odd_model, TEXT))  # no export bar, no buttons
+
+
+def test_the_ablation_grid_keeps_its_cells_and_shows_what_is_off(odd_model):
+    ex = AblationExplorer(odd_model, TEXT)
+    before = static_html(ex)
+    assert "switch all on" not in before  # a button
+    grid = re.search(r'<div style="display:grid;[^"]*grid-template-columns:auto repeat\(6, auto\) auto;', before)
+    assert grid, "the toggles' grid: a label column, one column per head, the MLP"
+    assert before.count("background:#555") == 0
+    ex.heads[1][2].value = True
+    after = static_html(ex)
+    assert after.count("background:#555") == 1 and after != before  # the pressed toggle, and its result
+    assert ex.next_token.value in after
 
 
 @pytest.mark.parametrize("cls", [TokenizerExplorer, AttentionExplorer, SamplingExplorer, GenerationStepper],

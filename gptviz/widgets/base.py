@@ -104,35 +104,55 @@ def guarded(method):
 def static_view(widget) -> str:
     """A static HTML copy of what ``widget`` (an explorer, or any box of them) shows now: every
     ``HTML`` pane as it is (its pictures made to survive sanitisers:
-    :func:`~gptviz.widgets._render.for_sanitisers`), each control as its label and value, boxes as
-    rows and columns. Buttons and the export bar are left out (nothing can be clicked without a
-    kernel). The copy holds no script and no widget id, and every text from the reader or the model
-    goes through :func:`~gptviz.widgets._render.esc`; it is built from strings already drawn (no
-    model run)."""
+    :func:`~gptviz.widgets._render.for_sanitisers`), each control as its label and value, a toggle as
+    a box (dark when pressed), boxes as rows, columns and grids. Buttons and the export bar are left
+    out (nothing can be clicked without a kernel). The copy holds no script and no widget id, and
+    every text from the reader or the model goes through :func:`~gptviz.widgets._render.esc`; it is
+    built from strings already drawn (no model run)."""
     if isinstance(widget, ExportBar) or widget.layout.display == "none":
         return ""
     if isinstance(widget, widgets.HTML):
         return f"<div>{_render.for_sanitisers(widget.value)}</div>" if widget.value else ""
     if isinstance(widget, widgets.Box):
-        inner = "".join(static_view(child) for child in widget.children)
-        if not inner:
-            return ""
-        flow = "display:flex;flex-flow:row wrap;align-items:flex-start;gap:4px 18px" \
-            if isinstance(widget, widgets.HBox) else ""
-        return f'<div style="{flow}">{inner}</div>'
-    if isinstance(widget, (widgets.Text, widgets.Textarea)):
-        return (f'<div style="{_render.MONO};white-space:pre-wrap;border:1px solid #ccc;padding:3px 5px;'
-                f'margin:2px 0;width:95%">{_render.esc(widget.value)}</div>')
-    if isinstance(widget, (widgets.IntSlider, widgets.FloatSlider)):
-        value = format(widget.value, widget.readout_format)
-    elif isinstance(widget, widgets.SelectMultiple):
-        value = ", ".join(widget.label)
-    elif isinstance(widget, widgets.Dropdown):
-        value = widget.label or ""
-    else:
+        return _static_box(widget)
+    return _static_control(widget)
+
+
+def _static_box(box: widgets.Box) -> str:
+    if isinstance(box, widgets.GridBox):  # every child keeps its cell, empty or not
+        layout = box.layout
+        style = (f"display:grid;width:fit-content;grid-template-columns:{layout.grid_template_columns or 'auto'};"
+                 f"gap:{layout.grid_gap or '0'}")
+        return f'<div style="{_render.esc(style)}">' + "".join(
+            f"<div>{static_view(child)}</div>" for child in box.children) + "</div>"
+    inner = "".join(static_view(child) for child in box.children)
+    if not inner:
         return ""
-    return (f'<span style="{_render.FONT};margin:2px 0;display:inline-block">{_render.esc(widget.description)}'
-            f' <b style="{_render.MONO}">{_render.esc(value)}</b></span>')
+    flow = "display:flex;flex-flow:row wrap;align-items:flex-start;gap:4px 18px" if isinstance(box, widgets.HBox) else ""
+    return f'<div style="{flow}">{inner}</div>'
+
+
+def _static_control(control) -> str:
+    esc = _render.esc
+    if isinstance(control, (widgets.Text, widgets.Textarea)):
+        return (f'<div style="{_render.MONO};white-space:pre-wrap;border:1px solid #ccc;padding:3px 5px;'
+                f'margin:2px 0;width:95%">{esc(control.value)}</div>')
+    if isinstance(control, widgets.ToggleButton):
+        look = "background:#555;color:#fff" if control.value else "background:#f2f2f2"
+        return (f'<span style="{_render.FONT};display:inline-block;border:1px solid #999;border-radius:3px;'
+                f'padding:1px 4px;{look}">{esc(control.description)}</span>')
+    if isinstance(control, (widgets.IntSlider, widgets.FloatSlider)):
+        value = format(control.value, control.readout_format)
+    elif isinstance(control, widgets.SelectMultiple):
+        value = ", ".join(control.label)
+    elif isinstance(control, widgets.Dropdown):
+        value = control.label or ""
+    elif isinstance(control, widgets.Checkbox):
+        value = "yes" if control.value else "no"
+    else:
+        return ""  # buttons: nothing to click on a page without a kernel
+    return (f'<span style="{_render.FONT};margin:2px 0;display:inline-block">{esc(control.description)}'
+            f' <b style="{_render.MONO}">{esc(value)}</b></span>')
 
 
 class Explorer(widgets.VBox):
