@@ -21,6 +21,7 @@ temporary file, leaves any earlier file of that name as it was, and raises
 from __future__ import annotations
 
 import contextlib
+import errno
 import html
 import io
 import math
@@ -124,16 +125,31 @@ def replacing(path: Path):
     except BaseException as err:
         with contextlib.suppress(OSError):
             part.unlink()
-        if isinstance(err, OSError) and not isinstance(err, GptvizError):
-            raise _export_error(path, err) from None
+        cause = _os_error(err)
+        if cause is not None:
+            raise _export_error(path, cause) from None
         raise
+
+
+def _os_error(err: BaseException) -> OSError | None:
+    """The OSError behind ``err``: itself, or one it was raised while handling (matplotlib's PDF writer
+    fails in its clean-up after the disk is full)."""
+    seen = 0
+    while err is not None and seen < 10:
+        if isinstance(err, OSError) and not isinstance(err, GptvizError):
+            return err
+        if isinstance(err, GptvizError):
+            return None
+        err, seen = err.__context__, seen + 1
+    return None
 
 
 def _export_error(path: Path, err: OSError) -> ExportError:
     reason = err.strerror or str(err)
     kept = " The file already there is unchanged." if path.is_file() else ""
-    return ExportError(f"Could not write {path} ({reason}).{kept} Free some disk space, or save to a folder "
-                       "you can write to")
+    full = err.errno in (errno.ENOSPC, errno.EDQUOT)
+    fix = "Free some disk space, or save to another disk" if full else "Save to a folder you can write to"
+    return ExportError(f"Could not write {path} ({reason}).{kept} {fix}")
 
 
 def _is_plotly(figure) -> bool:

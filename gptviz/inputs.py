@@ -69,7 +69,8 @@ class Input:
 
 
 def read_input(source, text_or_ids, *, allow_special: bool = False, room: int = 0, past: int = 0,
-               truncate: bool | None = None, via: str = PYTHON, what: str = "text") -> Input:
+               truncate: bool | None = None, via: str = PYTHON, what: str = "text",
+               limit: tuple[int, str] | None = None) -> Input:
     """Check a text or token ids and turn them into the ids a model reads.
 
     ``source``: a model (its tokenizer, vocabulary and context are used) or a
@@ -78,7 +79,8 @@ def read_input(source, text_or_ids, *, allow_special: bool = False, room: int = 
     ``past``: positions already taken (a KV cache). ``truncate``: keep the last ids that fit instead
     of refusing; None when the caller has no such option (the advice then says how to cut). ``via``:
     :data:`PYTHON`, :data:`CLI` or :data:`EXPLORER`, the interface whose words the messages use;
-    ``what``: what the input is called in them (``"text"``, ``"prompt"``).
+    ``what``: what the input is called in them (``"text"``, ``"prompt"``). ``limit``: ``(most, why)``,
+    a smaller bound than the context that the caller sets for its own cost, with its reason.
     """
     if via not in VIAS:
         raise ValueError(f"via must be one of {VIAS}, got {via!r}")  # a programming error, not user input
@@ -107,15 +109,15 @@ def read_input(source, text_or_ids, *, allow_special: bool = False, room: int = 
                          f"{vocab} (the model cannot read GPT-2's full vocabulary; load one that can)")
     dropped = 0
     if config is not None:
-        limit = space_for_input(config.n_ctx, room, past)
-        if len(ids) > limit:
+        most, why = space_for_input(config.n_ctx, room, past), _context(config.n_ctx, room, past)
+        if limit is not None and limit[0] < most:
+            most, why = limit
+        if len(ids) > most:
             if not truncate:
-                raise InputError(f"The {what} is {len(ids):,} tokens, but {_context(config.n_ctx, room, past)}: "
-                                 f"{_shorten(limit, truncate, via, what)}")
-            dropped = len(ids) - limit
+                raise InputError(f"The {what} is {len(ids):,} tokens, but {why}: {_shorten(most, truncate, via, what)}")
+            dropped = len(ids) - most
             ids = ids[dropped:]
-            notes.append(f"The {what} is {len(ids) + dropped:,} tokens and {_context(config.n_ctx, room, past)}: "
-                         f"only its last {limit:,} are read.")
+            notes.append(f"The {what} is {len(ids) + dropped:,} tokens and {why}: only its last {most:,} are read.")
     if mended is None or dropped:
         mended = tokenizer.decode(ids)
     return Input(ids, mended, dropped, tuple(notes))

@@ -334,3 +334,20 @@ def test_explorer_built_on_a_bad_text_waits_for_a_good_one(odd_model, tmp_path, 
     ex.text.value = TEXT
     assert ex.message.value == "" and runs.passes == 1
     assert ex.export_bar.save().exists()
+
+
+@pytest.mark.parametrize("text, split", [("She said don’t 😀", True), ("東京タワーへ行った", True),
+                                         ("“quoted” ü", True), ("Grüße, Müller", False)])
+def test_stepper_shows_characters_split_over_tokens_whole(odd_model, text, split):
+    """A character spread over several tokens shows once, whole, in the token that completes it."""
+    import html as html_module
+
+    ex = GenerationStepper(odd_model, "Once")
+    new = odd_model.tokenizer.encode(text)
+    assert any("\\x" in label for label in odd_model.tokenizer.tokens(new)) == split  # split across tokens?
+    ex.stepper.ids.extend(new)  # as if the steps had picked them
+    ex.refresh()
+    shown = html_module.unescape(re.sub(r"<[^>]+>", "", ex.generated.value))
+    assert shown == "Once" + text and "\ufffd" not in shown
+    spans = re.findall(r"<span[^>]*>([^<]*)</span>", ex.generated.value)
+    assert len(spans) == len(new) and "".join(html_module.unescape(s) for s in spans) == text

@@ -123,7 +123,8 @@ def bpe_merges(piece: str, tokenizer=None):
     most ``MAX_MERGE_BYTES`` (64) bytes: a row per step.
     """
     tok = tokenizer or get_tokenizer()
-    n_bytes = len(clean_surrogates(piece).encode("utf-8")) if isinstance(piece, str) else 0
+    piece = clean_surrogates(piece) if isinstance(piece, str) else piece  # as bpe_steps reads it
+    n_bytes = len(piece.encode("utf-8")) if isinstance(piece, str) else 0
     if n_bytes > MAX_MERGE_BYTES:
         raise InputError(f"This piece is {n_bytes:,} bytes; bpe_merges draws one row per "
                          f"merge, for pieces of at most {MAX_MERGE_BYTES} bytes: draw a shorter piece, or list the "

@@ -162,6 +162,9 @@ class Explorer(widgets.VBox):
     literal ``<|endoftext|>`` as the end-of-text token, shown when the text holds one), and
     :meth:`refresh` to redraw."""
 
+    #: ``(most tokens, why)`` for an explorer whose work grows faster than the model's (None: the context).
+    token_limit: tuple[int, str] | None = None
+
     def __init__(self, model=None, load_model: bool = True):
         super().__init__()
         if model is None and load_model:
@@ -182,7 +185,8 @@ class Explorer(widgets.VBox):
     def checked(self, text: str, **options) -> Input:
         """``text`` through the gate (:func:`gptviz.inputs.read_input`) with the explorer's words in
         its messages and the ``special`` checkbox's choice; its notes go to the message line."""
-        read = read_input(self.model, text, allow_special=self.special.value, via=EXPLORER, **options)
+        read = read_input(self.model, text, allow_special=self.special.value, via=EXPLORER, limit=self.token_limit,
+                          **options)
         if read.notes:
             self.say(" ".join(read.notes), "info")
         return read

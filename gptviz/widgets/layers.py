@@ -157,11 +157,16 @@ class LogitLensExplorer(Explorer):
     residual stream after each block through the final LayerNorm and the unembedding. The grid shows
     the top guess after every layer at the positions around the selected one; the table, the top 10
     at the selected position and layer (the text's real next token in bold). The lens of the whole
-    text is computed once per text; the controls only choose what is shown.
+    text is computed once per text (at most 256 tokens: ``token_limit``); the controls only choose
+    what is shown.
     """
 
     N_TOP = 10
     WINDOW = 12
+    # The lens scores the whole vocabulary after every layer at every position: on GPT-2 small 1,024
+    # tokens take ~25 CPU-seconds, 256 tokens a quarter of that (benchmarks/inputs.py).
+    token_limit = (256, "the logit lens explorer reads at most 256 (it scores all 50,257 tokens after "
+                        "every layer at every position)")
 
     def __init__(self, model=None, text: str = "The Eiffel Tower is in the city of Paris. The Colosseum is in",
                  position: int = -1, layer: int | None = None, folder: str = "exports"):
