@@ -30,18 +30,49 @@ def _pyproject():
     return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
 
 
+CPU_INDEX = "https://download.pytorch.org/whl/cpu"  # torch's CPU builds for Linux (and the rest)
+
+
+def _environment():
+    """environment.yml, and the list of its pip section."""
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    return env, next(d["pip"] for d in env["dependencies"] if isinstance(d, dict) and "pip" in d)
+
+
 def test_environment_yml_installs_what_pyproject_declares():
     project = _pyproject()
-    declared = set(project["dependencies"]) | set(project["optional-dependencies"]["dev"])
-    env = yaml.safe_load((ROOT / "environment.yml").read_text())
-    pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict) and "pip" in d)
-    listed = {p for p in pip if not p.startswith("-e")}
-    assert listed == declared
+    extras = project["optional-dependencies"]
+    declared = set(project["dependencies"]) | set(extras["dev"]) | set(extras["class"])
+    env, pip = _environment()
+    assert {p for p in pip if not p.startswith("-")} == declared
     assert "-e ." in pip
+    python = next(d for d in env["dependencies"] if isinstance(d, str) and d.startswith("python="))
+    oldest = project["requires-python"].removeprefix(">=")
+    version = tuple(int(n) for n in python.removeprefix("python=").split("."))
+    assert version >= tuple(int(n) for n in oldest.split(".")), (python, project["requires-python"])
 
 
-def test_torch_is_pinned_to_the_cpu_wheel():
+def test_torch_is_pinned_and_its_cpu_build_is_one_variable_away():
     assert "torch==2.13.0" in _pyproject()["dependencies"]
+    _, pip = _environment()
+    assert f"--extra-index-url {CPU_INDEX}" in pip  # a Binder or hub image: no CUDA libraries
+    make = (ROOT / "Makefile").read_text()
+    assert _make_variable("TORCH_INDEX") == ""  # empty by default: nothing changes
+    assert re.search(r"pip install .*torch==2\.13\.0 \$\(if \$\(TORCH_INDEX\),--extra-index-url \$\(TORCH_INDEX\),\)", make)
+    assert f"TORCH_INDEX={CPU_INDEX}" in (ROOT / "README.md").read_text()
+
+
+def test_binder_reads_the_root_files_and_runs_the_install_settings_step():
+    """repo2docker reads environment.yml and postBuild from binder/ (or .binder/) when that folder
+    exists, else from the root; postBuild must be executable and do what `make install` does after pip."""
+    assert not (ROOT / "binder").exists() and not (ROOT / ".binder").exists()
+    post = ROOT / "postBuild"
+    assert os.access(post, os.X_OK) and post.read_text().startswith("#!")
+    step = "python -m gptviz.labsettings"
+    assert re.search(rf"^{re.escape(step)}$", post.read_text(), re.M)
+    assert f"$(BIN)/{step}" in (ROOT / "Makefile").read_text()
+    badge = re.search(r"\(https://mybinder\.org/v2/gh/[^)]*\?urlpath=lab/tree/([^)]+)\)", (ROOT / "README.md").read_text())
+    assert badge and (ROOT / badge.group(1)).is_file()
 
 
 def test_ci_runs_the_readme_test_command_and_the_portable_nbval():
