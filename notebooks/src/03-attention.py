@@ -243,3 +243,18 @@ print("saved", path.as_posix(), "| written:", path.is_file())
 from gptviz.widgets import AttentionExplorer
 
 AttentionExplorer(model, trace.text)
+
+# %% [markdown]
+# ## Switch heads off
+#
+# A picture of a head shows what it looks at, not whether the model needs it. To test that, switch
+# the head off: its output `z` becomes zeros (the same as zeroing its rows of `c_proj`), and the model
+# runs again (`gptviz.interventions.ablate`). Each toggle below switches one head or one MLP, runs the
+# model once, and shows the loss on the text and the next-token distribution, before and after (needs
+# a running notebook).
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+from gptviz.widgets import AblationExplorer
+
+AblationExplorer(model, trace.text)
