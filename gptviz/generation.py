@@ -7,8 +7,8 @@ and values in a :class:`~gptviz.kvcache.KVCache`, so a step computes the new tok
 re-interpret earlier tokens). Generation stops when the model picks ``<|endoftext|>`` (unless
 ``stop_at_eos=False``), after ``max_new_tokens``, or when the context is full.
 
-:func:`generate` runs the whole loop; :class:`Stepper` runs it one step at a time, for a notebook
-button, and can step back. Every draw is seeded by ``(seed, position)`` (see
+:class:`Stepper` runs the loop one step at a time, for a notebook button, and can step back;
+:func:`generate` runs a Stepper to the end, so there is one step (:meth:`Stepper.step`) for both. Every draw is seeded by ``(seed, position)`` (see
 :func:`~gptviz.sampling.step_seed`), so stepping back and forward again, or generating twice with
 the same seed, gives the same tokens. With no prompt, generation starts from ``<|endoftext|>``: an
 unconditional sample, the start of a new document.
@@ -28,6 +28,7 @@ from .kvcache import KVCache
 from .sampling import Distribution, check_seed, check_settings, distribution, step_seed
 from .tokenizer import EOT_ID
 from .trace import Trace, trace
+
 
 @dataclass
 class Generation:
@@ -58,7 +59,7 @@ class Step:
     """One generation step: the token picked at ``position``, the distribution it was drawn from, and
     (``record=True``) the new token's :class:`~gptviz.trace.Trace`, its path through every layer (its
     queries cover one position; keys, values and patterns span the whole cache). ``cache_len``: rows in
-    the cache after this step (the new token included)."""
+    the cache after this step (the new token included, unless the step reached ``max_new_tokens``)."""
 
     position: int
     token_id: int

@@ -91,8 +91,8 @@ def read_input(source, text_or_ids, *, allow_special: bool = False, room: int = 
     if isinstance(text_or_ids, str):
         text = _check_text(text_or_ids, config, allow_special, via, what)
         mended = clean_surrogates(text)
-        if mended != text:
-            n = sum(1 for c in text if 0xD800 <= ord(c) < 0xE000)
+        n = mended.count("\ufffd") - text.count("\ufffd")  # a pair of surrogates is joined, not replaced
+        if n:
             notes.append(f"The {what} held {n} lone surrogate{'s' * (n != 1)} (half of a UTF-16 pair, which "
                          "UTF-8 cannot encode): read as U+FFFD, the replacement character.")
         ids = tokenizer.encode(mended, allow_special=allow_special)
@@ -158,9 +158,9 @@ def _check_text(text: str, config, allow_special: bool, via: str, what: str) -> 
     if not text:
         raise InputError(f"The {what} is empty: {_EMPTY[via]}")
     if len(text) > MAX_TEXT_CHARS:
-        context = f"the model's context holds {config.n_ctx:,} tokens" if config is not None else "no GPT-2 reads more"
-        raise InputError(f"The {what} is {len(text):,} characters; gptviz reads at most {MAX_TEXT_CHARS:,} "
-                         f"({context}, a few thousand characters): {_cut_characters(via, what)}")
+        n_ctx = config.n_ctx if config is not None else 1024
+        raise InputError(f"The {what} is {len(text):,} characters; gptviz reads at most {MAX_TEXT_CHARS:,} (the "
+                         f"model reads {n_ctx:,} tokens, a few thousand characters): {_cut_characters(via, what)}")
     if EOT in text and not allow_special:
         raise InputError(f"The {what} contains {EOT} literally: {_ALLOW_SPECIAL[via]}")
     return text

@@ -146,12 +146,13 @@ class Tokenizer:
             texts[-1] += decoder.decode(b"", final=True)  # bytes left over at the end: U+FFFD
         return texts
 
-    def check_ids(self, ids) -> list[int]:
+    def check_ids(self, ids, one: bool = False) -> list[int]:
         """``ids`` as a list of Python ints, or an InputError that says what to pass instead.
 
         Takes a list, tuple or range of ints (NumPy integers too) or a 1-D integer NumPy array or
         torch tensor. Refuses bools, floats, strings and bytes (never rounded or read as character
-        codes) and ids outside ``0 .. vocab_size - 1``.
+        codes) and ids outside ``0 .. vocab_size - 1``. ``one``: ``ids`` holds a single id given on
+        its own (the messages then name no position).
         """
         if isinstance(ids, (str, bytes, bytearray, memoryview)):
             kind = type(ids).__name__
@@ -174,23 +175,24 @@ class Tokenizer:
                              f"{_short(ids)}: pass a list such as [15496, 995], or a str to encode") from None
         out = []
         for n, i in enumerate(items):
+            where = "" if one else f" at position {n}"
             if isinstance(i, bool) or not _is_integer(i):
                 raise InputError(
-                    f"Token id at position {n} is {_short(i)} ({type(i).__name__}); ids are whole numbers "
+                    f"Token id{where} is {_short(i)} ({type(i).__name__}); ids are whole numbers "
                     f"from 0 to {self.vocab_size - 1}, never rounded: pass ints such as [15496, 995], or a "
                     "str to encode"
                 )
             i = operator.index(i)
             if not 0 <= i < self.vocab_size:
                 raise InputError(
-                    f"Token id {i} at position {n} is outside the vocabulary of GPT-2 (0 .. {self.vocab_size - 1}): "
+                    f"Token id {i}{where} is outside the vocabulary of GPT-2 (0 .. {self.vocab_size - 1}): "
                     f"use ids below {self.vocab_size} ({EOT_ID} is {EOT})"
                 )
             out.append(i)
         return out
 
     def _check_id(self, i) -> int:
-        return self.check_ids([i])[0]
+        return self.check_ids([i], one=True)[0]
 
     # ---- display --------------------------------------------------------------------------
     def token_bytes(self, i: int) -> bytes:

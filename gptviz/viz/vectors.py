@@ -10,7 +10,6 @@ import numpy as np
 import torch
 
 from ..errors import InputError
-from ..inputs import read_input
 from .style import (DIVERGING, check_position, finish, new_figure, styled, symmetric_limit,
                     to_numpy)
 
@@ -116,7 +115,7 @@ def embedding_map(model, words):
                                  "give words that are one token each, e.g. ' king' with its space")
             ids.append(found[0])
         else:
-            ids.append(read_input(model, [w]).ids[0])  # a whole number in the vocabulary, never rounded
+            ids.append(tok.check_ids([w], one=True)[0])  # a whole number in the vocabulary, never rounded
     if len(ids) < 2:
         raise InputError(f"embedding_map places tokens relative to each other: give at least two, {example}")
     vectors = model.wte.weight.detach()[torch.tensor(ids, device=model.device)]

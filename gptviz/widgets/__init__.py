@@ -25,10 +25,13 @@ Each explorer is an ``ipywidgets.VBox`` built only from core ipywidgets (sliders
 7, VS Code and Voila. The model (default :func:`gptviz.load`) runs once per text, when the reader
 leaves the text box; every other control redraws from the kept trace (the stepper's step and the
 ablation toggles are the exceptions: each runs one forward pass). ``explorer.n_forward`` counts the
-forward passes. A text the model cannot take (empty, longer than its context, the
-literal ``<|endoftext|>``) shows a message and leaves the explorer as it was. A cell's output also
-holds a static HTML picture of the explorer as it was drawn (:func:`gptviz.widgets.base.static_view`),
-which GitHub, nbviewer and ``jupyter nbconvert`` show where no kernel runs.
+forward passes. Every text goes through the gate of :mod:`gptviz.inputs`: one the model cannot take
+(empty, longer than its context, over 100,000 characters, the literal ``<|endoftext|>``) shows a
+message that names the control to change, and leaves the explorer as it was. The literal
+``<|endoftext|>`` is read as the end-of-text token once the checkbox "read <|endoftext|> as a token",
+shown when a text holds it, is ticked. A cell's output also holds a static HTML picture of the
+explorer as it was drawn (:func:`gptviz.widgets.base.static_view`), which GitHub, nbviewer and
+``jupyter nbconvert`` show where no kernel runs.
 
 CSS classes, for browser tests and custom styling (on the widget's outer element):
 
@@ -38,6 +41,7 @@ class                                   element
 ``gptviz-explorer``                     every explorer's outer box
 ``gptviz-text`` / ``gptviz-prompt``     the text box (the stepper's prompt box)
 ``gptviz-message``                      the message line: bad input, notes (empty when all is well)
+``gptviz-allow-special``                the checkbox "read <|endoftext|> as a token" (hidden until needed)
 ``gptviz-layer``, ``gptviz-head``       layer and head sliders (attention, MLP, logit lens: "blocks run")
 ``gptviz-query``, ``gptviz-position``   position dropdowns (attention query; MLP and lens token)
 ``gptviz-title``                        attention: "Layer L, head H" and the query token

@@ -22,6 +22,7 @@ from .base import Explorer, ExportBar, html_box, row, text_box
 
 MAX_CHIPS = 1000  # tokens drawn as boxes (and exported); a longer text is counted in full but drawn in part
 MAX_PIECES = 1000  # pieces offered in the piece menu: those of the text's start
+MENU_CHARS = 40  # characters of a piece shown in the menu
 MAX_PIECE_BYTES = MAX_MERGE_BYTES  # longer pieces are not stepped through, on screen or in the export
 GPT2_CONTEXT = 1024
 
@@ -70,7 +71,8 @@ class TokenizerExplorer(Explorer):
             notes.append(f"The piece menu offers the first {MAX_PIECES:,} pieces.")
         if notes:
             self.say(" ".join(notes), "info")
-        options = [(f"{i}: {readable(p.encode('utf-8'))}", i) for i, p in enumerate(self.pieces)]
+        options = [(f"{i}: {readable(p[:MENU_CHARS].encode('utf-8'))}{'…' * (len(p) > MENU_CHARS)}", i)
+                   for i, p in enumerate(self.pieces)]
         longest = max(range(len(self.pieces)), key=lambda i: len(self.pieces[i].encode("utf-8")))
         self.piece.options = options
         self.piece.value = longest
