@@ -391,7 +391,7 @@ def test_cli_files(odd_checkpoint, tmp_path, capsys):
 
 # ---- the explorers: the fix is a control ------------------------------------------------------------
 EXPLORERS = ["TokenizerExplorer", "EmbeddingExplorer", "AttentionExplorer", "FeedForwardExplorer",
-             "LogitLensExplorer", "SamplingExplorer", "GenerationStepper"]
+             "LogitLensExplorer", "SamplingExplorer", "GenerationStepper", "AblationExplorer"]
 
 
 def _explorer(name, model):
@@ -414,6 +414,8 @@ def test_explorer_text(odd_model, name, text, fix):
     box.value = text
     assert "Text not applied" in explorer.message.value and re.search(fix, explorer.message.value)
     assert explorer.n_forward == runs and "allow_special" not in explorer.message.value
+    assert explorer.special in explorer.children  # the checkbox the message names is there to tick
+    assert explorer.special.layout.display == ("" if EOT in text else "none")
 
 
 @pytest.mark.parametrize("name", EXPLORERS[1:5])

@@ -83,8 +83,8 @@ class AblationExplorer(Explorer):
         self.next_token = html_box("gptviz-ablation-next")
         self.timing = html_box("gptviz-ablation-time")
         self.export_bar = ExportBar(self, ["next token before/after", "logit attribution"], folder)
-        self.children = [self.text, row(self.how, self.all_on), self.message, self.toggles, self.timing, self.loss,
-                         self.next_token, self.export_bar]
+        self.children = [self.text, self.special, row(self.how, self.all_on), self.message, self.toggles,
+                         self.timing, self.loss, self.next_token, self.export_bar]
         for toggle in self.all_toggles:
             toggle.observe(self._on_toggle, names="value")
         self.how.observe(self._on_toggle, names="value")
