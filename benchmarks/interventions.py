@@ -29,6 +29,7 @@ from transformers import GPT2Config, GPT2LMHeadModel
 import gptviz
 from gptviz.interventions import patch, patch_sweep
 from gptviz.interventions.patching import logit_diff_direction
+from gptviz.trace import Recorder
 from gptviz.widgets import AblationExplorer
 from timing import clocked, timed
 
@@ -49,8 +50,8 @@ def ids_of(model, text: str, n: int) -> list[int]:
     return ids[-n:]
 
 
-def edit_cost(model, repeats: int, T: int = 128) -> tuple[float, float]:
-    """Median seconds of a plain full trace and of one with one edit, interleaved."""
+def edit_cost(model, repeats: int, T: int = 128) -> dict[str, tuple[float, float]]:
+    """Median wall-clock and CPU seconds of a plain full trace and of one with one edit, interleaved."""
     ids = ids_of(model, STORY, T)
 
     def zero_head(z):
@@ -60,13 +61,23 @@ def edit_cost(model, repeats: int, T: int = 128) -> tuple[float, float]:
 
     edit = {f"blocks.{model.config.n_layer // 2 - 1}.attn.z": zero_head}
     runs = {"plain": lambda: model.trace(ids), "edited": lambda: model.trace(ids, edits=edit)}
-    times = {k: [] for k in runs}
+    times = {k: ([], []) for k in runs}
     for fn in runs.values():
         fn()  # warm-up
     for _ in range(repeats):
         for key, fn in runs.items():
-            times[key].append(timed(fn))
-    return statistics.median(times["plain"]), statistics.median(times["edited"])
+            _, wall, cpu = clocked(fn)
+            times[key][0].append(wall)
+            times[key][1].append(cpu)
+    out = {k: (statistics.median(w), statistics.median(c)) for k, (w, c) in times.items()}
+    # The edit on its own, as the recording site applies it (steady even on a loaded machine).
+    (name, fn), = edit.items()
+    z = model.trace(ids, names=[name])[name][None]  # (1, H, T, d)
+    site = Recorder(model.config, [], edit)
+    with torch.inference_mode():
+        _, wall, cpu = clocked(lambda: [site(name, z) for _ in range(100)])
+    out["edit alone"] = (wall / 100, cpu / 100)
+    return out
 
 
 def naive_sweep(model, clean, corrupt) -> torch.Tensor:
@@ -100,10 +111,11 @@ def sweep_cost(model, repeats: int, T: int = 20) -> tuple[float, float]:
     return statistics.median(times["sweep"]), statistics.median(times["naive"])
 
 
-def toggle_cost(model, repeats: int, T: int = 64) -> tuple[dict[int, float], dict[int, float], float]:
-    """Median seconds of one toggle per layer, whole (to the new picture) and its forward pass alone (as
-    the explorer shows it): a head switched on and off again while head 0 of the last layer stays off,
-    so that both changes run a pass. Also a plain ``model(ids)``, for comparison."""
+def toggle_cost(model, repeats: int, T: int = 64) -> tuple[dict[str, dict[int, float]], float]:
+    """Median seconds of one toggle per layer: whole (to the new picture), its forward pass alone (as
+    the explorer shows it), and the CPU time of the whole toggle (on a loaded machine, with one thread,
+    what it would take on an idle core). A head is switched on and off again while head 0 of the last
+    layer stays off, so that both changes run a pass. Also a plain ``model(ids)``, for comparison."""
     ids = ids_of(model, STORY, T)
     text = model.tokenizer.decode(ids)
     assert len(model.tokenizer.encode(text)) == T
@@ -112,14 +124,19 @@ def toggle_cost(model, repeats: int, T: int = 64) -> tuple[dict[int, float], dic
     passes = []
     hook = model.h[-1].register_forward_pre_hook(lambda module, args: passes.append(1))
     ex.heads[L - 1][0].value = True
+    for value in (True, False):  # warm-up
+        ex.heads[0][1].value = value
     whole: dict[int, list[float]] = {layer: [] for layer in range(L)}
+    cpu: dict[int, list[float]] = {layer: [] for layer in range(L)}
     forward: dict[int, list[float]] = {layer: [] for layer in range(L)}
     for r in range(repeats):
         for layer in range(L):
             toggle = ex.heads[layer][1 + (r + layer) % (H - 1)]
             for value in (True, False):
                 before = len(passes)
-                whole[layer].append(timed(lambda: setattr(toggle, "value", value)))
+                _, wall, seconds = clocked(lambda: setattr(toggle, "value", value))
+                whole[layer].append(wall)
+                cpu[layer].append(seconds)
                 assert len(passes) == before + 1, "a toggle must run exactly one forward pass"
                 assert ex.last_run[0] == layer
                 forward[layer].append(ex.last_run[1])
@@ -127,7 +144,8 @@ def toggle_cost(model, repeats: int, T: int = 64) -> tuple[dict[int, float], dic
     with torch.inference_mode():  # the floor of a toggle at layer 0: the plain forward pass, logits only
         plain = [timed(lambda: model(torch.tensor([ids]))) for _ in range(repeats)]
     median = lambda d: {layer: statistics.median(t) for layer, t in d.items()}  # noqa: E731
-    return median(whole), median(forward), statistics.median(plain)
+    return {"toggle to new picture": median(whole), "its forward pass": median(forward),
+            "toggle, CPU time": median(cpu)}, statistics.median(plain)
 
 
 def main() -> None:
@@ -148,9 +166,13 @@ def main() -> None:
           f"weights, float32 CPU; {load()}\n")
 
     if "a" in args.parts:
-        plain, edited = edit_cost(model, args.repeats)
+        t = edit_cost(model, args.repeats)
+        (plain, plain_cpu), (edited, edited_cpu) = t["plain"], t["edited"]
         print(f"(a) full trace at T=128: plain {plain * 1e3:.1f} ms, one edit {edited * 1e3:.1f} ms: "
-              f"{edited / plain:.3f}x (target <= 1.05x); {load()}", flush=True)
+              f"{edited / plain:.3f}x (target <= 1.05x); CPU time {plain_cpu * 1e3:.1f} / {edited_cpu * 1e3:.1f} ms: "
+              f"{edited_cpu / plain_cpu:.3f}x; the edit alone (clone, zero a head, checks) "
+              f"{t['edit alone'][1] * 1e3:.2f} ms CPU, {t['edit alone'][1] / plain_cpu:.2%} of a trace; {load()}",
+              flush=True)
     if "b" in args.parts:
         sweep, naive = sweep_cost(model, args.sweep_repeats)
         print(f"(b) residual-stream sweep, 12 layers x 20 positions: patch_sweep {sweep * 1e3:.0f} ms, one patch() "
@@ -159,13 +181,14 @@ def main() -> None:
     if "c" not in args.parts:
         return
     for name, m in (("GPT-2 small dims", model), ("bundled", gptviz.load(device="cpu"))):
-        whole, forward, plain = toggle_cost(m, args.repeats)
+        rows, plain = toggle_cost(m, args.repeats)
+        whole = rows["toggle to new picture"]
         target = 100 if m is model else 30
         print(f"\n(c) AblationExplorer toggle at T=64, {name} (target < {target} ms), median ms by the layer "
               f"toggled; a plain model(ids) forward pass takes {plain * 1e3:.0f} ms; {load()}\n")
         print("| ms | " + " | ".join(f"layer {layer}" for layer in whole) + " | median over layers |")
         print("|---|" + "---:|" * (len(whole) + 1))
-        for label, times in (("toggle to new picture", whole), ("its forward pass", forward)):
+        for label, times in rows.items():
             cells = " | ".join(f"{t * 1e3:.0f}" for t in times.values())
             print(f"| {label} | {cells} | {statistics.median(times.values()) * 1e3:.0f} |", flush=True)
 
