@@ -69,7 +69,7 @@ from gptviz.compare import inverse_vs_transpose
 
 r = inverse_vs_transpose(model)
 print(f"W is {r['rows']:,} x {r['cols']}, rank {r['rank']}: not square, no inverse")
-print(f"pseudo-inverse P: max |P W - I| < 1e-9 is {r['pinv_left_error'] < 1e-9} (a left inverse exists), "
+print(f"pseudo-inverse P: max |P W - I| below one in a billion: {r['pinv_left_error'] < 1e-9} (a left inverse exists), "
       f"but W P has trace {r['pinv_projection_trace']:.0f}, not {r['rows']:,}: no right inverse")
 print(f"transpose: max |W^T W - I| = {r['transpose_error']:.1f}, far from an inverse")
 
