@@ -93,3 +93,19 @@ def setup(model: str | None = None, seed: int = 0, load: bool = True, threads: i
         torch.set_num_threads(threads)
     print(describe(loaded))
     return loaded
+
+
+class ClaimError(AssertionError):
+    """A chapter's prose says something its model does not show: the build stops on it."""
+
+
+def claim(holds: bool, prose: str) -> None:
+    """Check one sentence of a chapter's prose against what the model computed.
+
+    ``holds``: the measured fact, e.g. ``weight_on_name >= 0.5``; ``prose``: the sentence it backs.
+    Building the chapter (``tools/build_notebooks.py``) fails with a :class:`ClaimError` when a claim
+    stops holding, for instance after the bundled model is retrained, so no figure contradicts its text.
+    """
+    if not bool(holds):
+        raise ClaimError(f"the chapter says {prose!r}, but the model no longer shows it: "
+                         "rewrite the sentence or pick an example where it holds")

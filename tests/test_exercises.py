@@ -120,3 +120,12 @@ def test_notebook_setup_takes_its_thread_count_from_gptviz_threads(monkeypatch):
         monkeypatch.setenv("GPTVIZ_THREADS", bad)
         with pytest.raises(InputError, match="GPTVIZ_THREADS must be a whole number"):
             setup()
+
+
+def test_a_claim_that_holds_passes_and_one_that_fails_quotes_the_prose():
+    from gptviz.notebook import ClaimError, claim
+
+    claim(0.7 >= 0.5, "the head puts most of its weight on the name")
+    with pytest.raises(ClaimError, match="the model predicts the name") as err:
+        claim(False, "the model predicts the name")
+    assert isinstance(err.value, AssertionError) and "rewrite the sentence" in str(err.value)
