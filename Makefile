@@ -1,11 +1,16 @@
 # gptviz. Two commands do all the set-up on a fresh machine (each creates .venv first if needed):
-#   make lab    JupyterLab on notebooks/, with the bundled offline model
+#   make lab    JupyterLab on your working copy of the notebooks (my-notebooks/), with the bundled offline model
 #   make test   the whole test suite: unit and parity tests, nbval on every notebook, browser tests
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STATE  := $(CURDIR)/.state
 PORT   ?= 8888
+# Your working copy of notebooks/ (git-ignored): `make lab` copies the chapters it lacks, never overwrites.
+WORK   ?= my-notebooks
+# An extra package index for torch, e.g. TORCH_INDEX=https://download.pytorch.org/whl/cpu on Linux (the CPU
+# build, without several GB of CUDA libraries). Empty: pip's own index.
+TORCH_INDEX ?=
 
 # Keep Jupyter, IPython, matplotlib and tiktoken state inside the project, not in the home directory.
 export JUPYTER_CONFIG_DIR  := $(STATE)/jupyter/config
@@ -17,11 +22,18 @@ export MPLCONFIGDIR        := $(STATE)/matplotlib
 export TIKTOKEN_CACHE_DIR  := $(STATE)/tiktoken
 export PLOTLY_RENDERER     := plotly_mimetype
 
-.PHONY: install lab test bench clean
+# nbval a second time with the CPU math on other paths than the ones that wrote the stored outputs: two torch
+# threads instead of one, PyTorch's kernels without AVX2, oneDNN at SSE4.1, MKL on its path for any x86 CPU.
+# tools/portable_nbval.py first checks that each switch takes effect.
+PORTABLE := GPTVIZ_THREADS=2 ATEN_CPU_CAPABILITY=default ONEDNN_MAX_CPU_ISA=SSE41 MKL_CBWR=COMPATIBLE
+
+ROOT_FLAG = $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+.PHONY: install lab notebook reset stop test test-portable bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet torch==2.13.0   # pinned: a local CPU wheel; an open range pulls a CUDA build
+	$(BIN)/pip install --quiet torch==2.13.0 $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX),)   # pinned: an open range pulls a CUDA build
 	$(BIN)/pip install --quiet -e ".[dev]"
 	$(BIN)/python -m gptviz.labsettings         # quiet JupyterLab's news pop-up (no network anyway)
 	touch $@
@@ -29,10 +41,24 @@ $(BIN)/.installed: pyproject.toml
 install: $(BIN)/.installed
 
 lab: install
-	$(BIN)/jupyter lab --notebook-dir=notebooks --port=$(PORT) $(if $(filter 0,$(shell id -u)),--allow-root,)
+	$(BIN)/python tools/working_copy.py sync $(WORK)
+	$(BIN)/jupyter lab --notebook-dir=$(WORK) --port=$(PORT) $(ROOT_FLAG)
+
+notebook: install   # the same working copy in Notebook 7
+	$(BIN)/python tools/working_copy.py sync $(WORK)
+	$(BIN)/jupyter notebook --notebook-dir=$(WORK) --port=$(PORT) $(ROOT_FLAG)
+
+reset: install      # make reset NB=03: chapter 03 afresh; make reset: every chapter. Yours go to $(WORK)/backups/
+	$(BIN)/python tools/working_copy.py reset $(WORK) $(NB)
+
+stop:               # stop the server on $(PORT) (from another terminal; or Ctrl+C twice in its own)
+	$(BIN)/jupyter server stop $(PORT)
 
 test: install
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest tests --nbval notebooks --nbval-sanitize-with notebooks/sanitize.cfg
+
+test-portable: install
+	$(PORTABLE) HF_HUB_OFFLINE=1 $(BIN)/python tools/portable_nbval.py
 
 bench: install
 	$(BIN)/python benchmarks/forward.py

@@ -5,7 +5,10 @@
 Measures, on a random-weight model with GPT-2 small's dimensions (12 layers x 12 heads) and a
 128-token text: one head heatmap built and saved as PNG (target < 0.5 s), all 144 heads saved with
 ``export_heads`` (target < 30 s), and the size of standalone HTML pages (matplotlib heatmap as
-inline SVG, plotly heatmap with plotly.js inline) at 128 and 512 tokens.
+inline SVG, plotly heatmap with plotly.js inline) at 128 and 512 tokens; then the page of every
+head (``export_heads(trace, "heads.html")``) at 512 tokens, its build time and size (target < 10 MB),
+for the random-weight model (near-uniform attention, which compresses well) and for softmaxed
+Gaussian scores of the same shape (the hardest case to compress that was found).
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from gptviz.config import GPTConfig
 from gptviz.export import export, export_heads
 from gptviz.model import GPT
 from gptviz.viz.attention import attention_heatmap_interactive, head_heatmap
+from gptviz.viz.heads_page import heads_page
+from gptviz.viz.style import causal_mask
 from timing import clocked
 
 TEXT = ("A robot may not injure a human being or, through inaction, allow a human being to come to harm. "
@@ -33,6 +38,22 @@ def text_of(model, n_tokens: int) -> list[int]:
 
 def seconds(wall: float, cpu: float) -> str:
     return f"{wall:.2f} s (CPU {cpu:.2f} s)"
+
+
+def heads_page_rows(model, tmp: Path) -> list[tuple[str, str, str]]:
+    """The page of every head at 512 tokens: the model's own patterns, then noisy ones."""
+    n = 512
+    trace = model.trace(text_of(model, n), names=["blocks.*.attn.pattern"])
+    [path], *took = clocked(lambda: export_heads(trace, tmp / "heads.html"))
+    rows = [(f"page of every head (export_heads to .html), {model.config.n_layer} x {model.config.n_head} "
+             f"heads, {n} tokens, random weights", f"{path.stat().st_size / 2**20:.2f} MiB in {seconds(*took)}",
+             "< 10 MB")]
+    scores = torch.randn(model.config.n_layer, model.config.n_head, n, n)
+    patterns = scores.masked_fill(torch.from_numpy(causal_mask(n, n)), float("-inf")).softmax(-1)
+    page, *took = clocked(lambda: heads_page(patterns, trace.tokens))
+    rows.append((f"the same page, softmax of N(0, 1) scores (hard to compress), {n} tokens",
+                 f"{len(page.encode()) / 2**20:.2f} MiB in {seconds(*took)}", "< 10 MB"))
+    return rows
 
 
 def main() -> None:
@@ -58,6 +79,7 @@ def main() -> None:
                 path, *took = clocked(lambda: export(fig, tmp / f"view{n}.html"))
                 rows.append((f"HTML page, {label}, {n} tokens",
                              f"{path.stat().st_size / 2**20:.2f} MiB in {seconds(*took)}", ""))
+        rows.extend(heads_page_rows(small, tmp))
     print("| measurement | result | target |")
     print("|---|---|---|")
     for row in rows:

@@ -14,7 +14,8 @@ from .generation import Stepper, generate
 from .lens import logit_lens
 from .memory import release_memory
 from .hub import load
-from .model import GPT, KVCache
+from .kvcache import KVCache
+from .model import GPT
 from .sampling import distribution
 from .tokenizer import Tokenizer, get_tokenizer
 from .trace import Trace, activation_shapes, trace_nbytes

@@ -2,29 +2,63 @@
 
     python -m gptviz attention "A robot must obey the orders given it." --layer 0 --head 1 --out head.png
     python -m gptviz attention "A robot must obey the orders given it." --all --out heads/
+    python -m gptviz attention "A robot must obey the orders given it." --all --out heads.html
     python -m gptviz tokens "Hello 😀 world" --out tokens.svg
     python -m gptviz lens "The cat sat on the" --out lens.pdf
     python -m gptviz params --out sizes.png
     python -m gptviz trace-size --model gpt2 --tokens 1024
 
-Errors (a layer out of range, an unknown format, a model that cannot be loaded) print one line and
-exit with status 1; a malformed command line exits with status 2.
+Every failure prints one line on stderr and no traceback: an error in the input (a layer out of range,
+an unknown format, a model that cannot be loaded, a file that cannot be written) exits with status 1,
+a malformed command line with status 2.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
+import os
 import sys
 from pathlib import Path
 
 from .errors import GptvizError
 
 EPILOG = "The output format follows the suffix of --out: .png, .svg, .pdf or .html."
+#: What each view reads from the trace: recording only that keeps a long text within the memory budget.
+VIEW_NAMES = {
+    "attention": ["blocks.*.attn.pattern"],
+    "tokens": ["embed.token"],
+    "lens": ["embed.sum", "blocks.*.resid_post"],
+    "residual": ["embed.sum", "blocks.*.attn.out", "blocks.*.mlp.out"],
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a malformed command line reported on one line (usage stays in --help)."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _positive(kind: type, example: str):
+    """An argparse type: a finite number > 0 of ``kind`` (int or float)."""
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a {'whole ' if kind is int else ''}number; "
+                                             f"try {example}") from None
+        if not (0 < value < math.inf):
+            raise argparse.ArgumentTypeError(f"{text} must be a number > 0; try {example}")
+        return value
+
+    return parse
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="gptviz", description="Draw what GPT-2 computes on a text, and save it.",
-                                     epilog=EPILOG)
+    parser = _Parser(prog="gptviz", description="Draw what GPT-2 computes on a text, and save it.",
+                     epilog=EPILOG)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def view_command(name: str, help: str, text: bool = True) -> argparse.ArgumentParser:
@@ -33,20 +67,25 @@ def _parser() -> argparse.ArgumentParser:
             p.add_argument("text", help="the text to run through the model")
             p.add_argument("--model", help="a model name or checkpoint folder (default: gptviz.load()'s "
                                            "choice: $GPTVIZ_MODEL or the bundled model)")
-        p.add_argument("--out", required=True, type=Path, help="file to write (a folder with --all)")
-        p.add_argument("--dpi", type=float, help="resolution of PNG output (default 100)")
-        p.add_argument("--width", type=int, help="width in pixels")
-        p.add_argument("--height", type=int, help="height in pixels")
+            p.add_argument("--allow-special", action="store_true",
+                           help="read the literal text <|endoftext|> as the end-of-text token (id 50256)")
+        p.add_argument("--out", required=True, type=Path,
+                       help="file to write (with --all: a folder, or a .html page of every head)")
+        p.add_argument("--dpi", type=_positive(float, "--dpi 100"), help="resolution of PNG output (default 100)")
+        p.add_argument("--width", type=_positive(int, "--width 800"), help="width in pixels")
+        p.add_argument("--height", type=_positive(int, "--height 600"), help="height in pixels")
         return p
 
     att = view_command("attention", "Attention heatmaps: one head (--layer, --head), a layer's heads "
-                                    "(--layer), every head (neither), or one file per head (--all).")
+                                    "(--layer), every head (neither), one file per head (--all --out "
+                                    "FOLDER), or one interactive page of every head (--all --out FILE.html).")
     att.add_argument("--layer", type=int, help="layer index (0-based; -1 is the last)")
     att.add_argument("--head", type=int, help="head index (0-based; needs --layer)")
-    att.add_argument("--all", action="store_true", help="write one heatmap per head into the folder --out "
-                                                        "(every layer, or only --layer)")
-    att.add_argument("--format", default="png", choices=["png", "svg", "pdf", "html"],
-                     help="file format of each head with --all (default png)")
+    att.add_argument("--all", action="store_true", help="every head (every layer, or only --layer): one "
+                                                        "heatmap per head into the folder --out, or one "
+                                                        "interactive page when --out ends in .html")
+    att.add_argument("--format", choices=["png", "svg", "pdf", "html"],
+                     help="file format of each head with --all and a folder (default png)")
     att.add_argument("--lines", action="store_true", help="draw one head as lines between tokens instead")
     view_command("tokens", "The text cut into tokens, with their ids.")
     view_command("lens", "The logit lens: the top next-token guess after each layer.")
@@ -58,17 +97,24 @@ def _parser() -> argparse.ArgumentParser:
                           description="How much memory a full trace (every activation, float32) takes.")
     size.add_argument("--model", default="gpt2", help="a preset name (gpt2, gpt3-175b, ...), a model "
                                                       "name or a checkpoint folder (default gpt2)")
-    size.add_argument("--tokens", type=int, help="number of tokens (default: the model's context)")
+    size.add_argument("--tokens", type=_positive(int, "--tokens 1024"),
+                      help="number of tokens (default: the model's context)")
     return parser
 
 
 def _attention(args, model, trace):
-    from .export import export_heads
+    from .export import export_heads, is_heads_page
     from .viz.attention import attention_overview, head_grid, head_heatmap
     from .viz.lines import head_lines
 
     if args.all:
-        paths = export_heads(trace, args.out, layer=args.layer, fmt=args.format, dpi=args.dpi or 100)
+        page = is_heads_page(args.out)
+        if page and args.format:
+            raise GptvizError(f"--format sets the file type of a folder of heads, but --out {args.out} "
+                              "names one page of every head: drop --format, or give a folder")
+        paths = export_heads(trace, args.out, layer=args.layer, fmt=args.format or "png", dpi=args.dpi or 100)
+        if page:
+            return f"wrote {paths[0]} ({paths[0].stat().st_size / 2**20:.2f} MiB)"
         return f"wrote {len(paths)} files to {args.out}"
     if args.head is not None and args.layer is None:
         raise GptvizError("--head needs --layer: say which layer the head is in")
@@ -88,9 +134,14 @@ def _view(args):
     if args.command == "params":
         return param_breakdown(args.preset)
     from .hub import load
+    from .inputs import CLI, read_input
+    from .trace import check_budget
 
     model = load(args.model, device="cpu")
-    trace = model.trace(args.text)
+    ids = read_input(model, args.text, allow_special=args.allow_special, via=CLI).ids
+    names = VIEW_NAMES[args.command]
+    check_budget(model.config, len(ids), names, via=CLI)
+    trace = model.trace(ids, names=names)
     if args.command == "attention":
         return _attention(args, model, trace)
     if args.command == "tokens":
@@ -127,26 +178,43 @@ def _trace_size(args) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; returns the exit status (0 ok, 1 error)."""
+    """Run the command line; returns the exit status (0 ok, 1 error, 2 a malformed command line)."""
     args = _parser().parse_args(argv)
     try:
-        if args.command == "trace-size":
-            print(_trace_size(args))
-            return 0
-        from .export import check_format, export
-
-        if not getattr(args, "all", False):
-            check_format(args.out)  # before the model is loaded: fail fast
-        view = _view(args)
-        if isinstance(view, str):
-            print(view)
-        else:
-            print(f"wrote {export(view, args.out, dpi=args.dpi, width=args.width, height=args.height)}")
-        return 0
+        return _run(args)
     except (GptvizError, KeyError) as err:
         message = err.args[0] if isinstance(err, KeyError) and err.args else err
-        print(f"gptviz: error: {message}", file=sys.stderr)
-        return 1
+    except OSError as err:  # a file or folder that cannot be read or written
+        where = f" {err.filename}" if err.filename else ""
+        message = f"cannot use{where}: {err.strerror or err}; check the path and its permissions"
+    except MemoryError:
+        message = "out of memory: use a shorter text or a smaller --model"
+    except KeyboardInterrupt:
+        return 130
+    except Exception as err:  # a bug: still one line, with the way to the traceback
+        if os.environ.get("GPTVIZ_DEBUG"):
+            raise
+        message = (f"unexpected {type(err).__name__}: {err} (a bug in gptviz: run again with GPTVIZ_DEBUG=1 "
+                   "for the traceback and report it)")
+    print(f"gptviz: error: {' '.join(str(message).split())}", file=sys.stderr)
+    return 1
+
+
+def _run(args) -> int:
+    """The command's work; raises on any failure (main() turns it into one line)."""
+    if args.command == "trace-size":
+        print(_trace_size(args))
+        return 0
+    from .export import check_format, export
+
+    if not getattr(args, "all", False):
+        check_format(args.out)  # before the model is loaded: fail fast
+    view = _view(args)
+    if isinstance(view, str):
+        print(view)
+    else:
+        print(f"wrote {export(view, args.out, dpi=args.dpi, width=args.width, height=args.height)}")
+    return 0
 
 
 if __name__ == "__main__":

@@ -77,9 +77,27 @@ def run_variant(model, ids, activation: str = "gelu", norm: str = "pre", positio
 
     ``activation``: a name in :data:`ACTIVATIONS`. ``norm``: ``"pre"`` (GPT-2:
     ``x = x + f(LN(x))``) or ``"post"`` (the original Transformer: ``x = LN(x + f(x))``, with the same
-    LayerNorm weights; GPT-2's final ``ln_f`` stays in both). ``positions``: ``"learned"`` (GPT-2's ``wpe``) or ``"sinusoidal"``. The
-    defaults reproduce ``model(ids)`` exactly; any change runs weights trained for GPT-2's design in
-    another design, which shows how much each choice matters to them.
+    LayerNorm weights; GPT-2's final ``ln_f`` stays in both). ``positions``: ``"learned"`` (GPT-2's
+    ``wpe``) or ``"sinusoidal"``. The defaults reproduce ``model(ids)`` exactly; any change runs weights
+    trained for GPT-2's design in another design, which shows how much each choice matters to them.
+
+    Each change is an edit of the model's own forward pass (:func:`variant_edits`), not a copy of it.
+    """
+    ids = torch.as_tensor(ids, dtype=torch.long).reshape(-1).tolist()
+    edits = variant_edits(model, activation, norm, positions)
+    tr = model.trace(ids, names=["embed.sum", "blocks.*.resid_post", "logits"], edits=edits, allow_special=True)
+    stream = [tr["embed.sum"]] + [tr[f"blocks.{i}.resid_post"] for i in range(model.config.n_layer)]
+    return Variant(tr["logits"], torch.stack(stream))
+
+
+def variant_edits(model, activation: str = "gelu", norm: str = "pre", positions: str = "learned") -> dict:
+    """The edits of :func:`run_variant`, for ``model.trace(..., edits=...)`` (one trace at a time: the
+    edits remember what they saw earlier in the same forward pass).
+
+    * another activation: each ``mlp.post`` becomes ``act(mlp.pre)`` (the edit keeps the ``pre`` it saw);
+    * post-LN: ``ln_1`` and ``ln_2`` pass their *input* through unchanged, and the block's LayerNorms
+      are applied after each residual add instead, to ``resid_mid`` and ``resid_post``;
+    * sinusoidal positions: ``embed.pos`` becomes :func:`sinusoidal_positions`.
     """
     if activation not in ACTIVATIONS:
         raise InputError(f"activation must be one of {', '.join(ACTIVATIONS)}, got {activation!r}")
@@ -87,33 +105,32 @@ def run_variant(model, ids, activation: str = "gelu", norm: str = "pre", positio
         raise InputError(f"norm must be 'pre' (GPT-2) or 'post' (the original Transformer), got {norm!r}")
     if positions not in ("learned", "sinusoidal"):
         raise InputError(f"positions must be 'learned' (GPT-2) or 'sinusoidal', got {positions!r}")
-    ids = torch.as_tensor(ids, dtype=torch.long, device=model.device).reshape(1, -1)  # (1, T)
-    T, c = ids.shape[1], model.config
-    if T > c.n_ctx:
-        raise InputError(f"{T} tokens do not fit in the context of {c.n_ctx}: use fewer tokens")
-    act = ACTIVATIONS[activation]
-    with torch.inference_mode():
-        if positions == "learned":
-            pos = model.wpe.weight[:T]  # (T, D)
-        else:
-            pos = sinusoidal_positions(T, c.d_model).to(model.device)
-        x = model.wte(ids) + pos  # (1, T, D)
-        stream = [x[0]]
-        for block in model.h:
-            if norm == "pre":
-                x = x + block.attn(block.ln_1(x))
-                x = x + _mlp(block, act, block.ln_2(x))
-            else:
-                x = block.ln_1(x + block.attn(x))
-                x = block.ln_2(x + _mlp(block, act, x))
-            stream.append(x[0])
-        logits = model.ln_f(x) @ model.wte.weight.T  # (1, T, V)
-    return Variant(logits[0].float().cpu(), torch.stack(stream).float().cpu())
+    edits = {}
+    if activation != "gelu":
+        act, seen = ACTIVATIONS[activation], {}
 
+        def keep_pre(pre):
+            seen["pre"] = pre
+            return pre
 
-def _mlp(block, act, h: torch.Tensor) -> torch.Tensor:
-    """A block's feed-forward layer with the activation ``act``: ``(B, T, D)`` -> ``(B, T, D)``."""
-    return block.mlp.c_proj(act(block.mlp.c_fc(h)))
+        edits["blocks.*.mlp.pre"] = keep_pre
+        edits["blocks.*.mlp.post"] = lambda post: act(seen["pre"])
+    if norm == "post":
+        stream = {}
+
+        def remember(x):  # the residual stream entering each sub-layer
+            stream["x"] = x
+            return x
+
+        edits["embed.sum"] = remember
+        for i, block in enumerate(model.h):
+            edits[f"blocks.{i}.ln_1"] = lambda h: stream["x"]  # attention reads the raw stream
+            edits[f"blocks.{i}.resid_mid"] = lambda x, ln=block.ln_1: remember(ln(x))
+            edits[f"blocks.{i}.ln_2"] = lambda h: stream["x"]
+            edits[f"blocks.{i}.resid_post"] = lambda x, ln=block.ln_2: remember(ln(x))
+    if positions == "sinusoidal":
+        edits["embed.pos"] = lambda pos: sinusoidal_positions(*pos.shape)  # pos: [T, D]
+    return edits
 
 
 def agreement(reference: torch.Tensor, other: torch.Tensor, targets=None) -> dict[str, float]:

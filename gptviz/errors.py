@@ -15,3 +15,19 @@ class LoadError(GptvizError, OSError):
 
 class TraceTooLargeError(GptvizError, MemoryError):
     """A trace whose recorded tensors would exceed the memory budget."""
+
+
+class ActivationNameError(GptvizError, KeyError):
+    """A name that is not an activation name, or one that this trace did not record."""
+
+    def __str__(self) -> str:  # KeyError would print the message in quotes
+        return str(self.args[0]) if self.args else ""
+
+
+class EditError(GptvizError, ValueError):
+    """An edit passed to ``trace(edits=...)`` that raised, or returned the wrong shape or NaN."""
+
+
+class ExportError(GptvizError, OSError):
+    """A file that could not be written (no space, no permission, a folder in the way); the file it
+    would have replaced is left as it was."""

@@ -188,25 +188,17 @@ def induction_figures(model: GPT, n: int = 50, seeds: int = 16) -> dict:
     }
 
 
-@torch.no_grad()
 def continue_text(model: GPT, prompt: str, max_new_tokens: int = 60, temperature: float = 0.0,
                   seed: int = 0) -> str:
-    """The prompt's continuation, greedy (``temperature=0``) or sampled, stopping at ``<|endoftext|>``."""
-    tok = model.tokenizer
-    ids = [EOT_ID] + tok.encode(prompt)
-    gen = torch.Generator().manual_seed(seed)
-    new: list[int] = []
-    for _ in range(max_new_tokens):
-        logits = model(torch.tensor(ids[-model.config.n_ctx:], device=model.device))[0, -1].float().cpu()
-        if temperature == 0:
-            nxt = int(logits.argmax())
-        else:
-            nxt = int(torch.multinomial((logits / temperature).softmax(-1), 1, generator=gen))
-        if nxt == EOT_ID:
-            break
-        ids.append(nxt)
-        new.append(nxt)
-    return tok.decode(new)
+    """The prompt's continuation after ``<|endoftext|>`` (how the model meets a story), greedy
+    (``temperature=0``) or sampled with ``seed``, stopping at ``<|endoftext|>`` (left out) or when the
+    context is full: :func:`gptviz.generation.generate`, whose steps every generation shares."""
+    from .generation import generate
+
+    out = generate(model, [EOT_ID] + model.tokenizer.encode(prompt), max_new_tokens=max_new_tokens,
+                   temperature=temperature, seed=seed)
+    new = out.new_ids[:-1] if out.stop_reason == "eos" else out.new_ids
+    return model.tokenizer.decode(new)
 
 
 def evaluate(model: GPT, n_val: int = 1000, n_train_for_baselines: int = 20000) -> dict:

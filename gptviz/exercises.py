@@ -8,7 +8,12 @@ which compares it with the tensor the model recorded in a trace::
     check_trace(my_pattern, trace, "blocks.0.attn.pattern", 0)   # the same, shorter
 
 Both print ``Right!`` or ``Not yet:`` with what differs (shape, the largest difference and where it
-is); :func:`verdict` returns the outcome as a :class:`Verdict` instead. Numbers are compared with a
+is); :func:`verdict` returns the outcome as a :class:`Verdict` instead. The graded test cells (in
+nbgrader's markup, see the README) use :func:`require`, which raises an ``AssertionError`` holding
+the difference and a hint when the answer is wrong::
+
+    require(my_pattern, trace["blocks.0.attn.pattern"][0], "my_pattern", hint="did you apply the mask?")
+ Numbers are compared with a
 tolerance (float32 sums in another order differ in the last digits); ``-inf`` matches ``-inf``, so
 a masked score compares as it should. Whole numbers, strings and lists of them must be equal.
 """
@@ -133,3 +138,13 @@ def check_trace(answer, trace, name: str, *index, atol: float = ATOL, rtol: floa
     for i in index:
         expected = expected[i]
     check(answer, expected, what=f"your tensor (vs {label})", atol=atol, rtol=rtol)
+
+
+def require(answer, expected, what: str = "your answer", hint: str = "", atol: float = ATOL,
+            rtol: float = RTOL) -> None:
+    """Assert that ``answer`` is ``expected`` (compared as :func:`verdict` does): print ``Right!`` if so,
+    else raise an ``AssertionError`` whose message says what differs, then ``Hint:`` and ``hint``."""
+    outcome = verdict(answer, expected, what, atol, rtol)
+    if not outcome:
+        raise AssertionError(f"{outcome.message} Hint: {hint}" if hint else outcome.message)
+    print(outcome.message)

@@ -8,13 +8,26 @@ with MathJax off, so that no page is fetched from a CDN.
 
 ``export_heads(trace, folder)`` writes one heatmap per attention head, fast: the axes, labels and
 colour bar are drawn once, and each head repaints only its cells and its title.
+
+No export loses a file: each is written to a temporary file beside its target, which then replaces
+the target in one step (``os.replace``). A write that fails (a full disk, no permission) removes the
+temporary file, leaves any earlier file of that name as it was, and raises
+:class:`~gptviz.errors.ExportError`.
+
+``export_heads(trace, "heads.html")`` writes instead one interactive page of every head
+(:mod:`gptviz.viz.heads_page`).
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import html
 import io
 import math
+import numbers
+import os
+import secrets
 from pathlib import Path
 
 import matplotlib
@@ -22,9 +35,9 @@ import matplotlib.figure
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-from .errors import GptvizError, InputError
+from .errors import ExportError, GptvizError, InputError
 from .viz.attention import head_heatmap, head_title
-from .viz.style import causal_mask, check_layer, relayout
+from .viz.style import causal_mask, check_layer, key_labels, relayout
 
 FORMATS = (".png", ".svg", ".pdf", ".html")
 PNG_COMPRESSION = 3  # zlib level: files ~8% larger than with matplotlib's 6, encoded ~40% faster
@@ -63,15 +76,80 @@ def export(figure, path, dpi: float | None = None, width: int | None = None, hei
     """
     path = Path(path)
     fmt = check_format(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    dpi, width, height, scale = _check_size(dpi, width, height, scale)
     if isinstance(figure, matplotlib.figure.Figure):
-        _export_matplotlib(figure, path, fmt, dpi, width, height)
+        with replacing(path) as part:
+            _export_matplotlib(figure, part, fmt, dpi, width, height)
     elif _is_plotly(figure):
-        _export_plotly(figure, path, fmt, dpi, width, height, scale)
+        with replacing(path) as part:
+            _export_plotly(figure, part, fmt, dpi, width, height, scale)
     else:
         raise InputError(f"export() takes a matplotlib or plotly figure (what gptviz views return), "
                          f"got {type(figure).__name__}")
     return path
+
+
+def _check_size(dpi, width, height, scale):
+    """The size settings, each None or a positive finite number (width and height whole pixels)."""
+    for name, value, whole in (("dpi", dpi, False), ("width", width, True), ("height", height, True),
+                               ("scale", scale, False)):
+        if value is None:
+            continue
+        kind = "a whole number of pixels >= 1" if whole else "a number > 0"
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or (whole and value != int(value)):
+            raise InputError(f"{name} must be {kind}, got {value!r}")
+        if not (0 < value < math.inf) or (whole and value < 1):
+            raise InputError(f"{name} must be {kind}, got {value!r}" + (": try dpi=100 (or 200 for print)"
+                                                                         if name == "dpi" else ""))
+    return dpi, width, height, scale
+
+
+@contextlib.contextmanager
+def replacing(path: Path):
+    """A temporary file beside ``path`` to write into; once written it replaces ``path`` in one step.
+
+    On any failure the temporary file is removed and ``path`` is left as it was; an ``OSError``
+    (disk full, no permission, a folder in the way) becomes an :class:`ExportError` that names the
+    file. Folders on the way are created.
+    """
+    path = Path(path)
+    part = path.with_name(f".{path.name}.{secrets.token_hex(4)}.part")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        part.open("xb").close()  # created with the usual permissions (umask), unlike mkstemp's 0600
+    except OSError as err:
+        raise _export_error(path, err) from None
+    try:
+        yield part
+        os.replace(part, path)
+    except BaseException as err:
+        with contextlib.suppress(OSError):
+            part.unlink()
+        cause = _os_error(err)
+        if cause is not None:
+            raise _export_error(path, cause) from None
+        raise
+
+
+def _os_error(err: BaseException) -> OSError | None:
+    """The OSError behind ``err``: itself, or one it was raised while handling (matplotlib's PDF writer
+    fails in its clean-up after the disk is full)."""
+    seen = 0
+    while err is not None and seen < 10:
+        if isinstance(err, OSError) and not isinstance(err, GptvizError):
+            return err
+        if isinstance(err, GptvizError):
+            return None
+        err, seen = err.__context__, seen + 1
+    return None
+
+
+def _export_error(path: Path, err: OSError) -> ExportError:
+    reason = err.strerror or str(err)
+    kept = " The file already there is unchanged." if path.is_file() else ""
+    full = err.errno in (errno.ENOSPC, errno.EDQUOT)
+    fix = "Free some disk space, or save to another disk" if full else "Save to a folder you can write to"
+    return ExportError(f"Could not write {path} ({reason}).{kept} {fix}")
 
 
 def _is_plotly(figure) -> bool:
@@ -207,19 +285,31 @@ class _HeadPainter:
         for spine in self.ax.spines.values():
             self.ax.draw_artist(spine)
         self.ax.draw_artist(self.ax.title)
-        Image.fromarray(np.asarray(self.canvas.buffer_rgba())).save(path, format="png",
-                                                                     compress_level=PNG_COMPRESSION)
+        with replacing(path) as part:
+            Image.fromarray(np.asarray(self.canvas.buffer_rgba())).save(part, format="png",
+                                                                         compress_level=PNG_COMPRESSION)
+
+
+def is_heads_page(path) -> bool:
+    """Does ``path`` name the one-page form of :func:`export_heads` (a ``.html`` name that is not an
+    existing folder), rather than a folder of one file per head?"""
+    path = Path(path)
+    return path.suffix.lower() == ".html" and not path.is_dir()
 
 
 def export_heads(trace, folder, layer: int | None = None, fmt: str = "png", dpi: float = 100) -> list[Path]:
-    """One attention heatmap file per head: ``folder/layer{L}_head{H}.{fmt}``.
+    """One attention heatmap file per head, ``folder/layer{L}_head{H}.{fmt}``; or, when ``folder`` is
+    a ``.html`` file name, one interactive page of every head (:func:`gptviz.viz.heads_page.heads_page`).
 
-    ``layer``: one layer's heads, or every layer's (None). ``fmt``: ``png`` (the fast path:
-    under 0.1 s a head), ``svg``, ``pdf`` or ``html``. Returns the paths written, layer by layer.
+    ``layer``: one layer's heads, or every layer's (None). ``fmt``: for a folder, ``png`` (the fast
+    path: under 0.1 s a head), ``svg``, ``pdf`` or ``html``. Returns the paths written, layer by
+    layer (the page alone for a ``.html`` name).
     """
     fmt = check_format(Path(f"x.{str(fmt).lstrip('.')}"))
     config = trace.config
     layers = [check_layer(config, layer)] if layer is not None else list(range(config.n_layer))
+    if is_heads_page(folder):
+        return [_write_heads_page(trace, Path(folder), layers)]
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
         raise InputError(f"{folder} is a file; export_heads() needs a folder to write into")
@@ -239,3 +329,15 @@ def export_heads(trace, folder, layer: int | None = None, fmt: str = "png", dpi:
             paths.append(path)
     return paths
 
+
+def _write_heads_page(trace, path: Path, layers: list[int]) -> Path:
+    from .viz.heads_page import heads_page
+
+    patterns = [trace[f"blocks.{i}.attn.pattern"] for i in layers]  # each [H, T_query, T_key]
+    model = trace.config.name or "GPT-2"
+    which = f"layer {layers[0]}" if len(layers) == 1 else "every layer"
+    page = heads_page(patterns, key_labels(trace), title=f"Attention of {which}, every head: {model}",
+                      text=trace.text, layers=layers)
+    with replacing(path) as part:  # a failed write leaves an earlier page as it was
+        part.write_text(page, encoding="utf-8")
+    return path

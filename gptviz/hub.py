@@ -17,9 +17,9 @@ from pathlib import Path
 import torch
 
 from .config import GPTConfig
-from .errors import LoadError
+from .errors import InputError, LoadError
 from .model import GPT
-from .tokenizer import assets_dir
+from .tokenizer import Tokenizer, assets_dir
 
 #: gptviz name -> hub repository.
 HUB_MODELS = {
@@ -82,37 +82,97 @@ def load(name_or_path: str | os.PathLike | None = None, device: str | torch.devi
             f"Known names: {', '.join(known_names())}; or pass the path of a folder holding "
             "config.json and model.safetensors"
         )
+    device = _device(device)
     model = load_checkpoint(folder, name=label)
-    device = torch.device(device) if device is not None else torch.device("cuda" if torch.cuda.is_available() else "cpu")
     model.source = str(folder)
     return model.to(device)
 
 
+def _device(device) -> torch.device:
+    """``device`` as a torch device that exists here (default: a CUDA GPU when present, else the CPU)."""
+    if device is None:
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise InputError(f"device={device!r} is not a device: use 'cpu', or 'cuda' for a GPU") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise InputError(f"device={str(device)!r}, but this machine has no CUDA GPU that torch can use: "
+                         "use device='cpu' (or leave device out)")
+    return device
+
+
+_FILES = ("config.json", "model.safetensors")
+_OFFLINE_ADVICE = ("Connect to the internet once (the files are then cached), copy a cached folder from another "
+                   "machine and pass its path, or use the bundled offline model (gptviz.load() in Python, "
+                   "no --model on the command line)")
+REACH_SECONDS = 2.0  # how long to wait for the hub (or the proxy) to answer before calling it offline
+
+
 def _download(name: str) -> Path:
-    """Fetch (or find in the cache) a hub model's config and safetensors; return their folder."""
-    from huggingface_hub import hf_hub_download
+    """Find a hub model's config and safetensors in the cache, else fetch them; return their folder.
+
+    The cache is read first, so a cached model needs no network. Otherwise the hub must answer a
+    connection within ``REACH_SECONDS``: with no network a load fails in about that time, not after
+    the retries of a download (over 20 s).
+    """
+    from huggingface_hub import constants, hf_hub_download
     from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError, OfflineModeIsEnabled
 
     repo = HUB_MODELS[name]
     try:
-        config = hf_hub_download(repo, "config.json")
-        hf_hub_download(repo, "model.safetensors")
-    except (LocalEntryNotFoundError, OfflineModeIsEnabled) as err:
-        raise LoadError(
-            f"Could not get {name!r} ({repo}) from the Hugging Face hub and it is not in the local "
-            f"cache ({type(err).__name__}). Connect to the internet once (the files are then cached), "
-            f"copy a cached folder from another machine and pass its path, or use the bundled offline "
-            f"model: gptviz.load() or gptviz.load({BUNDLED!r})"
-        ) from None
-    except (HfHubHTTPError, OSError) as err:
-        raise LoadError(
-            f"Downloading {name!r} ({repo}) failed: {err}. Check the network (or set HF_HUB_OFFLINE=1 "
-            f"to use the cache only), or use the bundled offline model: gptviz.load({BUNDLED!r})"
-        ) from None
-    return Path(config).parent
+        return Path([hf_hub_download(repo, f, local_files_only=True) for f in _FILES][0]).parent
+    except (LocalEntryNotFoundError, OfflineModeIsEnabled):
+        pass
+    if constants.HF_HUB_OFFLINE:
+        raise LoadError(f"{name!r} ({repo}) is not in the local Hugging Face cache, and HF_HUB_OFFLINE is set, "
+                        f"so it cannot be downloaded. {_OFFLINE_ADVICE}")
+    unreachable = _unreachable(constants.ENDPOINT)
+    if unreachable:
+        raise LoadError(f"{name!r} ({repo}) is not in the local Hugging Face cache and the hub cannot be reached "
+                        f"({unreachable}). {_OFFLINE_ADVICE}")
+    try:
+        return Path([hf_hub_download(repo, f) for f in _FILES][0]).parent
+    except (LocalEntryNotFoundError, OfflineModeIsEnabled, HfHubHTTPError, OSError) as err:
+        raise LoadError(f"Downloading {name!r} ({repo}) failed: {err}. Check the network, or use the bundled "
+                        "offline model (gptviz.load() in Python, no --model on the command line)") from None
+
+
+def _unreachable(endpoint: str) -> str | None:
+    """Why ``endpoint`` (or the proxy that would carry the request) cannot be reached within
+    ``REACH_SECONDS``, or None when it answers a TCP connection."""
+    import socket
+    import threading
+    import urllib.parse
+    import urllib.request
+
+    url = urllib.parse.urlsplit(endpoint)
+    proxy = urllib.request.getproxies().get(url.scheme)
+    target = urllib.parse.urlsplit(proxy if proxy and "://" in proxy else f"http://{proxy}") if proxy else url
+    host, port = target.hostname, target.port or (443 if target.scheme == "https" else 80)
+    outcome: list[str | None] = []
+
+    def connect() -> None:
+        try:
+            socket.create_connection((host, port), timeout=REACH_SECONDS).close()
+            outcome.append(None)
+        except OSError as err:
+            outcome.append(f"{host}:{port}: {err.strerror or err}")
+
+    probe = threading.Thread(target=connect, daemon=True)  # name resolution has no timeout of its own
+    probe.start()
+    probe.join(REACH_SECONDS + 0.5)
+    return outcome[0] if outcome else f"{host}:{port} did not answer within {REACH_SECONDS:g} s"
+
+
+#: Whole-number settings of a GPT-2 config.json: required, and GPT-2 small's value for the messages.
+_INT_FIELDS = {"vocab_size": (True, 50257), "n_embd": (True, 768), "n_layer": (True, 12), "n_head": (True, 12),
+               "n_positions": (False, 1024), "n_ctx": (False, 1024), "n_inner": (False, None)}
 
 
 def read_config(folder: Path) -> GPTConfig:
+    """The :class:`GPTConfig` of a checkpoint folder's ``config.json``, refused (LoadError) unless it
+    is a GPT-2 config that GPT-2's tokenizer can serve."""
     file = folder / "config.json"
     if not file.exists():
         raise LoadError(f"{folder} has no config.json; a checkpoint folder needs config.json and model.safetensors")
@@ -120,7 +180,34 @@ def read_config(folder: Path) -> GPTConfig:
         raw = json.loads(file.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise LoadError(f"{file} is not valid JSON ({err}); the checkpoint is corrupt") from None
-    return GPTConfig.from_hf(raw, name=folder.name)
+    _check_config(raw, file)
+    try:
+        return GPTConfig.from_hf(raw, name=folder.name)
+    except ValueError as err:
+        raise LoadError(f"{file}: {err}; fix config.json or save the checkpoint again") from None
+
+
+def _check_config(raw, file: Path) -> None:
+    """Types and values that ``GPTConfig.from_hf`` needs, each refused with what to write instead."""
+    if not isinstance(raw, dict):
+        raise LoadError(f"{file} holds a JSON {type(raw).__name__}, not an object of settings "
+                        '({"model_type": "gpt2", "n_layer": 12, ...}): save the checkpoint again with '
+                        "save_pretrained() or gptviz.hub.save_checkpoint()")
+    for key, (required, example) in _INT_FIELDS.items():
+        if key not in raw and not required or key == "n_inner" and raw.get(key) is None:
+            continue
+        value = raw.get(key)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            shown = repr(value) if key in raw else "nothing (the field is missing)"
+            raise LoadError(f"{file}: {key} must be a whole number >= 1, got {shown}; fix config.json "
+                            f"(GPT-2 small has \"{key}\": {example if example is not None else 'null'})")
+    if raw["vocab_size"] != Tokenizer.vocab_size:
+        raise LoadError(f"{file}: vocab_size is {raw['vocab_size']:,}, but gptviz reads every model with GPT-2's "
+                        f"tokenizer, whose ids run to {Tokenizer.vocab_size - 1:,}: only a checkpoint with "
+                        f"\"vocab_size\": {Tokenizer.vocab_size} can be loaded")
+    eps = raw.get("layer_norm_epsilon", 1e-5)
+    if isinstance(eps, bool) or not isinstance(eps, (int, float)) or not 0 < eps < 1:
+        raise LoadError(f"{file}: layer_norm_epsilon must be a small number > 0, got {eps!r}; GPT-2 uses 1e-05")
 
 
 def read_state_dict(folder: Path) -> dict[str, torch.Tensor]:
@@ -141,7 +228,7 @@ def read_state_dict(folder: Path) -> dict[str, torch.Tensor]:
         import pickle
 
         try:
-            return torch.load(str(pt), map_location="cpu", weights_only=True)
+            state = torch.load(str(pt), map_location="cpu", weights_only=True)
         except pickle.UnpicklingError as err:
             raise LoadError(
                 f"{pt} holds more than tensors ({str(err).splitlines()[0]}); gptviz loads only plain "
@@ -150,6 +237,11 @@ def read_state_dict(folder: Path) -> dict[str, torch.Tensor]:
             ) from None
         except (RuntimeError, EOFError, OSError, ValueError) as err:
             raise LoadError(f"{pt} could not be read ({err}): the file is truncated or corrupt") from None
+        if not isinstance(state, dict) or not all(isinstance(k, str) and isinstance(v, torch.Tensor)
+                                                  for k, v in state.items()):
+            raise LoadError(f"{pt} holds a {type(state).__name__}, not a dict of named tensors (a state dict): save "
+                            "the weights with torch.save(model.state_dict(), ...) or as model.safetensors")
+        return state
     raise LoadError(f"{folder} has no model.safetensors (or pytorch_model.bin)")
 
 

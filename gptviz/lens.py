@@ -28,8 +28,7 @@ def lens_logits(model, resid: torch.Tensor) -> torch.Tensor:
         raise InputError(f"resid must have shape [T, {model.config.d_model}] (one residual stream "
                          f"of this model), got {list(resid.shape)}")
     with torch.inference_mode():
-        x = model.ln_f(resid[None].to(model.device, model.wte.weight.dtype))  # (1, T, D), as in GPT.forward
-        logits = x @ model.wte.weight.T  # (1, T, V)
+        logits = model.unembed(resid[None].to(model.device, model.wte.weight.dtype))  # (1, T, V): GPT.forward's last step
     return logits[0].to("cpu", torch.float32)
 
 

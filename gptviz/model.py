@@ -12,60 +12,46 @@ A last LayerNorm (``ln_f``) and a product with the transpose of ``wte`` give one
 vocabulary entry. Module names follow the GPT-2 checkpoints (``wte``, ``h.0.attn.c_attn``, ...), so
 hub weights load by copying keys (see :mod:`gptviz.hub`).
 
-The attention matrix is always formed explicitly: its coefficients are what gptviz shows. Every
-recorded activation passes through ``rec(name, tensor)``; with no recorder (a plain ``model(ids)``)
-that is one ``if`` per site and nothing else. The names are listed in :mod:`gptviz.trace`.
+The attention matrix is always formed explicitly: its coefficients are what gptviz shows.
+
+Every recorded activation passes through a *site*: ``x = site("attn.q", x)``. A site hands the tensor to
+the recorder of :func:`gptviz.trace.trace`, which may keep it, or replace it (an *edit*: ablation and
+patching are edits), and the forward pass goes on with what the site returns. Sites are called in the
+order the model computes, under the names of :data:`gptviz.trace.SITES`; inside a block the recorder
+adds ``blocks.{i}.`` itself. With no recorder (a plain ``model(ids)``) a site is one ``if`` and nothing
+else.
+
+Three methods split the forward pass where a variant needs to enter or leave it, so variants never
+copy its lines: :meth:`GPT.embed` (ids to the residual stream), :meth:`GPT.blocks_from` (the residual
+stream through blocks ``start`` .. ``n_layer - 1``) and :meth:`GPT.unembed` (``ln_f`` and the tied
+unembedding, from any residual stream: the logit lens reads the stream this way).
 """
 
 from __future__ import annotations
 
 import math
-from typing import Callable, Optional
+from typing import Optional, Protocol
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from .config import GPTConfig
-from .errors import InputError
+from .inputs import check_fits
+from .kvcache import KVCache
 
-Recorder = Optional[Callable[[str, torch.Tensor], None]]
+
+class Sites(Protocol):
+    """What the model calls at each recording site (implemented by :class:`gptviz.trace.Recorder`)."""
+
+    def __call__(self, name: str, x: torch.Tensor) -> torch.Tensor:
+        """Record ``x`` (batch first) under ``name`` and return it, or the edit's replacement."""
+
+    def block(self, i: int) -> "Sites":
+        """The sites of block ``i``: the same recorder, with names prefixed by ``blocks.{i}.``."""
 
 
-class KVCache:
-    """Keys and values of the tokens already read, one pair per layer.
-
-    Generation appends one token at a time; each layer then computes q, k, v for the new token only
-    and attends over the stored keys and values, which are never recomputed: GPT-2 does not
-    re-interpret earlier tokens. ``keys[i]`` and ``values[i]`` have shape ``(B, n_head, T, d_head)``.
-    """
-
-    def __init__(self, n_layer: int):
-        self.keys: list[torch.Tensor | None] = [None] * n_layer
-        self.values: list[torch.Tensor | None] = [None] * n_layer
-
-    def __len__(self) -> int:
-        """Number of positions stored (in every layer, between forward passes)."""
-        return self.length(0)
-
-    def length(self, layer: int) -> int:
-        """Number of positions stored in one layer."""
-        k = self.keys[layer]
-        return 0 if k is None else k.shape[2]
-
-    def append(self, layer: int, k: torch.Tensor, v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Store the new positions' keys and values; return all keys and values of this layer."""
-        if self.keys[layer] is not None:
-            k = torch.cat([self.keys[layer], k], dim=2)  # (B, nh, T_past + T, hs)
-            v = torch.cat([self.values[layer], v], dim=2)
-        self.keys[layer], self.values[layer] = k, v
-        return k, v
-
-    def truncate(self, length: int) -> None:
-        """Forget every position from ``length`` on (to step generation backwards)."""
-        for i, (k, v) in enumerate(zip(self.keys, self.values)):
-            if k is not None:
-                self.keys[i], self.values[i] = k[:, :, :length], v[:, :, :length]
+Recorder = Optional[Sites]
 
 
 class CausalSelfAttention(nn.Module):
@@ -81,8 +67,8 @@ class CausalSelfAttention(nn.Module):
         mask = torch.ones(config.n_ctx, config.n_ctx, dtype=torch.bool).triu(1)
         self.register_buffer("mask", mask, persistent=False)
 
-    def forward(self, x: torch.Tensor, rec: Recorder = None, prefix: str = "",
-                cache: KVCache | None = None, layer: int = 0) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, site: Recorder = None, cache: KVCache | None = None,
+                layer: int = 0) -> torch.Tensor:
         B, T, C = x.shape  # batch, new positions, d_model
         q, k, v = self.c_attn(x).split(C, dim=2)  # 3 x (B, T, C)
         q = q.view(B, T, self.n_head, self.d_head).transpose(1, 2)  # (B, nh, T, hs)
@@ -92,19 +78,23 @@ class CausalSelfAttention(nn.Module):
         if cache is not None:
             past = cache.length(layer)
             k, v = cache.append(layer, k, v)  # (B, nh, T_past + T, hs)
+        if site is not None:
+            q, k, v = site("attn.q", q), site("attn.k", k), site("attn.v", v)
+            if cache is not None:
+                cache.replace(layer, k, v)  # an edited key or value is what later steps read
         scores = q @ k.transpose(-2, -1)  # (B, nh, T, T_past + T)
         scores.mul_(self.scale).masked_fill_(self.mask[past:past + T, :past + T], float("-inf"))  # in place: no copies
+        if site is not None:
+            scores = site("attn.scores", scores)
         pattern = F.softmax(scores, dim=-1)  # (B, nh, T, T_past + T): each row sums to 1
+        if site is not None:
+            pattern = site("attn.pattern", pattern)
         z = pattern @ v  # (B, nh, T, hs): each head's weighted sum of values
+        if site is not None:
+            z = site("attn.z", z)
         out = self.c_proj(z.transpose(1, 2).reshape(B, T, C))  # heads side by side: (B, T, C)
-        if rec is not None:
-            rec(prefix + "q", q)
-            rec(prefix + "k", k)
-            rec(prefix + "v", v)
-            rec(prefix + "scores", scores)
-            rec(prefix + "pattern", pattern)
-            rec(prefix + "z", z)
-            rec(prefix + "out", out)
+        if site is not None:
+            out = site("attn.out", out)
         return out
 
 
@@ -116,14 +106,16 @@ class MLP(nn.Module):
         self.c_fc = nn.Linear(config.d_model, config.d_mlp)
         self.c_proj = nn.Linear(config.d_mlp, config.d_model)
 
-    def forward(self, x: torch.Tensor, rec: Recorder = None, prefix: str = "") -> torch.Tensor:
+    def forward(self, x: torch.Tensor, site: Recorder = None) -> torch.Tensor:
         pre = self.c_fc(x)  # (B, T, d_mlp)
+        if site is not None:
+            pre = site("mlp.pre", pre)
         post = F.gelu(pre, approximate="tanh")  # GPT-2's GELU is the tanh approximation
+        if site is not None:
+            post = site("mlp.post", post)
         out = self.c_proj(post)  # (B, T, C)
-        if rec is not None:
-            rec(prefix + "pre", pre)
-            rec(prefix + "post", post)
-            rec(prefix + "out", out)
+        if site is not None:
+            out = site("mlp.out", out)
         return out
 
 
@@ -137,19 +129,21 @@ class Block(nn.Module):
         self.ln_2 = nn.LayerNorm(config.d_model, eps=config.layer_norm_eps)
         self.mlp = MLP(config)
 
-    def forward(self, x: torch.Tensor, rec: Recorder = None, i: int = 0,
+    def forward(self, x: torch.Tensor, site: Recorder = None, i: int = 0,
                 cache: KVCache | None = None) -> torch.Tensor:
-        p = f"blocks.{i}."
+        """``site`` is the recorder of this block (names without ``blocks.{i}.``); ``i`` its index."""
         h = self.ln_1(x)
-        x = x + self.attn(h, rec, p + "attn.", cache, i)
-        if rec is not None:
-            rec(p + "ln_1", h)
-            rec(p + "resid_mid", x)
+        if site is not None:
+            h = site("ln_1", h)
+        x = x + self.attn(h, site, cache, i)
+        if site is not None:
+            x = site("resid_mid", x)
         h = self.ln_2(x)
-        x = x + self.mlp(h, rec, p + "mlp.")
-        if rec is not None:
-            rec(p + "ln_2", h)
-            rec(p + "resid_post", x)
+        if site is not None:
+            h = site("ln_2", h)
+        x = x + self.mlp(h, site)
+        if site is not None:
+            x = site("resid_post", x)
         return x
 
 
@@ -204,46 +198,62 @@ class GPT(nn.Module):
         With ``cache``, ``ids`` are the *new* tokens: their positions continue after the cached ones,
         and the cache grows by ``T``.
         """
-        x = self.hidden(ids, rec, cache)  # (B, T, C)
-        logits = x @ self.wte.weight.T  # tied: score against every row of the token embedding, (B, T, V)
-        if rec is not None:
-            rec("logits", logits)
-        return logits
+        return self.unembed(self.blocks_from(self.embed(ids, rec, cache), 0, rec, cache), rec)
 
-    def hidden(self, ids: torch.Tensor, rec: Recorder = None, cache: KVCache | None = None) -> torch.Tensor:
-        """The final LayerNorm's output ``(B, T, d_model)`` for token ids ``(B, T)`` (or ``(T,)``):
-        everything but the unembedding. Training uses it to score a subset of the vocabulary."""
+    def embed(self, ids: torch.Tensor, rec: Recorder = None, cache: KVCache | None = None) -> torch.Tensor:
+        """The residual stream's start ``(B, T, d_model)``: token embedding plus position embedding, for
+        ids ``(B, T)`` (or ``(T,)``). With ``cache``, positions continue after the cached ones."""
         if ids.dim() == 1:
             ids = ids[None]  # (1, T)
         B, T = ids.shape
         past = len(cache) if cache is not None else 0
-        if T == 0:
-            raise InputError("No tokens to run: give at least one token (e.g. a word, or <|endoftext|>)")
-        if past + T > self.config.n_ctx:
-            raise InputError(
-                f"{past + T} tokens do not fit in the model's context of {self.config.n_ctx}: "
-                f"shorten the text, or keep only its last {self.config.n_ctx} tokens"
-            )
+        check_fits(self.config.n_ctx, T, past)
         pos = torch.arange(past, past + T, device=ids.device)  # (T,)
         tok_emb = self.wte(ids)  # (B, T, C)
         pos_emb = self.wpe(pos)[None]  # (1, T, C)
+        if rec is not None:
+            tok_emb, pos_emb = rec("embed.token", tok_emb), rec("embed.pos", pos_emb)
         x = tok_emb + pos_emb  # (B, T, C)
         if rec is not None:
-            rec("embed.token", tok_emb)
-            rec("embed.pos", pos_emb)
-            rec("embed.sum", x)
-        for i, block in enumerate(self.h):
-            x = block(x, rec, i, cache)
-        x = self.ln_f(x)
-        if rec is not None:
-            rec("ln_f", x)
+            x = rec("embed.sum", x)
         return x
 
-    def trace(self, text_or_ids, names=None, max_bytes: int | None = None, allow_special: bool = False):
-        """Run one sequence and record its activations; see :func:`gptviz.trace.trace`."""
+    def blocks_from(self, x: torch.Tensor, start: int = 0, rec: Recorder = None,
+                    cache: KVCache | None = None) -> torch.Tensor:
+        """The residual stream ``x`` ``(B, T, d_model)`` entering block ``start``, carried through that
+        block and every later one. ``start=0`` after :meth:`embed` is the whole stack; a patching sweep
+        starts at the layer it patches, from a recorded stream."""
+        for i in range(start, self.config.n_layer):
+            x = self.h[i](x, rec.block(i) if rec is not None else None, i, cache)
+        return x
+
+    def final_norm(self, x: torch.Tensor, rec: Recorder = None) -> torch.Tensor:
+        """``ln_f`` of a residual stream ``(B, T, d_model)``: what the unembedding reads."""
+        x = self.ln_f(x)
+        if rec is not None:
+            x = rec("ln_f", x)
+        return x
+
+    def unembed(self, x: torch.Tensor, rec: Recorder = None) -> torch.Tensor:
+        """Logits ``(B, T, vocab_size)`` from a residual stream ``(B, T, d_model)``: ``ln_f``, then a score
+        against every row of the token embedding (the unembedding is tied to it)."""
+        logits = self.final_norm(x, rec) @ self.wte.weight.T  # (B, T, V)
+        if rec is not None:
+            logits = rec("logits", logits)
+        return logits
+
+    def hidden(self, ids: torch.Tensor) -> torch.Tensor:
+        """``ln_f``'s output ``(B, T, d_model)`` for ids ``(B, T)``: everything but the unembedding.
+        Training uses it to score only the tokens its corpus uses."""
+        return self.final_norm(self.blocks_from(self.embed(ids)))
+
+    def trace(self, text_or_ids, names=None, max_bytes: int | None = None, allow_special: bool = False,
+              edits=None):
+        """Run one sequence and record its activations (``edits``: replace some); see :func:`gptviz.trace.trace`."""
         from .trace import trace
 
-        return trace(self, text_or_ids, names=names, max_bytes=max_bytes, allow_special=allow_special)
+        return trace(self, text_or_ids, names=names, max_bytes=max_bytes, allow_special=allow_special,
+                     edits=edits)
 
     def generate(self, *args, **kwargs):
         """Continue a prompt; see :func:`gptviz.generation.generate`."""

@@ -17,6 +17,8 @@ import random
 import numpy as np
 import torch
 
+from .errors import InputError
+
 PLOTLY_RENDERER = "plotly_mimetype"
 
 
@@ -56,13 +58,25 @@ def seed_everything(seed: int = 0) -> None:
 SMALL_MODEL = 50_000_000
 
 
+def threads_from_environment() -> int | None:
+    """``$GPTVIZ_THREADS`` as a whole number >= 1, or None when it is not set."""
+    value = os.environ.get("GPTVIZ_THREADS", "").strip()
+    if not value:
+        return None
+    if not value.isdigit() or int(value) < 1:
+        raise InputError(f"GPTVIZ_THREADS must be a whole number of CPU threads >= 1, got {value!r}: "
+                         "unset it to let gptviz choose, or set e.g. GPTVIZ_THREADS=2")
+    return int(value)
+
+
 def setup(model: str | None = None, seed: int = 0, load: bool = True, threads: int | None = None):
     """Prepare a notebook: PNG figures, plotly as JSON, seeded randomness; load and describe a model.
 
     ``model``: as :func:`gptviz.load` takes it (None: ``$GPTVIZ_MODEL`` or the bundled model).
-    ``threads``: torch's CPU threads; default one for a model under :data:`SMALL_MODEL` parameters,
-    torch's own choice for larger ones. Returns the model on the CPU in eval mode, or None with
-    ``load=False``.
+    ``threads``: torch's CPU threads; default ``$GPTVIZ_THREADS`` when set (a class server, or a test
+    that runs the notebooks on another thread count), else one for a model under
+    :data:`SMALL_MODEL` parameters and torch's own choice for larger ones. Returns the model on the
+    CPU in eval mode, or None with ``load=False``.
     """
     configure_display()
     seed_everything(seed)
@@ -70,6 +84,8 @@ def setup(model: str | None = None, seed: int = 0, load: bool = True, threads: i
         return None
     from .hub import load as load_model
 
+    if threads is None:
+        threads = threads_from_environment()
     loaded = load_model(model, device="cpu")
     if threads is None and loaded.config.n_params < SMALL_MODEL:
         threads = 1
@@ -77,3 +93,19 @@ def setup(model: str | None = None, seed: int = 0, load: bool = True, threads: i
         torch.set_num_threads(threads)
     print(describe(loaded))
     return loaded
+
+
+class ClaimError(AssertionError):
+    """A chapter's prose says something its model does not show: the build stops on it."""
+
+
+def claim(holds: bool, prose: str) -> None:
+    """Check one sentence of a chapter's prose against what the model computed.
+
+    ``holds``: the measured fact, e.g. ``weight_on_name >= 0.5``; ``prose``: the sentence it backs.
+    Building the chapter (``tools/build_notebooks.py``) fails with a :class:`ClaimError` when a claim
+    stops holding, for instance after the bundled model is retrained, so no figure contradicts its text.
+    """
+    if not bool(holds):
+        raise ClaimError(f"the chapter says {prose!r}, but the model no longer shows it: "
+                         "rewrite the sentence or pick an example where it holds")

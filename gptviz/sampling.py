@@ -35,6 +35,8 @@ import torch
 from .errors import InputError
 
 STAGES = ("softmax", "temperature", "top_k", "top_p")
+MAX_SEED = 2**64 - 1  # torch.Generator takes seeds up to this
+MAX_DRAWS = 1_000_000  # draws() at once: 8 MB of ids
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,20 @@ def check_settings(temperature=1.0, top_k=None, top_p=None) -> tuple[float, int 
                 "mass to keep, e.g. top_p=0.9"
             )
     return temperature, top_k, top_p
+
+
+def check_seed(seed, allow_none: bool = True) -> int | None:
+    """A seed as an int from 0 to 2**64 - 1 (None stays None when allowed); an InputError for a
+    bool, a float (1.9 is not rounded to 1: two seeds that behave alike would be recorded apart),
+    a string or a number out of range."""
+    if seed is None and allow_none:
+        return None
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise InputError(f"seed must be a whole number from 0 to 2**64 - 1{' (or None for a random one)' * allow_none}, "
+                         f"got {seed!r} ({type(seed).__name__}): e.g. seed=0")
+    if not 0 <= seed <= MAX_SEED:
+        raise InputError(f"seed must be from 0 to 2**64 - 1, got {seed}: e.g. seed=0, or seed % 2**64")
+    return int(seed)
 
 
 def check_logits(logits) -> torch.Tensor:
@@ -180,6 +196,8 @@ class Distribution:
         """Which tokens did the model consider for this position? The ``n`` most probable, by final
         probability; tokens with equal final probability (such as those cut by top-k or top-p, all at 0)
         follow in logit order, which is the temperature stage's order."""
+        if isinstance(n, bool) or not isinstance(n, numbers.Integral):
+            raise InputError(f"top(n) takes a whole number of candidates, got {n!r}: e.g. top(10)")
         p, x = self.probs.numpy(), self.logits.numpy()
         n = max(0, min(int(n), x.size))
         ids = _ranked(p, x, p > 0, n)
@@ -196,8 +214,10 @@ class Distribution:
     def draws(self, n: int, seed: int | None = None) -> torch.Tensor:
         """``n`` independent draws ``[n]`` (int64) by inverse-CDF sampling with a private generator
         (seeded with ``seed``, or from the operating system when None)."""
-        if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 0:
-            raise InputError(f"draws(n) takes a whole number of draws >= 0, got {n!r}")
+        if isinstance(n, bool) or not isinstance(n, numbers.Integral) or not 0 <= n <= MAX_DRAWS:
+            raise InputError(f"draws(n) takes a whole number of draws from 0 to {MAX_DRAWS:,}, got {n!r}: "
+                             "e.g. draws(100)")
+        seed = check_seed(seed)
         p = self.probs.numpy()
         if self.greedy:
             return torch.full((n,), greedy_id(p), dtype=torch.long)
@@ -245,6 +265,7 @@ def step_seed(seed: int, position: int) -> int:
     Each draw depends only on ``(seed, position)``, so undoing a step and stepping again, or running
     the same generation twice, picks the same tokens.
     """
+    seed = check_seed(seed, allow_none=False)
     digest = hashlib.blake2b(f"{int(seed)}/{int(position)}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "little") >> 1  # 63 bits
 

@@ -1,93 +1,114 @@
-"""Recording a forward pass: every activation, under one naming scheme.
+"""Recording a forward pass: every activation, under one naming scheme, and edits of any of them.
 
 ``model.trace(text)`` runs one sequence (no batch dimension) and returns a :class:`Trace`, a mapping
-from names to tensors. The names, in the order the model computes them (``T`` tokens, ``H`` heads,
-``D`` = d_model, ``d`` = d_head, ``F`` = d_mlp, ``V`` = vocab_size):
+from names to tensors. :data:`SITES` is the one table of names: the model calls its sites in this
+order, :func:`activation_shapes` reads the shapes from it, and a test checks that a full trace records
+exactly these names, in this order. Inside a block a name is written without its ``blocks.{i}.``
+prefix. Shapes are in letters: ``T`` tokens (query positions), ``K`` key positions (``T``, or
+``T_past + T`` when a trace continues a :class:`~gptviz.kvcache.KVCache`), ``H`` heads, ``D`` =
+d_model, ``d`` = d_head, ``F`` = d_mlp, ``V`` = vocab_size.
 
-========================================  ============  ============================================
-name                                      shape         what it is
-========================================  ============  ============================================
-``embed.token``                           [T, D]        row of ``wte`` for each token
-``embed.pos``                             [T, D]        row of ``wpe`` for each position
-``embed.sum``                             [T, D]        their sum: the residual stream's start
-``blocks.{i}.attn.q`` / ``.k`` / ``.v``   [H, T, d]     queries, keys, values of every head
-``blocks.{i}.attn.scores``                [H, T, T]     q.k / sqrt(d), -inf above the diagonal
-``blocks.{i}.attn.pattern``               [H, T, T]     softmax of the scores: the coefficients
-``blocks.{i}.attn.z``                     [H, T, d]     each head's weighted sum of values
-``blocks.{i}.attn.out``                   [T, D]        heads concatenated and projected (c_proj)
-``blocks.{i}.ln_1``                       [T, D]        LayerNorm before attention
-``blocks.{i}.resid_mid``                  [T, D]        residual after adding attention
-``blocks.{i}.mlp.pre``                    [T, F]        first MLP layer, before GELU
-``blocks.{i}.mlp.post``                   [T, F]        after GELU
-``blocks.{i}.mlp.out``                    [T, D]        second MLP layer (back to D)
-``blocks.{i}.ln_2``                       [T, D]        LayerNorm before the MLP
-``blocks.{i}.resid_post``                 [T, D]        residual after adding the MLP
-``ln_f``                                  [T, D]        final LayerNorm
-``logits``                                [T, V]        a score for every vocabulary entry
-========================================  ============  ============================================
-
-When a trace continues a :class:`~gptviz.model.KVCache` (a generation step), keys, values, scores
-and patterns span all ``T_past + T`` key positions while queries cover the ``T`` new ones.
+``model.trace(text, edits={name: fn})`` replaces activations as they are computed: ``fn`` receives the
+activation in the shape above and returns its replacement; everything downstream is computed from the
+replacement, and the trace records it. ``name`` may be a glob (``"blocks.*.attn.z"``). Ablation and
+patching (:mod:`gptviz.interventions`) are such edits.
 """
 
 from __future__ import annotations
 
 import fnmatch
+import math
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 import torch
 
 from .config import GPTConfig
-from .errors import InputError, TraceTooLargeError
+from .errors import ActivationNameError, EditError, GptvizError, InputError, TraceTooLargeError
+from .inputs import CLI, EXPLORER, PYTHON, parse_size, read_input
 from .memory import keep_freed_memory
 
 DEFAULT_MAX_BYTES = 4 * 2**30
 _BYTES_PER_FLOAT = 4
 
+#: Every recording site in the order the model computes it: (name, shape, what it is).
+EMBED_SITES = (
+    ("embed.token", "TD", "row of wte for each token"),
+    ("embed.pos", "TD", "row of wpe for each position"),
+    ("embed.sum", "TD", "their sum: the residual stream's start"),
+)
+BLOCK_SITES = (  # each block i, as blocks.{i}.NAME
+    ("ln_1", "TD", "LayerNorm before attention"),
+    ("attn.q", "HTd", "queries of every head"),
+    ("attn.k", "HKd", "keys of every head"),
+    ("attn.v", "HKd", "values of every head"),
+    ("attn.scores", "HTK", "q.k / sqrt(d), -inf above the diagonal"),
+    ("attn.pattern", "HTK", "softmax of the scores: the coefficients"),
+    ("attn.z", "HTd", "each head's weighted sum of values"),
+    ("attn.out", "TD", "heads concatenated and projected (c_proj)"),
+    ("resid_mid", "TD", "residual after adding attention"),
+    ("ln_2", "TD", "LayerNorm before the MLP"),
+    ("mlp.pre", "TF", "first MLP layer, before GELU"),
+    ("mlp.post", "TF", "after GELU"),
+    ("mlp.out", "TD", "second MLP layer (back to D)"),
+    ("resid_post", "TD", "residual after adding the MLP"),
+)
+FINAL_SITES = (
+    ("ln_f", "TD", "final LayerNorm"),
+    ("logits", "TV", "a score for every vocabulary entry"),
+)
 
-def activation_shapes(config: GPTConfig, T: int) -> dict[str, tuple[int, ...]]:
-    """Every activation name, in recording order, with its shape for a ``T``-token trace."""
-    D, H, d, F, V = config.d_model, config.n_head, config.d_head, config.d_mlp, config.vocab_size
-    shapes: dict[str, tuple[int, ...]] = {"embed.token": (T, D), "embed.pos": (T, D), "embed.sum": (T, D)}
+
+def site_names(config: GPTConfig) -> list[tuple[str, str]]:
+    """``(name, shape letters)`` of every site of a model of shape ``config``, in recording order."""
+    rows = [(n, s) for n, s, _ in EMBED_SITES]
     for i in range(config.n_layer):
-        p = f"blocks.{i}."
-        shapes.update({
-            p + "attn.q": (H, T, d), p + "attn.k": (H, T, d), p + "attn.v": (H, T, d),
-            p + "attn.scores": (H, T, T), p + "attn.pattern": (H, T, T), p + "attn.z": (H, T, d),
-            p + "attn.out": (T, D), p + "ln_1": (T, D), p + "resid_mid": (T, D),
-            p + "mlp.pre": (T, F), p + "mlp.post": (T, F), p + "mlp.out": (T, D),
-            p + "ln_2": (T, D), p + "resid_post": (T, D),
-        })
-    shapes.update({"ln_f": (T, D), "logits": (T, V)})
-    return shapes
+        rows += [(f"blocks.{i}.{n}", s) for n, s, _ in BLOCK_SITES]
+    return rows + [(n, s) for n, s, _ in FINAL_SITES]
 
 
-def select_names(config: GPTConfig, names=None) -> list[str]:
+def activation_shapes(config: GPTConfig, T: int, past: int = 0) -> dict[str, tuple[int, ...]]:
+    """Every activation name, in recording order, with its shape for a ``T``-token trace (that
+    continues ``past`` cached positions)."""
+    size = {"T": T, "K": past + T, "D": config.d_model, "H": config.n_head, "d": config.d_head,
+            "F": config.d_mlp, "V": config.vocab_size}
+    return {name: tuple(size[c] for c in letters) for name, letters in site_names(config)}
+
+
+def select_names(config: GPTConfig, names=None, what: str = "names=") -> list[str]:
     """The activation names matched by ``names`` (a name, a glob such as ``"blocks.*.attn.pattern"``,
-    or a list of them); all names when ``names`` is None. A pattern that matches nothing raises
-    ``KeyError`` listing the valid names."""
+    or a list of them), in recording order; all names when ``names`` is None. A pattern that matches
+    nothing raises :class:`~gptviz.errors.ActivationNameError` listing the valid names. ``what`` names
+    the argument in messages."""
     every = list(activation_shapes(config, 1))
     if names is None:
         return every
-    patterns = [names] if isinstance(names, str) else list(names)
+    if isinstance(names, str):
+        patterns = [names]
+    elif isinstance(names, Iterable) and not isinstance(names, (bytes, Mapping)):
+        patterns = list(names)
+    else:
+        raise InputError(f"{what} takes a name, a glob or a list of them, such as "
+                         f"['blocks.*.attn.pattern', 'logits'], got {type(names).__name__}")
     chosen = set()
     for pattern in patterns:
+        if not isinstance(pattern, str):
+            raise InputError(f"{what} takes names as strings, such as 'blocks.0.attn.pattern', got {pattern!r}")
         hits = fnmatch.filter(every, pattern)
         if not hits:
-            raise KeyError(f"{pattern!r} matches no activation name. {_valid_names_hint(config)}")
+            raise ActivationNameError(f"{pattern!r} in {what} matches no activation name. {_valid_names_hint(config)}")
         chosen.update(hits)
     return [n for n in every if n in chosen]
 
 
-def trace_nbytes(config: GPTConfig, T: int, names=None) -> int:
-    """Bytes a trace of ``T`` tokens takes (float32), before it is taken.
+def trace_nbytes(config: GPTConfig, T: int, names=None, past: int = 0) -> int:
+    """Bytes a trace of ``T`` tokens (continuing ``past`` cached ones) takes in float32, before it is taken.
 
     >>> from gptviz.config import PRESETS
     >>> round(trace_nbytes(PRESETS["gpt2"], 1024) / 2**20)  # MiB for a full trace on gpt2
     2008
     """
-    shapes = activation_shapes(config, T)
+    shapes = activation_shapes(config, T, past)
     total = 0
     for name in select_names(config, names):
         n = 1
@@ -99,46 +120,44 @@ def trace_nbytes(config: GPTConfig, T: int, names=None) -> int:
 
 def _valid_names_hint(config: GPTConfig) -> str:
     last = config.n_layer - 1
-    per_block = [n.split(".", 2)[2] for n in activation_shapes(config, 1) if n.startswith("blocks.0.")]
+    per_block = [n for n, _, _ in BLOCK_SITES]
     return (
         "Valid names: embed.token, embed.pos, embed.sum, "
         f"blocks.{{i}}.{{{', '.join(per_block)}}} for i in 0..{last}, ln_f, logits "
-        "(globs such as 'blocks.*.attn.pattern' work in names=)"
+        "(globs such as 'blocks.*.attn.pattern' work)"
     )
 
 
-class Trace:
+class Trace(Mapping):
     """The recorded activations of one sequence: ``trace[name]`` gives a float32 CPU tensor.
 
-    Attributes: ``ids`` (token ids), ``tokens`` (readable token strings), ``text`` (the decoded text),
-    ``config`` (the model's :class:`~gptviz.config.GPTConfig`), ``start`` (position of the first
-    token: non-zero for a generation step that continues a cache).
+    A read-only mapping from names (in recording order) to tensors. Attributes: ``ids`` (token ids),
+    ``tokens`` (readable token strings), ``text`` (the decoded text), ``config`` (the model's
+    :class:`~gptviz.config.GPTConfig`), ``start`` (position of the first token: non-zero for a
+    generation step that continues a cache), ``edited`` (the names an edit replaced).
     """
 
     def __init__(self, tensors: dict[str, torch.Tensor], ids: list[int], tokens: list[str],
-                 config: GPTConfig, text: str, start: int = 0):
+                 config: GPTConfig, text: str, start: int = 0, edited: tuple[str, ...] = ()):
         self._tensors = tensors
         self.ids = ids
         self.tokens = tokens
         self.config = config
         self.text = text
         self.start = start
+        self.edited = edited
 
     def __getitem__(self, name: str) -> torch.Tensor:
         try:
             return self._tensors[name]
-        except KeyError:
+        except (KeyError, TypeError):
             pass
-        every = activation_shapes(self.config, 1)
-        if name in every:
-            raise KeyError(
-                f"{name!r} was not recorded: this trace was taken with a names= filter. "
-                f"Recorded: {', '.join(self._tensors) or 'nothing'}"
+        if isinstance(name, str) and name in activation_shapes(self.config, 1):
+            raise ActivationNameError(
+                f"{name!r} was not recorded: this trace was taken with a names= filter. Take it again "
+                f"with names= including {name!r}. Recorded: {', '.join(self._tensors) or 'nothing'}"
             )
-        raise KeyError(f"{name!r} is not an activation name. {_valid_names_hint(self.config)}")
-
-    def __contains__(self, name: str) -> bool:
-        return name in self._tensors
+        raise ActivationNameError(f"{name!r} is not an activation name. {_valid_names_hint(self.config)}")
 
     def __len__(self) -> int:
         return len(self._tensors)
@@ -146,12 +165,12 @@ class Trace:
     def __iter__(self):
         return iter(self._tensors)
 
+    __eq__ = object.__eq__  # two traces are the same trace, not equal tensors
+    __hash__ = object.__hash__
+
     def names(self) -> list[str]:
         """The recorded names, in recording order."""
         return list(self._tensors)
-
-    def items(self):
-        return self._tensors.items()
 
     @property
     def n_tokens(self) -> int:
@@ -163,82 +182,167 @@ class Trace:
         return sum(t.numel() * t.element_size() for t in self._tensors.values())
 
     def __repr__(self) -> str:
-        return (f"Trace({self.n_tokens} tokens, {len(self._tensors)} activations, "
+        edited = f", {len(self.edited)} edited" if self.edited else ""
+        return (f"Trace({self.n_tokens} tokens, {len(self._tensors)} activations{edited}, "
                 f"{self.nbytes / 2**20:.1f} MiB, model {self.config.name or 'unnamed'})")
 
 
-class _Recorder:
-    """Collects the tensors the model hands to ``rec(name, tensor)`` (batch of one) as float32 CPU."""
+Edit = Callable[[torch.Tensor], torch.Tensor]
 
-    def __init__(self, wanted: Iterable[str]):
+
+def resolve_edits(config: GPTConfig, edits) -> dict[str, Edit]:
+    """``{name or glob: fn}`` to ``{name: fn}`` for every name matched; a name matched by two entries,
+    a pattern that matches nothing or an ``fn`` that is not callable raise an error naming the fix."""
+    if edits is None:
+        return {}
+    if not isinstance(edits, Mapping):
+        raise InputError("edits= takes a dict {name or glob: function}, e.g. "
+                         "{'blocks.0.attn.z': lambda z: z * 0}, got " + type(edits).__name__)
+    resolved: dict[str, Edit] = {}
+    for pattern, fn in edits.items():
+        if not callable(fn):
+            raise InputError(f"edits[{pattern!r}] must be a function tensor -> tensor, got {type(fn).__name__}")
+        for name in select_names(config, pattern, "edits="):
+            if name in resolved:
+                raise InputError(f"{name!r} is matched by two entries of edits=: give each activation one "
+                                 "function (compose them yourself if you want both)")
+            resolved[name] = fn
+    return resolved
+
+
+class Recorder:
+    """What the model calls at each site (see :class:`gptviz.model.Sites`): applies the edit for that
+    name, if any, then keeps a float32 CPU copy of the result (batch element 0) if the name is wanted.
+
+    ``edits`` map full names to functions of one sequence's activation (no batch dimension). With
+    ``batched=True`` they receive and return the whole batch instead (the patching sweeps run many
+    patched copies in one batch).
+    """
+
+    def __init__(self, config: GPTConfig, wanted: Iterable[str] = (), edits: dict[str, Edit] | None = None,
+                 batched: bool = False):
         self.wanted = set(wanted)
+        self.edits = edits or {}
+        self.batched = batched
         self.tensors: dict[str, torch.Tensor] = {}
-        self._order = list(wanted)
+        self._block_names = [{n: f"blocks.{i}.{n}" for n, _, _ in BLOCK_SITES} for i in range(config.n_layer)]
 
-    def __call__(self, name: str, tensor: torch.Tensor) -> None:
+    def __call__(self, name: str, x: torch.Tensor) -> torch.Tensor:
+        fn = self.edits.get(name)
+        if fn is not None:
+            x = self._edit(name, fn, x)
         if name in self.wanted:
-            self.tensors[name] = tensor[0].detach().to("cpu", torch.float32)
+            self.tensors[name] = x[0].detach().to("cpu", torch.float32)
+        return x
 
-    def ordered(self) -> dict[str, torch.Tensor]:
-        return {n: self.tensors[n] for n in self._order if n in self.tensors}
+    def block(self, i: int) -> "_BlockSites":
+        # Made per call: stored here, they would form a reference cycle with the recorder, and the
+        # recorded tensors would outlive their trace until the garbage collector ran.
+        return _BlockSites(self, self._block_names[i])
+
+    def _edit(self, name: str, fn: Edit, x: torch.Tensor) -> torch.Tensor:
+        given = x if self.batched else x[0]
+        try:
+            out = fn(given)
+        except GptvizError:
+            raise
+        except Exception as e:
+            raise EditError(f"the edit at {name!r} raised {type(e).__name__}: {e}. Fix the function "
+                            f"(it receives a tensor of shape {list(given.shape)} and must return one)") from e
+        if not isinstance(out, torch.Tensor):
+            raise EditError(f"the edit at {name!r} returned {type(out).__name__}: return a tensor of shape "
+                            f"{list(given.shape)}")
+        if out.shape != given.shape:
+            raise EditError(f"the edit at {name!r} returned shape {list(out.shape)}, but the activation has "
+                            f"shape {list(given.shape)}: return a tensor of the same shape")
+        if out.is_floating_point() and torch.isnan(out).any():
+            raise EditError(f"the edit at {name!r} returned NaN: return finite numbers (a -inf score is "
+                            "allowed: it masks a key)")
+        out = out.to(x.device, x.dtype)
+        return out if self.batched else out[None]
 
 
-def to_ids(model, text_or_ids, allow_special: bool = False) -> tuple[list[int], str]:
-    """Token ids and text for a string or a sequence of ids, with the errors a student can act on."""
-    tok = model.tokenizer
-    if isinstance(text_or_ids, str):
-        if not text_or_ids:
-            raise InputError("The text is empty: type at least one character (or pass ids=[50256] "
-                             "to start from <|endoftext|>)")
-        ids = tok.encode(text_or_ids, allow_special=allow_special)
-        text = text_or_ids
+class _BlockSites:
+    """The sites of one block: the recorder, with the block's names prefixed by ``blocks.{i}.``."""
+
+    def __init__(self, recorder: Recorder, full: dict[str, str]):
+        self.recorder = recorder
+        self.full = full
+
+    def __call__(self, name: str, x: torch.Tensor) -> torch.Tensor:
+        return self.recorder(self.full[name], x)
+
+
+def trace_budget(max_bytes=None) -> int:
+    """The memory budget of a trace in bytes: ``max_bytes`` if given, else ``$GPTVIZ_MAX_TRACE_BYTES``,
+    else 4 GiB. Either may be a number or a size such as ``"4e9"`` or ``"8GiB"``
+    (:func:`gptviz.inputs.parse_size`); one that is neither is an InputError naming it."""
+    if max_bytes is not None:
+        return parse_size(max_bytes, "max_bytes")
+    value = os.environ.get("GPTVIZ_MAX_TRACE_BYTES")
+    return DEFAULT_MAX_BYTES if value in (None, "") else parse_size(value, "GPTVIZ_MAX_TRACE_BYTES")
+
+
+def check_budget(config: GPTConfig, T: int, names=None, max_bytes=None, via: str = PYTHON, past: int = 0) -> int:
+    """The bytes a trace of ``T`` tokens recording ``names`` takes; TraceTooLargeError when that is over
+    the budget (:func:`trace_budget`), with fixes that work for this model, in the words of ``via``
+    (:mod:`gptviz.inputs`): a names= filter that fits, the most tokens that fit, a budget that fits."""
+    wanted = select_names(config, names)
+
+    def cost(n: int, chosen=wanted) -> int:
+        shapes = activation_shapes(config, n, past)
+        return sum(math.prod(shapes[name]) for name in chosen) * _BYTES_PER_FLOAT
+
+    budget, need = trace_budget(max_bytes), cost(T)
+    if need <= budget:
+        return need
+    most, too_many = 0, T  # the cost grows with the tokens: bisect for the most that fit
+    while too_many - most > 1:
+        mid = (most + too_many) // 2
+        most, too_many = (mid, too_many) if cost(mid) <= budget else (most, mid)
+    fewer = f"at most {most:,} tokens" if most else None
+    raise_to = f"{math.ceil(need / 2**30)}GiB" if need >= 2**30 else f"{math.ceil(need / 2**20)}MiB"
+    if via == PYTHON:
+        last = config.n_layer - 1
+        options = [["blocks.*.attn.pattern"], [f"blocks.{last}.*", "logits"], [f"blocks.{last}.attn.pattern"]]
+        smaller = [o for o in options if select_names(config, o) != wanted
+                   and cost(T, select_names(config, o)) <= budget][:2]
+        fixes = [f"record less with names=, e.g. {' or '.join(f'names={o}' for o in smaller)}"] if smaller else []
+        fixes += [f"use {fewer}"] if fewer else []
+        fixes.append(f"raise the budget (max_bytes='{raise_to}' or GPTVIZ_MAX_TRACE_BYTES) if the machine has the memory")
     else:
-        if isinstance(text_or_ids, torch.Tensor):
-            if text_or_ids.dim() != 1:
-                raise InputError(f"trace() takes one sequence: ids of shape [T], got {list(text_or_ids.shape)}")
-            text_or_ids = text_or_ids.tolist()
-        ids = [int(i) for i in text_or_ids]
-        if not ids:
-            raise InputError("The token list is empty: give at least one id (50256 is <|endoftext|>)")
-        for i in ids:
-            if not 0 <= i < model.config.vocab_size:
-                raise InputError(f"token id {i} is outside the vocabulary (0 .. {model.config.vocab_size - 1})")
-        text = tok.decode(ids)
-    n_ctx = model.config.n_ctx
-    if len(ids) > n_ctx:
-        raise InputError(
-            f"The text is {len(ids)} tokens but the model's context holds {n_ctx}: shorten it, or pass "
-            f"its last {n_ctx} tokens (tokenizer.encode(text)[-{n_ctx}:])"
-        )
-    return ids, text
+        where = "the text" if via == CLI else "the text in the box"
+        fixes = [f"shorten {where} to {fewer}"] if fewer else []
+        fixes.append(f"set the environment variable GPTVIZ_MAX_TRACE_BYTES={raise_to}"
+                     + (" (os.environ in a cell)" if via == EXPLORER else "") + " if the machine has the memory")
+    kind = "A full trace" if len(wanted) == len(activation_shapes(config, 1)) else "A filtered trace"
+    raise TraceTooLargeError(
+        f"{kind} of {T:,} tokens on {config.name or 'this model'} would take {need / 2**20:,.0f} MiB, over the "
+        f"budget of {budget / 2**20:,.0f} MiB: {', '.join(fixes[:-1])}{' or ' if len(fixes) > 1 else ''}{fixes[-1]}"
+    )
 
 
 def trace(model, text_or_ids, names=None, max_bytes: int | None = None, allow_special: bool = False,
-          cache=None) -> Trace:
+          cache=None, edits=None) -> Trace:
     """Run ``model`` on one sequence and record its activations.
 
-    ``text_or_ids``: a string, or token ids (list or 1-D tensor). ``names``: record only these names
-    or globs (default: everything). ``max_bytes``: refuse, before running, a trace larger than this
-    (default ``$GPTVIZ_MAX_TRACE_BYTES`` or 4 GiB). ``cache``: a :class:`~gptviz.model.KVCache` to
-    continue (the trace then covers only the new tokens as queries).
+    ``text_or_ids``: a string, or token ids (list or 1-D tensor), checked by the gate
+    (:func:`gptviz.inputs.read_input`; ``allow_special`` reads a literal ``<|endoftext|>`` as id 50256).
+    ``names``: record only these names or globs (default: everything). ``max_bytes``: refuse, before
+    running, a trace larger than this (default ``$GPTVIZ_MAX_TRACE_BYTES`` or 4 GiB; see :func:`check_budget`). ``cache``: a :class:`~gptviz.kvcache.KVCache` to
+    continue (the trace then covers only the new tokens as queries). ``edits``: ``{name or glob: fn}``;
+    ``fn(tensor) -> tensor`` receives the activation in its trace shape (no batch dimension) and returns
+    its replacement, which the rest of the forward pass uses and the trace records.
     """
-    ids, text = to_ids(model, text_or_ids, allow_special)
     config = model.config
     start = len(cache) if cache is not None else 0
-    if start + len(ids) > config.n_ctx:
-        raise InputError(f"{start} cached + {len(ids)} new tokens exceed the context of {config.n_ctx}")
+    read = read_input(model, text_or_ids, allow_special=allow_special, past=start)
+    ids = read.ids
     wanted = select_names(config, names)
-    budget = max_bytes if max_bytes is not None else int(os.environ.get("GPTVIZ_MAX_TRACE_BYTES", DEFAULT_MAX_BYTES))
-    need = trace_nbytes(config, start + len(ids), wanted)
-    if need > budget:
-        raise TraceTooLargeError(
-            f"A full trace of {len(ids)} tokens on {config.name or 'this model'} would take "
-            f"{need / 2**20:,.0f} MiB, over the budget of {budget / 2**20:,.0f} MiB. Record less with "
-            "names=, e.g. names=['blocks.*.attn.pattern'] or names=['blocks.5.*', 'logits'], use fewer "
-            "tokens, or raise max_bytes= if the machine has the memory"
-        )
-    recorder = _Recorder(wanted)
+    resolved = resolve_edits(config, edits)
+    check_budget(config, len(ids), wanted, max_bytes, past=start)
+    recorder = Recorder(config, wanted, resolved)
     keep_freed_memory()  # the next trace reuses this one's pages instead of faulting in new ones
     with torch.inference_mode():
         model(torch.tensor([ids], device=model.device), rec=recorder, cache=cache)
-    return Trace(recorder.ordered(), ids, model.tokenizer.tokens(ids), config, text, start)
+    return Trace(recorder.tensors, ids, model.tokenizer.tokens(ids), config, read.text, start, tuple(resolved))

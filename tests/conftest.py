@@ -50,3 +50,39 @@ def odd_model(odd_checkpoint):
 def bundled_model():
     """The model shipped in assets/ (gptviz.load() with no argument)."""
     return gptviz.load(device="cpu")
+
+
+class ForwardPasses:
+    """Forward passes of a model, counted from outside by hooks on its blocks (not by what the code
+    under test reports). Every pass, whole or started at a later layer (``model.blocks_from``), runs
+    the last block once: ``passes``; ``blocks`` counts every block run."""
+
+    def __init__(self, model):
+        self.passes = self.blocks = 0
+        self._handles = [model.h[-1].register_forward_pre_hook(self._count_pass)]
+        self._handles += [block.register_forward_pre_hook(self._count_block) for block in model.h]
+
+    def _count_pass(self, module, args):
+        self.passes += 1
+
+    def _count_block(self, module, args):
+        self.blocks += 1
+
+    def remove(self) -> None:
+        for handle in self._handles:
+            handle.remove()
+
+
+@pytest.fixture
+def count_forward():
+    """``count_forward(model)`` starts counting that model's forward passes (see :class:`ForwardPasses`);
+    the hooks go when the test ends."""
+    counters = []
+
+    def start(model) -> ForwardPasses:
+        counters.append(ForwardPasses(model))
+        return counters[-1]
+
+    yield start
+    for counter in counters:
+        counter.remove()

@@ -87,3 +87,45 @@ def test_notebook_setup_fixes_the_renderer_and_the_seed():
     model = GPT(GPTConfig(n_layer=1, n_head=2, d_model=16, n_ctx=16, name="tiny"))
     line = describe(model)
     assert line.startswith("Model: tiny: 1 layers, 2 heads, d_model 16") and "/" not in line
+
+
+def test_require_prints_when_right_and_raises_with_the_hint_when_wrong(capsys):
+    from gptviz.exercises import require
+
+    require([1, 2], [1, 2], what="ids")
+    assert capsys.readouterr().out.startswith("Right! ids")
+    with pytest.raises(AssertionError) as err:
+        require(torch.ones(2), torch.zeros(2), what="x", hint="subtract the mean")
+    assert str(err.value).startswith("Not yet: max difference 1") and str(err.value).endswith(
+        "Hint: subtract the mean")
+    with pytest.raises(AssertionError, match=r"expected \[3, 2\]\.$"):
+        require(torch.zeros(2, 3), torch.zeros(3, 2))
+
+
+def test_notebook_setup_takes_its_thread_count_from_gptviz_threads(monkeypatch):
+    from gptviz.errors import InputError
+    from gptviz.notebook import setup
+
+    before = torch.get_num_threads()
+    monkeypatch.setenv("GPTVIZ_THREADS", "2")
+    try:
+        setup()  # the bundled model: one thread unless GPTVIZ_THREADS says otherwise
+        assert torch.get_num_threads() == 2
+        monkeypatch.delenv("GPTVIZ_THREADS")
+        setup()
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
+    for bad in ("0", "two", "-1", "1.5"):
+        monkeypatch.setenv("GPTVIZ_THREADS", bad)
+        with pytest.raises(InputError, match="GPTVIZ_THREADS must be a whole number"):
+            setup()
+
+
+def test_a_claim_that_holds_passes_and_one_that_fails_quotes_the_prose():
+    from gptviz.notebook import ClaimError, claim
+
+    claim(0.7 >= 0.5, "the head puts most of its weight on the name")
+    with pytest.raises(ClaimError, match="the model predicts the name") as err:
+        claim(False, "the model predicts the name")
+    assert isinstance(err.value, AssertionError) and "rewrite the sentence" in str(err.value)

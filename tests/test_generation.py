@@ -9,8 +9,10 @@ import torch
 
 from gptviz.config import GPTConfig
 from gptviz.errors import InputError
-from gptviz.generation import Generation, Stepper, generate, prompt_ids
-from gptviz.model import GPT, KVCache
+from gptviz.generation import Generation, Stepper, generate
+from gptviz.inputs import read_input
+from gptviz.kvcache import KVCache
+from gptviz.model import GPT
 from gptviz.tokenizer import EOT_ID
 from gptviz.trace import activation_shapes, trace
 
@@ -146,7 +148,7 @@ def test_over_long_prompts_raise_or_truncate(tiny_ctx_model, odd_model):
     assert stepper.ids == ids[-5:] and stepper.dropped == 15
     with pytest.raises(InputError, match="room=8"):
         Stepper(tiny_ctx_model, ids, truncate=True, room=8)
-    assert prompt_ids(odd_model, ids) == (ids, 0)
+    assert read_input(odd_model, ids).ids == ids and read_input(odd_model, ids).dropped == 0
 
 
 @pytest.mark.parametrize("prompt, message", [

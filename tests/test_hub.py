@@ -114,7 +114,7 @@ def test_offline_with_nothing_cached_says_what_to_do(empty_hub_cache, monkeypatc
     import huggingface_hub.constants as c
 
     monkeypatch.setattr(c, "HF_HUB_OFFLINE", True)
-    with pytest.raises(gptviz.LoadError, match=r"not in the local cache.*bundled offline model"):
+    with pytest.raises(gptviz.LoadError, match=r"not in the local Hugging Face cache.*HF_HUB_OFFLINE.*bundled offline model"):
         gptviz.load("gpt2")
 
 

@@ -8,9 +8,9 @@ from gptviz.trace import activation_shapes, select_names, trace_nbytes
 
 TEXT = "Lily had a red ball. She gave the ball to Tom, and Tom said thank you to Lily."
 
-GOLDEN_BLOCK = [
-    "attn.q", "attn.k", "attn.v", "attn.scores", "attn.pattern", "attn.z", "attn.out",
-    "ln_1", "resid_mid", "mlp.pre", "mlp.post", "mlp.out", "ln_2", "resid_post",
+GOLDEN_BLOCK = [  # in the order they are computed: pre-LN, so ln_1 comes before attention
+    "ln_1", "attn.q", "attn.k", "attn.v", "attn.scores", "attn.pattern", "attn.z", "attn.out",
+    "resid_mid", "ln_2", "mlp.pre", "mlp.post", "mlp.out", "resid_post",
 ]
 
 
@@ -169,7 +169,7 @@ def test_trace_continues_a_cache(odd_model):
 def test_untraced_forward_pays_nothing_for_recording(odd_model, monkeypatch):
     """A plain model(ids) never builds a recorder nor formats a name."""
     calls = []
-    monkeypatch.setattr(gptviz.trace._Recorder, "__call__", lambda *a: calls.append(a))
+    monkeypatch.setattr(gptviz.trace.Recorder, "__call__", lambda *a: calls.append(a))
     with torch.no_grad():
         odd_model(torch.tensor([[1, 2, 3]]))
     assert calls == []

@@ -13,7 +13,7 @@ import gptviz
 from gptviz import viz
 from gptviz.lens import contribution_norms, lens_logits, logit_lens, stream_names
 from gptviz.sampling import distribution
-from gptviz.viz.qk import qk_steps
+from gptviz.attention import qk_steps
 
 ODD_TEXT = "Hi 🤖!  東京\n\n\tspaces   and <script>alert(1)</script> costs $5 or $6."
 PNG = b"\x89PNG\r\n\x1a\n"

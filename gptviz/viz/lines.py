@@ -12,6 +12,7 @@ import numpy as np
 import plotly.graph_objects as go
 from matplotlib.collections import LineCollection
 
+from ..attention import strongest_links
 from ..errors import InputError
 from .attention import check_pattern, head_pattern, head_title
 from .style import (finish, key_labels, label_size, label_step, new_figure, plotly_label, styled,
@@ -19,16 +20,6 @@ from .style import (finish, key_labels, label_size, label_step, new_figure, plot
 
 LINE_COLOUR = (0.0, 0.447, 0.698)  # Okabe-Ito blue
 N_SHADES = 8  # interactive lines are grouped into this many opacity levels
-
-
-def strongest_links(p: np.ndarray, min_weight: float, max_lines: int) -> np.ndarray:
-    """Rows ``(query, key, weight)`` of the coefficients ``p [T_query, T_key]`` that are at least
-    ``min_weight``, strongest first, at most ``max_lines``; query indices count in key positions."""
-    q, k = np.nonzero(p >= min_weight)
-    w = p[q, k]
-    order = np.argsort(-w, kind="stable")[:max_lines]
-    offset = p.shape[1] - p.shape[0]
-    return np.stack([q[order] + offset, k[order], w[order]], axis=1) if order.size else np.zeros((0, 3))
 
 
 def _check_limits(min_weight: float, max_lines: int) -> None:

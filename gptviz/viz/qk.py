@@ -1,11 +1,6 @@
 """One query token's attention, step by step: q.k, scaling, softmax, weighted sum of values.
 
-For query position ``i`` of one head (``d`` = d_head):
-
-    score_j  = q_i . k_j                 for every key j <= i
-    scaled_j = score_j / sqrt(d)          (the trace's ``attn.scores``)
-    a_j      = softmax(scaled)_j          (the trace's ``attn.pattern``; sums to 1)
-    z_i      = sum_j a_j v_j              (the trace's ``attn.z``)
+The numbers come from :func:`gptviz.attention.qk_steps`, whose docstring has the equations.
 """
 
 from __future__ import annotations
@@ -15,30 +10,9 @@ import math
 import numpy as np
 from matplotlib.collections import PolyCollection
 
+from ..attention import qk_steps
 from .style import (DIVERGING, check_head, check_layer, check_position, finish, key_labels, new_figure,
-                    set_token_ticks, styled, symmetric_limit, to_numpy)
-
-
-def qk_steps(trace, layer: int, head: int, query: int) -> dict[str, np.ndarray]:
-    """The numbers of each step for query position ``query`` (an index into the trace's tokens).
-
-    Keys ``dot`` (q.k), ``scaled``, ``coefficients`` (all ``[n_keys]`` for keys ``0 .. i``),
-    ``weighted`` (``[n_keys, d]``: each value times its coefficient) and ``z`` (``[d]``, their sum).
-    """
-    prefix = f"blocks.{check_layer(trace.config, layer)}.attn."
-    head = check_head(trace.config, head)
-    i = check_position(query, trace.n_tokens)
-    q = to_numpy(trace[prefix + "q"][head, i])  # [d]
-    k = to_numpy(trace[prefix + "k"][head])  # [T_key, d]
-    v = to_numpy(trace[prefix + "v"][head])  # [T_key, d]
-    n_keys = trace.start + i + 1  # keys this query may see
-    dot = k[:n_keys] @ q
-    scaled = dot / math.sqrt(q.size)
-    coefficients = np.exp(scaled - scaled.max())
-    coefficients /= coefficients.sum()
-    weighted = coefficients[:, None] * v[:n_keys]
-    return {"dot": dot, "scaled": scaled, "coefficients": coefficients, "weighted": weighted,
-            "z": weighted.sum(axis=0)}
+                    set_token_ticks, styled, symmetric_limit)
 
 
 def _bars(ax, values: np.ndarray) -> None:

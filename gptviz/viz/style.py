@@ -18,6 +18,7 @@ import matplotlib.figure
 import numpy as np
 import torch
 
+from ..checks import check_head, check_layer, check_position  # noqa: F401  (the views import them from here)
 from ..errors import InputError
 
 SEQUENTIAL = "viridis"
@@ -30,6 +31,15 @@ TOKEN_COLOURS = ("#f5d08a", "#a6d4f2", "#9fdcc5", "#f2b8a0", "#d9bfe0", "#f7f0a0
 _PREFERRED_FONTS = ("DejaVu Sans", "Noto Sans CJK JP", "Noto Sans CJK SC", "WenQuanYi Zen Hei",
                     "Noto Emoji", "Last Resort High-Efficiency")
 _PREFERRED_MONO = ("DejaVu Sans Mono",) + _PREFERRED_FONTS[1:]
+
+
+@functools.lru_cache(maxsize=None)
+def colour_levels(cmap: str) -> np.ndarray:
+    """The colour map's 256 levels as a ``[256, 3]`` uint8 lookup table (level 0 is the map's
+    low end): the colours of the widgets' and the heads page's pixel heatmaps."""
+    from matplotlib import colormaps
+
+    return (colormaps[cmap](np.linspace(0.0, 1.0, 256))[:, :3] * 255 + 0.5).astype(np.uint8)
 
 
 @functools.lru_cache(maxsize=None)
@@ -113,27 +123,6 @@ def check_len(tokens, n: int, what: str) -> list[str]:
         raise InputError(f"{what} has {n} positions but {len(tokens)} token labels were given: "
                          "pass one label per position (trace.tokens)")
     return tokens
-
-
-def check_layer(config, layer: int) -> int:
-    """``layer`` as a non-negative index (negative counts from the end), or an InputError."""
-    return _check_index(layer, config.n_layer, "layer", f"the model has {config.n_layer} layers")
-
-
-def check_head(config, head: int) -> int:
-    return _check_index(head, config.n_head, "head", f"each layer has {config.n_head} heads")
-
-
-def check_position(position: int, n: int) -> int:
-    return _check_index(position, n, "position", f"the text has {n} tokens")
-
-
-def _check_index(i, n: int, what: str, why: str) -> int:
-    if isinstance(i, bool) or not isinstance(i, (int, np.integer)):
-        raise InputError(f"{what} must be an integer, got {i!r}")
-    if not -n <= i < n:
-        raise InputError(f"{what} {i} is out of range: {why}, so use 0 .. {n - 1} (or -1 for the last)")
-    return int(i) % n
 
 
 def key_labels(trace) -> list[str]:

@@ -13,7 +13,8 @@ from matplotlib.collections import PatchCollection
 from matplotlib.patches import FancyBboxPatch
 
 from ..errors import InputError
-from ..tokenizer import get_tokenizer, readable
+from ..inputs import read_input
+from ..tokenizer import clean_surrogates, get_tokenizer, readable
 from .style import TOKEN_COLOURS, ViewFigure, font_families, styled
 
 UNIT = 0.09  # inches per character cell of the strip
@@ -22,6 +23,8 @@ LINE_UNITS = 108  # character cells per row (about 10 inches)
 LABEL_PT, ID_PT = 10, 6.5
 MERGED = "#e69f00"  # the part a merge step has just formed (Okabe-Ito orange)
 PLAIN = "#e8e8e8"
+MAX_STRIP_TOKENS = 2000  # token_strip: about 60 rows of boxes, a few seconds to draw
+MAX_MERGE_BYTES = 64  # bpe_merges: one row per merge step, so at most 64 rows
 
 
 def _units(label: str) -> int:
@@ -66,28 +69,27 @@ def _canvas(n_rows: int, title: str, units: float = LINE_UNITS) -> tuple[ViewFig
     return fig, ax
 
 
-def _ids_of(text_or_ids, tok) -> tuple[list[int], str]:
+def _ids_of(text_or_ids, tok, allow_special: bool) -> tuple[list[int], str]:
     if hasattr(text_or_ids, "ids"):  # a Trace
         return list(text_or_ids.ids), text_or_ids.text
-    if isinstance(text_or_ids, str):
-        if not text_or_ids:
-            raise InputError("The text is empty: give at least one character")
-        return tok.encode(text_or_ids), text_or_ids
-    ids = [int(i) for i in text_or_ids]
-    if not ids:
-        raise InputError("The token list is empty: give at least one id")
-    return ids, tok.decode(ids)
+    read = read_input(tok, text_or_ids, allow_special=allow_special)
+    return read.ids, read.text
 
 
 @styled
-def token_strip(text_or_ids, tokenizer=None):
+def token_strip(text_or_ids, tokenizer=None, allow_special: bool = False):
     """How is this text cut into tokens? Each token in a coloured box with its id beneath.
 
-    ``text_or_ids``: a string, a list of token ids, or a trace. Rows wrap at about 10 inches and
-    after every token that ends a line of the text.
+    ``text_or_ids``: a string, a list of token ids, or a trace (checked as everywhere, see
+    :mod:`gptviz.inputs`; ``allow_special`` reads a literal ``<|endoftext|>`` as its token). Rows wrap
+    at about 10 inches and after every token that ends a line of the text. At most
+    ``MAX_STRIP_TOKENS`` (2,000) tokens.
     """
     tok = tokenizer or get_tokenizer()
-    ids, text = _ids_of(text_or_ids, tok)
+    ids, text = _ids_of(text_or_ids, tok, allow_special)
+    if len(ids) > MAX_STRIP_TOKENS:
+        raise InputError(f"{len(ids):,} tokens are too many for one strip: token_strip draws at most "
+                         f"{MAX_STRIP_TOKENS:,}; pass a part of them, e.g. ids[:{MAX_STRIP_TOKENS}]")
     labels = tok.tokens(ids)
     # Lay out first (cells, rows), then draw on a canvas of the right height.
     places, x, row, used = [], 0.0, 0, 0.0
@@ -117,9 +119,16 @@ def bpe_merges(piece: str, tokenizer=None):
 
     Row 0 has every UTF-8 byte apart; each later row joins the adjacent pair with the lowest rank
     (the newly joined part in orange, its rank on the right); the last row shows the token ids.
-    ``piece``: one piece of the pre-tokenizer, e.g. ``" robot"`` (see ``tokenizer.pieces(text)``).
+    ``piece``: one piece of the pre-tokenizer, e.g. ``" robot"`` (see ``tokenizer.pieces(text)``), of at
+    most ``MAX_MERGE_BYTES`` (64) bytes: a row per step.
     """
     tok = tokenizer or get_tokenizer()
+    piece = clean_surrogates(piece) if isinstance(piece, str) else piece  # as bpe_steps reads it
+    n_bytes = len(piece.encode("utf-8")) if isinstance(piece, str) else 0
+    if n_bytes > MAX_MERGE_BYTES:
+        raise InputError(f"This piece is {n_bytes:,} bytes; bpe_merges draws one row per "
+                         f"merge, for pieces of at most {MAX_MERGE_BYTES} bytes: draw a shorter piece, or list the "
+                         "steps of this one with tokenizer.bpe_steps(piece)")
     steps = tok.bpe_steps(piece)
     last = len(steps) - 1
     rows = []  # per step: (label, id below, colour) of each part, and the note on the right

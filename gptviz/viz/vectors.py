@@ -99,9 +99,13 @@ def vectors_2d(vectors, labels, title: str = "Vectors projected on their two mai
 
 
 def embedding_map(model, words):
-    """Token embeddings (rows of ``wte``) of chosen tokens on a plane. ``words``: strings that are
-    one token each (mind the leading space: ``" king"`` is the token inside a sentence) or ids."""
+    """Token embeddings (rows of ``wte``) of chosen tokens on a plane. ``words``: at least two strings
+    that are one token each (mind the leading space: ``" king"`` is the token inside a sentence) or
+    ids."""
     tok = model.tokenizer
+    example = "e.g. [' king', ' queen', ' man', ' woman']"
+    if isinstance(words, (str, bytes)) or not hasattr(words, "__iter__"):
+        raise InputError(f"words must be a list of words or token ids, {example}; got {type(words).__name__}")
     ids = []
     for w in words:
         if isinstance(w, str):
@@ -110,10 +114,10 @@ def embedding_map(model, words):
                 raise InputError(f"{w!r} is {len(found)} tokens ({', '.join(tok.tokens(found))}); "
                                  "give words that are one token each, e.g. ' king' with its space")
             ids.append(found[0])
-        elif 0 <= int(w) < model.config.vocab_size:
-            ids.append(int(w))
         else:
-            raise InputError(f"token id {w} is outside the vocabulary (0 .. {model.config.vocab_size - 1})")
+            ids.append(tok.check_ids([w], one=True)[0])  # a whole number in the vocabulary, never rounded
+    if len(ids) < 2:
+        raise InputError(f"embedding_map places tokens relative to each other: give at least two, {example}")
     vectors = model.wte.weight.detach()[torch.tensor(ids, device=model.device)]
     return vectors_2d(vectors, tok.tokens(ids),
                       title=f"Token embeddings of {len(ids)} tokens (wte rows, first two principal components)")

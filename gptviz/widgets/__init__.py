@@ -16,14 +16,22 @@ explorer                   what a student does with it
                            one draw, a histogram of 100 draws
 ``GenerationStepper``      steps, steps back, resets, runs: the growing text, each step's distribution,
                            the KV cache growing by one row
+``AblationExplorer``       switches heads and MLPs off: the loss on the text and the next-token
+                           distribution before and after, the time of the one forward pass it ran
 =========================  ===========================================================================
 
 Each explorer is an ``ipywidgets.VBox`` built only from core ipywidgets (sliders, dropdowns, buttons,
 ``HTML``): no JavaScript of its own and nothing fetched, so it works offline in JupyterLab, Notebook
 7, VS Code and Voila. The model (default :func:`gptviz.load`) runs once per text, when the reader
-leaves the text box; every other control redraws from the kept trace. ``explorer.n_forward``
-counts the forward passes. A text the model cannot take (empty, longer than its context, the
-literal ``<|endoftext|>``) shows a message and leaves the explorer as it was.
+leaves the text box; every other control redraws from the kept trace (the stepper's step and the
+ablation toggles are the exceptions: each runs one forward pass). ``explorer.n_forward`` counts the
+forward passes. Every text goes through the gate of :mod:`gptviz.inputs`: one the model cannot take
+(empty, longer than its context, over 100,000 characters, the literal ``<|endoftext|>``) shows a
+message that names the control to change, and leaves the explorer as it was. The literal
+``<|endoftext|>`` is read as the end-of-text token once the checkbox "read <|endoftext|> as a token",
+shown when a text holds it, is ticked. A cell's output also holds a static HTML picture of the
+explorer as it was drawn (:func:`gptviz.widgets.base.static_view`), which GitHub, nbviewer and
+``jupyter nbconvert`` show where no kernel runs.
 
 CSS classes, for browser tests and custom styling (on the widget's outer element):
 
@@ -33,6 +41,7 @@ class                                   element
 ``gptviz-explorer``                     every explorer's outer box
 ``gptviz-text`` / ``gptviz-prompt``     the text box (the stepper's prompt box)
 ``gptviz-message``                      the message line: bad input, notes (empty when all is well)
+``gptviz-allow-special``                the checkbox "read <|endoftext|> as a token" (hidden until needed)
 ``gptviz-layer``, ``gptviz-head``       layer and head sliders (attention, MLP, logit lens: "blocks run")
 ``gptviz-query``, ``gptviz-position``   position dropdowns (attention query; MLP and lens token)
 ``gptviz-title``                        attention: "Layer L, head H" and the query token
@@ -64,6 +73,13 @@ class                                   element
 ``gptviz-pick``                         embedding: token selector; ``gptviz-vectors``, ``gptviz-nearest``
 ``gptviz-neurons``                      MLP: neuron grids; ``gptviz-top-neurons``, ``gptviz-gelu-relu``
 ``gptviz-lens-grid``, ``gptviz-lens-top`` logit lens grid and top-10 table
+``gptviz-ablation-toggles``             ablation: the layer x head grid of toggles, ``gptviz-ablate-head``
+                                        and ``gptviz-ablate-mlp`` each toggle (pressed: switched off)
+``gptviz-ablation-how``,
+``gptviz-ablation-all-on``              ablation: zero or mean menu; the button that releases every toggle
+``gptviz-ablation-loss``                loss before and after (two ``gptviz-number`` spans, in that order)
+``gptviz-ablation-next``,
+``gptviz-ablation-time``                the next-token table before/after; the last forward pass and its time
 ======================================  ======================================================================
 
 Numbers that tests read sit in a ``<span class="gptviz-number">`` inside the element: e.g.
@@ -72,6 +88,7 @@ when tiny), ``.gptviz-n-kept .gptviz-number`` the count with thousands separator
 ``.gptviz-n-tokens .gptviz-number`` the token count.
 """
 
+from .ablation import AblationExplorer
 from .attention import AttentionExplorer
 from .base import Explorer
 from .layers import FeedForwardExplorer, LogitLensExplorer
@@ -79,6 +96,6 @@ from .sampling import GenerationStepper, SamplingExplorer
 from .tokens import EmbeddingExplorer, TokenizerExplorer
 
 __all__ = [
-    "AttentionExplorer", "EmbeddingExplorer", "Explorer", "FeedForwardExplorer", "GenerationStepper",
+    "AblationExplorer", "AttentionExplorer", "EmbeddingExplorer", "Explorer", "FeedForwardExplorer", "GenerationStepper",
     "LogitLensExplorer", "SamplingExplorer", "TokenizerExplorer",
 ]

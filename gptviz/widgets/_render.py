@@ -14,17 +14,16 @@ centred on zero for signed values, grey for masked cells.
 from __future__ import annotations
 
 import base64
-import functools
 import html
 import io
 import math
+import re
 
 import numpy as np
-from matplotlib import colormaps
 from matplotlib.colors import to_rgb
 from PIL import Image
 
-from ..viz.style import MASKED, TOKEN_COLOURS
+from ..viz.style import MASKED, TOKEN_COLOURS, colour_levels
 
 FONT = "font-family:var(--jp-ui-font-family, sans-serif);font-size:12px"
 MONO = "font-family:var(--jp-code-font-family, monospace)"
@@ -39,19 +38,13 @@ def esc(text) -> str:
 
 
 # ---- colours and pixels --------------------------------------------------------------------
-@functools.lru_cache(maxsize=None)
-def lut(cmap: str) -> np.ndarray:
-    """The colour map as a ``[256, 3]`` uint8 lookup table."""
-    return (colormaps[cmap](np.linspace(0.0, 1.0, 256))[:, :3] * 255 + 0.5).astype(np.uint8)
-
-
 def colourise(values: np.ndarray, cmap: str, vmin: float, vmax: float, mask: np.ndarray | None = None) -> np.ndarray:
     """``values`` ``[...]`` as RGB pixels ``[..., 3]`` (uint8): 256 levels from ``vmin`` to ``vmax``;
     cells where ``mask`` is True, or that are NaN, in the masked grey."""
     v = np.asarray(values, dtype=np.float64)
     scaled = (v - vmin) * (255.0 / max(vmax - vmin, 1e-30))
     index = np.clip(np.nan_to_num(scaled, nan=0.0) + 0.5, 0, 255).astype(np.uint8)
-    rgb = lut(cmap)[index]
+    rgb = colour_levels(cmap)[index]
     bad = np.isnan(v) if mask is None else (mask | np.isnan(v))
     if bad.any():
         rgb[bad] = np.array(to_rgb(MASKED)) * 255
@@ -74,7 +67,7 @@ def pixels(rgb: np.ndarray, width: int, height: int, alt: str = "") -> str:
 
 def colour_bar(cmap: str, low: str, high: str, note: str = "") -> str:
     """A small horizontal colour scale labelled ``low`` .. ``high``."""
-    strip = pixels(lut(cmap)[None], 160, 10, f"colour scale {low} to {high}")
+    strip = pixels(colour_levels(cmap)[None], 160, 10, f"colour scale {low} to {high}")
     return (f'<div style="display:flex;align-items:center;gap:6px;margin-top:4px;{FONT}">'
             f'<span>{esc(low)}</span>{strip}<span>{esc(high)}</span>'
             f'<span style="color:#555">{esc(note)}</span></div>')
@@ -98,6 +91,44 @@ def message(text: str, kind: str = "error") -> str:
         return ""
     colour, sign = ("#b00020", "⚠ ") if kind == "error" else ("#555555", "")
     return f'<div style="color:{colour};{FONT};white-space:pre-wrap">{sign}{esc(text)}</div>'
+
+
+# ---- a copy for pages without a kernel -----------------------------------------------------
+_INLINE_SVG = re.compile(r"<svg\b.*?</svg>", re.DOTALL)  # gptviz's own SVG: never nested
+_PIXELS = re.compile(r'<img src="data:image/png;base64,([^"]+)" width="(\d+)" height="(\d+)"')  # as pixels() writes
+MAX_SHARP_PIXELS = 1024 * 1024  # larger pictures keep one pixel per cell
+
+
+def _svg_image(match) -> str:
+    data = base64.b64encode(match.group(0).encode("utf-8")).decode("ascii")
+    return f'<img src="data:image/svg+xml;base64,{data}" alt="" style="display:block;max-width:none">'
+
+
+def _sharp_image(match) -> str:
+    data, width, height = match.group(1), int(match.group(2)), int(match.group(3))
+    image = Image.open(io.BytesIO(base64.b64decode(data)))
+    w, h = image.size
+    if (width, height) == (w, h) or width % w or height % h or width * height > MAX_SHARP_PIXELS:
+        return match.group(0)
+    rgb = np.repeat(np.repeat(np.asarray(image.convert("RGB")), height // h, axis=0), width // w, axis=1)
+    return f'<img src="{png_uri(rgb)}" width="{width}" height="{height}"'
+
+
+def for_sanitisers(markup: str) -> str:
+    """``markup`` as it survives an HTML sanitiser that keeps images but drops inline SVG and most
+    CSS (JupyterLab's, for a notebook it has not run; GitHub's): every inline ``<svg>`` becomes an
+    ``<img>`` of the same picture, and every picture of :func:`pixels` is stored at its shown size,
+    each cell a block of pixels, so that it stays sharp without ``image-rendering: pixelated``."""
+    return _PIXELS.sub(_sharp_image, _INLINE_SVG.sub(_svg_image, markup))
+
+
+def static_page(body: str) -> str:
+    """An explorer's static copy (``body``) in a frame, under a line saying that it is a picture:
+    its controls work only in a running notebook."""
+    note = ("A picture of this explorer as it was last drawn. Run the notebook (JupyterLab, Notebook 7, "
+            "VS Code, Voila) to use its controls.")
+    return (f'<div class="gptviz-static" style="border:1px solid #ddd;padding:6px;{FONT}">'
+            f'<div style="color:#555;font-style:italic;margin-bottom:4px">{esc(note)}</div>{body}</div>')
 
 
 def heading(text: str, note: str = "") -> str:
@@ -239,7 +270,7 @@ class LinesLayout:
         return 4 + self.row * (i + 0.5)
 
     def svg(self, links: np.ndarray, highlight: int | None = None) -> str:
-        """``links`` rows ``(query, key, weight)`` (see :func:`gptviz.viz.lines.strongest_links`);
+        """``links`` rows ``(query, key, weight)`` (see :func:`gptviz.attention.strongest_links`);
         the lines of query ``highlight`` in the accent colour, on top."""
         x1, x2 = self.LEFT, self.LEFT + self.GAP
         plain, marked = [], []

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..attention import qk_steps, strongest_links
 from ..viz.attention import attention_heatmap_interactive, head_heatmap, head_title
-from ..viz.lines import attention_lines_interactive, head_lines, strongest_links
-from ..viz.qk import qk_view, qk_steps
+from ..viz.lines import attention_lines_interactive, head_lines
+from ..viz.qk import qk_view
 from ..viz.style import SEQUENTIAL, causal_mask
 from . import _render
 from .base import Explorer, ExportBar, html_box, int_slider, position_picker, row, set_positions, text_box
@@ -44,7 +45,7 @@ class AttentionExplorer(Explorer):
         self.title = html_box("gptviz-title")
         self.export_bar = ExportBar(self, ["heatmap", "lines", "q.k breakdown"], folder)
         self.children = [
-            self.text, row(self.layer, self.head, self.query), self.message, self.title,
+            self.text, self.special, row(self.layer, self.head, self.query), self.message, self.title,
             row(self.heatmap, self.lines), self.qk, self.export_bar,
         ]
         self.watch(self.layer, self.head, self.query)

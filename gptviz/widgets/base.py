@@ -1,10 +1,18 @@
 """What every explorer shares: the model, a counted forward pass, a message line, safe callbacks,
-the usual controls and an export bar.
+the usual controls, an export bar, and a static picture for pages where no kernel runs.
 
 An explorer is a ``widgets.VBox`` that builds its controls, runs the model once for its text and
 keeps that trace. A control that changes only what is shown (a head, a layer, a sampling setting)
 redraws from the kept trace; only a new text runs the model again. ``n_forward`` counts the forward
-passes, so a test can check that a slider ran none.
+passes the explorer asked for, as a readout; the tests count the model's own passes from outside
+(a hook on the model), so a slider that ran one by another route would still be caught.
+
+Displayed, an explorer offers two forms (:meth:`Explorer._repr_mimebundle_`): the live widget
+(``application/vnd.jupyter.widget-view+json``, which JupyterLab, Notebook 7, VS Code and Voila
+prefer when they run the cell) and ``text/html``, a static copy of what it shows at that moment
+(:func:`static_view`). The copy is what GitHub, nbviewer and ``jupyter nbconvert --to html`` show
+of a saved notebook that holds no widget state (``tools/build_notebooks.py`` stores none), and what
+JupyterLab shows of a notebook it has opened but not run.
 """
 
 from __future__ import annotations
@@ -15,9 +23,10 @@ from pathlib import Path
 
 import ipywidgets as widgets
 
-from ..errors import GptvizError, InputError
+from ..errors import GptvizError
+from ..inputs import ALLOW_SPECIAL_LABEL, EXPLORER, Input, read_input
 from ..tokenizer import EOT
-from ..trace import Trace, to_ids
+from ..trace import Trace
 from . import _render
 
 
@@ -35,6 +44,15 @@ def text_box(value: str, cls: str = "gptviz-text", description: str = "text", li
                            placeholder="Type a text" + ("" if live else ", then click outside the box"),
                            layout=widgets.Layout(width="95%"))
     box.add_class(cls)
+    return box
+
+
+def special_box() -> widgets.Checkbox:
+    """The checkbox that reads a literal ``<|endoftext|>`` in the text as the end-of-text token
+    (class ``gptviz-allow-special``); hidden until a text holds that string."""
+    box = widgets.Checkbox(value=False, description=ALLOW_SPECIAL_LABEL, indent=False,
+                           layout=widgets.Layout(display="none", width="auto"))
+    box.add_class("gptviz-allow-special")
     return box
 
 
@@ -84,10 +102,69 @@ def guarded(method):
     return wrapper
 
 
+def static_view(widget) -> str:
+    """A static HTML copy of what ``widget`` (an explorer, or any box of them) shows now: every
+    ``HTML`` pane as it is (its pictures made to survive sanitisers:
+    :func:`~gptviz.widgets._render.for_sanitisers`), each control as its label and value, a toggle as
+    a box (dark when pressed), boxes as rows, columns and grids. Buttons and the export bar are left
+    out (nothing can be clicked without a kernel). The copy holds no script and no widget id, and
+    every text from the reader or the model goes through :func:`~gptviz.widgets._render.esc`; it is
+    built from strings already drawn (no model run)."""
+    if isinstance(widget, ExportBar) or widget.layout.display == "none":
+        return ""
+    if isinstance(widget, widgets.HTML):
+        return f"<div>{_render.for_sanitisers(widget.value)}</div>" if widget.value else ""
+    if isinstance(widget, widgets.Box):
+        return _static_box(widget)
+    return _static_control(widget)
+
+
+def _static_box(box: widgets.Box) -> str:
+    if isinstance(box, widgets.GridBox):  # every child keeps its cell, empty or not
+        layout = box.layout
+        style = (f"display:grid;width:fit-content;grid-template-columns:{layout.grid_template_columns or 'auto'};"
+                 f"gap:{layout.grid_gap or '0'}")
+        return f'<div style="{_render.esc(style)}">' + "".join(
+            f"<div>{static_view(child)}</div>" for child in box.children) + "</div>"
+    inner = "".join(static_view(child) for child in box.children)
+    if not inner:
+        return ""
+    flow = "display:flex;flex-flow:row wrap;align-items:flex-start;gap:4px 18px" if isinstance(box, widgets.HBox) else ""
+    return f'<div style="{flow}">{inner}</div>'
+
+
+def _static_control(control) -> str:
+    esc = _render.esc
+    if isinstance(control, (widgets.Text, widgets.Textarea)):
+        return (f'<div style="{_render.MONO};white-space:pre-wrap;border:1px solid #ccc;padding:3px 5px;'
+                f'margin:2px 0;width:95%">{esc(control.value)}</div>')
+    if isinstance(control, widgets.ToggleButton):
+        look = "background:#555;color:#fff" if control.value else "background:#f2f2f2"
+        return (f'<span style="{_render.FONT};display:inline-block;border:1px solid #999;border-radius:3px;'
+                f'padding:1px 4px;{look}">{esc(control.description)}</span>')
+    if isinstance(control, (widgets.IntSlider, widgets.FloatSlider)):
+        value = format(control.value, control.readout_format)
+    elif isinstance(control, widgets.SelectMultiple):
+        value = ", ".join(control.label)
+    elif isinstance(control, widgets.Dropdown):
+        value = control.label or ""
+    elif isinstance(control, widgets.Checkbox):
+        value = "yes" if control.value else "no"
+    else:
+        return ""  # buttons: nothing to click on a page without a kernel
+    return (f'<span style="{_render.FONT};margin:2px 0;display:inline-block">{esc(control.description)}'
+            f' <b style="{_render.MONO}">{esc(value)}</b></span>')
+
+
 class Explorer(widgets.VBox):
     """Base class: ``model`` (default :func:`gptviz.load`, unless ``load_model=False``),
     ``n_forward`` (forward passes run),
-    ``message`` (an HTML line, class ``gptviz-message``), and :meth:`refresh` to redraw."""
+    ``message`` (an HTML line, class ``gptviz-message``), ``special`` (the checkbox that reads a
+    literal ``<|endoftext|>`` as the end-of-text token, shown when the text holds one), and
+    :meth:`refresh` to redraw."""
+
+    #: ``(most tokens, why)`` for an explorer whose work grows faster than the model's (None: the context).
+    token_limit: tuple[int, str] | None = None
 
     def __init__(self, model=None, load_model: bool = True):
         super().__init__()
@@ -98,24 +175,39 @@ class Explorer(widgets.VBox):
         self.model = model
         self.n_forward = 0
         self.shown_text: str | None = None  # the last text applied
+        self._typed: str | None = None  # the last text given, applied or not
         self.message = html_box("gptviz-message")
+        self.special = special_box()
+        self.special.observe(lambda change: self._typed is not None and self.set_text(self._typed), names="value")
         self._held = 0
         self.add_class("gptviz-explorer")
 
     # ---- model runs --------------------------------------------------------------------------
-    def run_trace(self, text: str, names) -> Trace:
-        """Check ``text`` (empty, ``<|endoftext|>``, too long: InputError), then run the model once
-        and record ``names``."""
-        if EOT in text:
-            raise InputError(f"The text contains {EOT} literally. The explorers read plain text: remove "
-                             "it (the model meets that token only between two documents)")
-        ids, _ = to_ids(self.model, text)
+    def checked(self, text: str, **options) -> Input:
+        """``text`` through the gate (:func:`gptviz.inputs.read_input`) with the explorer's words in
+        its messages and the ``special`` checkbox's choice; its notes go to the message line."""
+        read = read_input(self.model, text, allow_special=self.special.value, via=EXPLORER, limit=self.token_limit,
+                          **options)
+        if read.notes:
+            self.say(" ".join(read.notes), "info")
+        return read
+
+    def run_trace(self, text: str, names, edits=None) -> Trace:
+        """Check ``text`` (empty, ``<|endoftext|>``, too long, over the memory budget: InputError),
+        then run the model once and record ``names`` (with ``edits``, as :func:`gptviz.trace.trace`
+        takes them)."""
+        from ..trace import check_budget
+
+        ids = self.checked(text).ids
+        check_budget(self.model.config, len(ids), names, via=EXPLORER)
         self.n_forward += 1
-        return self.model.trace(ids, names=names)
+        return self.model.trace(ids, names=names, edits=edits)
 
     def set_text(self, text: str) -> bool:
         """Read a new text (:meth:`read`: one model run), then redraw. A text the model cannot take
         leaves a message and the previous state; returns whether the text was applied."""
+        self._typed = text
+        self.special.layout.display = "" if EOT in text or self.special.value else "none"
         self.say("")
         try:
             with self.held():
@@ -169,6 +261,16 @@ class Explorer(widgets.VBox):
         """Redraw (or call ``handler``) when any of ``controls`` changes value."""
         for control in controls:
             control.observe(handler or self.refresh, names="value")
+
+    # ---- display -----------------------------------------------------------------------------
+    def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
+        """ipywidgets' bundle (the widget view and a short text), plus ``text/html``: a static copy
+        of the explorer as drawn now, for renderers without a kernel. Front-ends that know widgets
+        rank the widget view first and show it; the others show the copy."""
+        bundle = super()._repr_mimebundle_(include=include, exclude=exclude, **kwargs)
+        if (include is None or "text/html" in include) and not (exclude and "text/html" in exclude):
+            bundle["text/html"] = _render.static_page(static_view(self))
+        return bundle
 
 
 class ExportBar(widgets.HBox):

@@ -9,6 +9,7 @@ import torch
 import torch.nn.functional as F
 from matplotlib import colormaps
 
+from ..compare import variant_edits
 from ..lens import logit_lens
 from ..viz.lens import lens_table
 from ..viz.mlp import mlp_activations, top_neurons
@@ -24,8 +25,9 @@ N_STRONGEST = 10
 class FeedForwardExplorer(Explorer):
     """What does one layer's MLP do to one token? Its ``d_mlp`` neurons before the activation,
     after GELU (what GPT-2 uses) and after ReLU (what it would be with the older activation), the
-    strongest neurons, and how much the MLP's output changes if GELU is swapped for ReLU on the
-    same input. Controls: ``text``, ``layer``, ``position``.
+    strongest neurons, and how much the layer's output would change in a GPT-2 whose every MLP used
+    ReLU (the same weights; :func:`gptviz.compare.run_variant`). Controls: ``text``, ``layer``,
+    ``position``. Reading a text runs the model twice (GELU, then ReLU); the controls run it never.
     """
 
     def __init__(self, model=None, text: str = "The capital of France is Paris, and the capital of Italy is",
@@ -40,7 +42,7 @@ class FeedForwardExplorer(Explorer):
         self.strongest = html_box("gptviz-top-neurons")
         self.gelu_relu = html_box("gptviz-gelu-relu")
         self.export_bar = ExportBar(self, ["neurons of every token", "strongest neurons"], folder)
-        self.children = [self.text, row(self.layer, self.position), self.message, self.neurons,
+        self.children = [self.text, self.special, row(self.layer, self.position), self.message, self.neurons,
                          row(self.strongest, self.gelu_relu), self.export_bar]
         self.watch(self.layer, self.position)
         self.text.observe(lambda change: self.set_text(change["new"]), names="value")
@@ -48,6 +50,7 @@ class FeedForwardExplorer(Explorer):
 
     def read(self, text: str) -> None:
         self.trace = self.run_trace(text, MLP_NAMES)
+        self.relu_trace = self.run_trace(text, ["blocks.*.mlp.out"], variant_edits(self.model, activation="relu"))
         set_positions(self.position, self.trace.tokens, self._position)
 
     def draw(self) -> None:
@@ -68,7 +71,8 @@ class FeedForwardExplorer(Explorer):
                                               f"{pre.numel():,} neurons") +
                               f'<div style="display:flex;gap:14px;flex-wrap:wrap">{grids}</div>{scale}')
         self.strongest.value = self._strongest_html(pre.numpy(), gelu.numpy())
-        self.gelu_relu.value = self._gelu_relu_html(layer, pre, gelu, self.trace[p + "out"][pos])
+        self.gelu_relu.value = self._gelu_relu_html(pre, gelu, self.trace[p + "out"][pos],
+                                                    self.relu_trace[p + "out"][pos])
 
     @staticmethod
     def _grid(values: np.ndarray, title: str, limit: float) -> str:
@@ -91,19 +95,19 @@ class FeedForwardExplorer(Explorer):
         return _render.heading("Strongest neurons", "largest |GELU output|; orange: negative") + \
             _render.table(["neuron", "pre", "GELU", "ReLU", ""], rows)
 
-    def _gelu_relu_html(self, layer: int, pre: torch.Tensor, gelu: torch.Tensor, out: torch.Tensor) -> str:
-        """The same input through ReLU instead of GELU: how different is the MLP's output?"""
-        mlp = self.model.h[layer].mlp
-        with torch.inference_mode():
-            out_relu = mlp.c_proj(pre.clamp(min=0).to(self.model.device, mlp.c_proj.weight.dtype)).float().cpu()
+    @staticmethod
+    def _gelu_relu_html(pre: torch.Tensor, gelu: torch.Tensor, out: torch.Tensor, out_relu: torch.Tensor) -> str:
+        """GELU beside ReLU: this token's negative neurons, and how far the layer's output ``out`` ``[D]``
+        moves in the all-ReLU variant (``out_relu``)."""
         change = float((out_relu - out).norm() / out.norm().clamp(min=1e-12))
         cosine = float(F.cosine_similarity(out_relu, out, dim=0))
         negative = pre < 0
         summary = (f"{int(negative.sum()):,} of {pre.numel():,} neurons are negative before the activation. "
                    f"ReLU sets them all to 0; GELU lets them through as small negatives "
-                   f"(sum {float(gelu[negative].sum()):+.2f}, never below -0.17). With ReLU the MLP's output "
-                   f"would change by {change:.1%} of its length (cosine {cosine:.3f} with GELU's).")
-        return (_render.heading("GELU vs ReLU on the same input") + _render.message(summary, "info") +
+                   f"(sum {float(gelu[negative].sum()):+.2f}, never below -0.17). If every MLP used ReLU "
+                   f"(same weights), this layer's output would change by {change:.1%} of its length "
+                   f"(cosine {cosine:.3f} with GELU's); from layer 1 on, the changes of earlier layers add up.")
+        return (_render.heading("GELU vs ReLU") + _render.message(summary, "info") +
                 activation_svg(pre.numpy(), gelu.numpy()))
 
     def file_stem(self, view: str) -> str:
@@ -153,11 +157,16 @@ class LogitLensExplorer(Explorer):
     residual stream after each block through the final LayerNorm and the unembedding. The grid shows
     the top guess after every layer at the positions around the selected one; the table, the top 10
     at the selected position and layer (the text's real next token in bold). The lens of the whole
-    text is computed once per text; the controls only choose what is shown.
+    text is computed once per text (at most 256 tokens: ``token_limit``); the controls only choose
+    what is shown.
     """
 
     N_TOP = 10
     WINDOW = 12
+    # The lens scores the whole vocabulary after every layer at every position: on GPT-2 small 1,024
+    # tokens take ~25 CPU-seconds, 256 tokens a quarter of that (benchmarks/inputs.py).
+    token_limit = (256, "the logit lens explorer reads at most 256 (it scores all 50,257 tokens after "
+                        "every layer at every position)")
 
     def __init__(self, model=None, text: str = "The Eiffel Tower is in the city of Paris. The Colosseum is in",
                  position: int = -1, layer: int | None = None, folder: str = "exports"):
@@ -171,7 +180,7 @@ class LogitLensExplorer(Explorer):
         self.grid = html_box("gptviz-lens-grid")
         self.top = html_box("gptviz-lens-top")
         self.export_bar = ExportBar(self, ["lens table"], folder)
-        self.children = [self.text, row(self.position, self.layer), self.message, self.grid, self.top, self.export_bar]
+        self.children = [self.text, self.special, row(self.position, self.layer), self.message, self.grid, self.top, self.export_bar]
         self.watch(self.position, self.layer)
         self.text.observe(lambda change: self.set_text(change["new"]), names="value")
         self.set_text(text)

@@ -6,8 +6,9 @@ import ipywidgets as widgets
 import numpy as np
 
 from ..generation import Stepper
+from ..kvcache import kv_cache_bytes
 from ..sampling import distribution
-from ..tokenizer import EOT
+from ..tokenizer import EOT, EOT_ID
 from ..viz.sampling import distribution_bars
 from . import _render
 from .base import Explorer, ExportBar, guarded, html_box, row, text_box
@@ -79,7 +80,7 @@ class SamplingExplorer(Explorer):
         for stat in (self.top_prob, self.n_kept, self.mass_cut, self.entropy):
             stat.layout.margin = "0 18px 0 0"
         stats = row(self.top_prob, self.n_kept, self.mass_cut, self.entropy)
-        self.children = [self.text, self.controls.box, self.message, stats,
+        self.children = [self.text, self.special, self.controls.box, self.message, stats,
                          row(self.sample_button, self.sample_100_button, self.drawn),
                          self.histogram, row(self.candidates, self.vocabulary), self.export_bar]
         self.watch(*self.controls.sliders)
@@ -208,7 +209,7 @@ class GenerationStepper(Explorer):
         self.step_view = html_box("gptviz-step-distribution")
         self.history = html_box("gptviz-steps")
         self.kv_cache = html_box("gptviz-kv-cache")
-        self.children = [self.prompt, self.controls.box,
+        self.children = [self.prompt, self.special, self.controls.box,
                          row(self.step_button, self.back_button, self.reset_button, self.run_button),
                          self.message, self.generated, self.status, row(self.step_view, self.history), self.kv_cache]
         self.watch(*self.controls.sliders, self.controls.seed, handler=self.apply_settings)
@@ -220,19 +221,13 @@ class GenerationStepper(Explorer):
         ``run_steps`` new ones (at least one), and says so."""
         temperature, top_k, top_p = self.controls.settings()
         room = max(1, min(self.run_steps, self.model.config.n_ctx // 4))
-        stepper = Stepper(self.model, text, temperature, top_k, top_p, seed=self.controls.seed.value,
-                          truncate=True, room=room)
+        read = self.checked(text, room=room, truncate=True, what="prompt")
+        stepper = Stepper(self.model, read.ids, temperature, top_k, top_p, seed=self.controls.seed.value)
         self.n_forward += 1  # the Stepper reads the prompt once
         self.stepper = stepper
-        notes = []
-        if stepper.dropped:
-            notes.append(f"The prompt is {stepper.prompt_len + stepper.dropped} tokens and the context holds "
-                         f"{self.model.config.n_ctx}: the stepper reads its last {stepper.prompt_len}, leaving "
-                         f"room for {room} new tokens.")
-        if EOT in text:
-            notes.append(f"{EOT} in the prompt is read as the end-of-text token: a boundary between documents.")
-        if notes:
-            self.say(" ".join(notes), "info")
+        if EOT_ID in read.ids:
+            self.say(" ".join([*read.notes, f"{EOT} in the prompt is read as the end-of-text token: a boundary "
+                                            "between documents."]), "info")
 
     def apply_settings(self, change=None) -> None:
         """Hand the sliders' settings to the stepper: they apply from the next step (no model run)."""
@@ -288,12 +283,15 @@ class GenerationStepper(Explorer):
         self.back_button.disabled = not s.steps
         tok = self.model.tokenizer
         new = s.ids[s.prompt_len:]
-        pieces = [_render.esc(tok.decode(s.ids[: s.prompt_len]))]
-        for n, i in enumerate(new):
+        # Decoded as one text: a character split over tokens (’, ü, 😀, CJK) shows whole, in the token
+        # that completes it, never as two U+FFFD halves.
+        texts = tok.token_texts(s.ids)
+        pieces = [_render.esc("".join(texts[: s.prompt_len]))]
+        for n, (i, piece) in enumerate(zip(new, texts[s.prompt_len:])):
             last = n == len(new) - 1
             colour = _render.TOKEN_COLOURS[n % 2]
-            pieces.append(f'<span style="background:{colour};{"outline:2px solid " + _render.ACCENT if last else ""}">'
-                          f'{_render.esc(tok.decode([i]))}</span>')
+            pieces.append(f'<span style="background:{colour};{"outline:2px solid " + _render.ACCENT if last else ""}" '
+                          f'title="{_render.esc(tok.token_str(i))}">{_render.esc(piece)}</span>')
         self.generated.value = (f'<div style="{_render.FONT};font-size:14px;white-space:pre-wrap;'
                                 f'border:1px solid #ddd;padding:6px">{"".join(pieces)}</div>')
         state = f"stopped: {s.stop_reason}" if s.stopped else "running"
@@ -336,8 +334,8 @@ class GenerationStepper(Explorer):
             cells.append(_render.chip(label, str(j), colour, "color:white" if fresh else "",
                                       f"gptviz-kv-row gptviz-kv-{'new' if fresh else 'reused'}",
                                       f"position {j}: {'new' if fresh else 'reused'}"))
-        numbers = total * config.n_layer * 2 * config.d_model
+        numbers, mib = kv_cache_bytes(config, total, bytes_per_number=1), kv_cache_bytes(config, total) / 2**20
         note = (f"{total} rows (of {rows['n_ctx']}) × {config.n_layer} layers × keys and values of {config.d_model} "
-                f"numbers = {numbers:,} numbers ({numbers * 4 / 2**20:.2f} MiB in float32). The last forward pass "
+                f"numbers = {numbers:,} numbers ({mib:.2f} MiB in float32). The last forward pass "
                 f"computed {new} new row{'s' if new != 1 else ''} (orange) and reused {rows['reused']}.")
         return _render.heading("KV cache", note) + f'<div style="line-height:1.1">{"".join(cells)}</div>'

@@ -10,17 +10,20 @@ import ipywidgets as widgets
 import numpy as np
 import torch
 
+from ..embeddings import nearest_tokens
 from ..errors import InputError
+from ..inputs import EXPLORER, read_input
 from ..tokenizer import get_tokenizer, readable
-from ..trace import to_ids
 from ..viz.style import DIVERGING, symmetric_limit
-from ..viz.tokens import bpe_merges, token_strip
+from ..viz.tokens import MAX_MERGE_BYTES, bpe_merges, token_strip
 from ..viz.vectors import embedding_map
 from . import _render
 from .base import Explorer, ExportBar, html_box, row, text_box
 
-MAX_CHIPS = 1000  # tokens drawn as boxes; a longer text is counted in full but drawn in part
-MAX_PIECE_BYTES = 64  # longer pieces are not stepped through (each step scans every pair)
+MAX_CHIPS = 1000  # tokens drawn as boxes (and exported); a longer text is counted in full but drawn in part
+MAX_PIECES = 1000  # pieces offered in the piece menu: those of the text's start
+MENU_CHARS = 40  # characters of a piece shown in the menu
+MAX_PIECE_BYTES = MAX_MERGE_BYTES  # longer pieces are not stepped through, on screen or in the export
 GPT2_CONTEXT = 1024
 
 
@@ -37,6 +40,7 @@ class TokenizerExplorer(Explorer):
         self.n_ctx = self.model.config.n_ctx if self.model is not None else GPT2_CONTEXT
         self.ids: list[int] = []
         self.pieces: list[str] = []
+        self.shown = ""  # the text read (lone surrogates mended)
         self.steps = []  # the merge steps of the selected piece
         self.text = text_box(text, live=True)
         self.count = html_box("gptviz-n-tokens")
@@ -48,7 +52,7 @@ class TokenizerExplorer(Explorer):
         self.merge_step.add_class("gptviz-merge-step")
         self.merges = html_box("gptviz-merges")
         self.export_bar = ExportBar(self, ["tokens", "merges"], folder)
-        self.children = [self.text, self.message, self.count, self.tokens, self.ids_view,
+        self.children = [self.text, self.special, self.message, self.count, self.tokens, self.ids_view,
                          row(self.piece, self.merge_step), self.merges, self.export_bar]
         self.piece.observe(self._on_piece, names="value")
         self.watch(self.merge_step)
@@ -56,14 +60,19 @@ class TokenizerExplorer(Explorer):
         self.set_text(text)
 
     def read(self, text: str) -> None:
-        if not text:
-            raise InputError("The text is empty: type something to see its tokens")
-        ids = self.tokenizer.encode(text)
-        self.ids, self.pieces = ids, self.tokenizer.pieces(text)
-        if len(ids) > self.n_ctx:
-            self.say(f"{len(ids):,} tokens: longer than the model's context of {self.n_ctx:,} tokens; "
-                     f"the model would read only the last {self.n_ctx:,}", "info")
-        options = [(f"{i}: {readable(p.encode('utf-8'))}", i) for i, p in enumerate(self.pieces)]
+        read = read_input(self.tokenizer, text, allow_special=self.special.value, via=EXPLORER)
+        notes = list(read.notes)
+        self.ids, self.shown = read.ids, read.text
+        self.pieces = self.tokenizer.pieces(read.text)[:MAX_PIECES]
+        if len(read.ids) > self.n_ctx:
+            notes.append(f"{len(read.ids):,} tokens: longer than the model's context of {self.n_ctx:,} tokens; "
+                         f"the model would read only the last {self.n_ctx:,}.")
+        if len(self.pieces) == MAX_PIECES:
+            notes.append(f"The piece menu offers the first {MAX_PIECES:,} pieces.")
+        if notes:
+            self.say(" ".join(notes), "info")
+        options = [(f"{i}: {readable(p[:MENU_CHARS].encode('utf-8'))}{'…' * (len(p) > MENU_CHARS)}", i)
+                   for i, p in enumerate(self.pieces)]
         longest = max(range(len(self.pieces)), key=lambda i: len(self.pieces[i].encode("utf-8")))
         self.piece.options = options
         self.piece.value = longest
@@ -84,9 +93,8 @@ class TokenizerExplorer(Explorer):
 
     def draw(self) -> None:
         ids = self.ids
-        n_chars = len(self.text.value)
-        self.count.value = (f"{_render.number(len(ids), ',d')} tokens for {n_chars:,} characters "
-                            f"({len(self.text.value.encode('utf-8')):,} bytes)")
+        self.count.value = (f"{_render.number(len(ids), ',d')} tokens for {len(self.shown):,} characters "
+                            f"({len(self.shown.encode('utf-8')):,} bytes)")
         shown = ids[:MAX_CHIPS]
         more = ""
         if len(ids) > MAX_CHIPS:
@@ -117,9 +125,14 @@ class TokenizerExplorer(Explorer):
         return f"tokenizer-{view}"
 
     def figure(self, view: str, fmt: str):
+        """The tokens shown (at most ``MAX_CHIPS``), or the selected piece's merges."""
         if view == "tokens":
-            return token_strip(self.ids, self.tokenizer)
-        return bpe_merges(self.pieces[self.piece.value], self.tokenizer)
+            return token_strip(self.ids[:MAX_CHIPS], self.tokenizer)
+        piece = self.pieces[self.piece.value]
+        if len(piece.encode("utf-8")) > MAX_PIECE_BYTES:
+            raise InputError(f"This piece is {len(piece.encode('utf-8')):,} bytes; merges are drawn for pieces of "
+                             f"at most {MAX_PIECE_BYTES}: pick a shorter one in the piece menu")
+        return bpe_merges(piece, self.tokenizer)
 
 
 class EmbeddingExplorer(Explorer):
@@ -136,20 +149,19 @@ class EmbeddingExplorer(Explorer):
         super().__init__(model)
         self.ids: list[int] = []
         self._picked = tuple(picked)
-        self._norms = None
         self.text = text_box(text)
         self.pick = widgets.SelectMultiple(description="tokens", options=[], rows=6)
         self.pick.add_class("gptviz-pick")
         self.vectors = html_box("gptviz-vectors")
         self.nearest = html_box("gptviz-nearest")
         self.export_bar = ExportBar(self, ["embedding map"], folder)
-        self.children = [self.text, self.message, row(self.pick, self.nearest), self.vectors, self.export_bar]
+        self.children = [self.text, self.special, self.message, row(self.pick, self.nearest), self.vectors, self.export_bar]
         self.watch(self.pick)
         self.text.observe(lambda change: self.set_text(change["new"]), names="value")
         self.set_text(text)
 
     def read(self, text: str) -> None:
-        ids, _ = to_ids(self.model, text)  # checks: empty, too long; no forward pass
+        ids = self.checked(text).ids  # checks: empty, too long; no forward pass
         tokens = self.model.tokenizer.tokens(ids)
         keep = [p for p in (self.pick.value or self._picked) if p < len(ids)] or [0]
         self.ids = ids
@@ -184,19 +196,12 @@ class EmbeddingExplorer(Explorer):
         self.nearest.value = self._nearest_html(ids, token_vecs)
 
     def _nearest_html(self, ids: list[int], vecs: np.ndarray) -> str:
-        model, tok = self.model, self.model.tokenizer
-        wte = model.wte.weight
-        with torch.inference_mode():
-            if self._norms is None:
-                self._norms = wte.float().norm(dim=1)  # [V], once
-            queries = torch.from_numpy(vecs).to(wte.device)  # [n, D]
-            cos = (wte.float() @ queries.T) / (self._norms[:, None] * queries.norm(dim=1)[None] + 1e-12)  # [V, n]
-            top = cos.topk(self.N_NEAREST + 1, dim=0)
+        tok = self.model.tokenizer
+        near, cosines = nearest_tokens(self.model, torch.from_numpy(vecs), self.N_NEAREST, exclude=ids)
         blocks = []
-        for n, i in enumerate(ids):
-            found = [(int(j), float(c)) for j, c in zip(top.indices[:, n], top.values[:, n]) if int(j) != i]
+        for i, found, cos in zip(ids, near.tolist(), cosines.tolist()):
             cells = " ".join(f'{_render.token_cell(tok.token_str(j))} <span style="color:#666">{c:.2f}</span>'
-                             for j, c in found[: self.N_NEAREST])
+                             for j, c in zip(found, cos))
             blocks.append(f'<div style="{_render.FONT};margin:2px 0">'
                           f'<b>{_render.esc(tok.token_str(i))}</b>: {cells}</div>')
         note = "cosine similarity of token embeddings (rows of wte)"

@@ -106,15 +106,42 @@ except ValueError as err:
 # %% [markdown]
 # ## Check your work
 #
-# How many tokens is the sentence below? Count them with the tokenizer (the answer cell is filled
-# in; change it and re-run to see what a wrong answer looks like).
+# **Predict before you run.** How many tokens is the sentence below? Count them in your head (a
+# space goes with the word after it; the full stop is a token of its own), write your guess as
+# `predicted_count`, and only then run the cell after it.
+
+# %% [solution] id=ex01_predict_count
+sentence = "Tom and Lily played with a red ball."
+### BEGIN SOLUTION
+predicted_count = 9
+### END SOLUTION
 
 # %%
-from gptviz.exercises import check
+token_strip(sentence)
 
-sentence = "Tom and Lily played with a red ball."
-my_count = len(tok.encode(sentence))  # your answer
-check(my_count, len(model.trace(sentence).ids), what="the number of tokens")
+# %% [test] id=test01_predict_count points=1
+from gptviz.exercises import require
+
+require(predicted_count, len(tok.encode(sentence)), what="your predicted count",
+        hint="count the boxes in the strip above: each common word with its space is one token.")
+
+# %% [markdown]
+# **Decode by hand.** `tok.token_bytes(i)` is the bytes token `i` stands for. Write `my_decode(ids)`,
+# which turns a list of ids back into text, using only `tok.token_bytes` and `bytes.decode`. The
+# llama above is a warning: its 4 bytes are spread over tokens that are not characters on their own.
+
+# %% [solution] id=ex01_decode
+def my_decode(ids):
+    ### BEGIN SOLUTION
+    return b"".join(tok.token_bytes(i) for i in ids).decode("utf-8")
+    ### END SOLUTION
+
+# %% [test] id=test01_decode points=3
+texts = [sentence, "Unbelievable!", "I saw a 🦙 at the zoo", "naïve café, 1,234 km"]
+for t in texts:
+    require(my_decode(tok.encode(t)), t, what=f"my_decode of the ids of {t!r}",
+            hint="join the bytes of all tokens first, then decode once: a character's bytes can "
+                 "be split across tokens.")
 
 # %% [markdown]
 # ## Explore

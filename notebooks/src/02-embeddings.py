@@ -51,14 +51,20 @@ print("== the trace's embed.token:", torch.equal(by_lookup, trace["embed.token"]
 # ### Check your work
 #
 # Compute the token embeddings of *all* the tokens at once, as a product of a one-hot matrix
-# `[T, vocab_size]` with `W`, and compare with the trace.
+# `[T, vocab_size]` with `W`, as `my_token_embeddings` (`[T, d_model]`); the test cell after it
+# compares it with the trace.
 
-# %%
-from gptviz.exercises import check_trace
-
+# %% [solution] id=ex02_token_embeddings
 one_hots = torch.nn.functional.one_hot(torch.tensor(trace.ids), model.config.vocab_size).float()  # [T, V]
-my_token_embeddings = one_hots @ W  # your answer: [T, d_model]
-check_trace(my_token_embeddings, trace, "embed.token")
+### BEGIN SOLUTION
+my_token_embeddings = one_hots @ W
+### END SOLUTION
+
+# %% [test] id=test02_token_embeddings points=2
+from gptviz.exercises import require
+
+require(my_token_embeddings, trace["embed.token"], what="my_token_embeddings",
+        hint="a matrix product: [T, vocab_size] times [vocab_size, d_model] gives [T, d_model].")
 
 # %% [markdown]
 # ## Tokens that play the same part sit together
@@ -126,13 +132,22 @@ print("position 5, first 6 dims:", [round(x, 4) for x in P[5, :6].tolist()])
 # The input to block 0 is the sum, `embed.sum = embed.token + embed.pos`.
 #
 # ### Check your work
+#
+# Write `my_embed(ids)`, the input to block 0 for a list of ids (`[T, d_model]`), from the rows of
+# `model.wte.weight` and `model.wpe.weight`. The test runs it on a sentence it has not seen.
 
-# %%
-from gptviz.exercises import check_trace
+# %% [solution] id=ex02_embed
+def my_embed(ids):
+    ### BEGIN SOLUTION
+    positions = torch.arange(len(ids))
+    return model.wte.weight.detach()[ids] + model.wpe.weight.detach()[positions]
+    ### END SOLUTION
 
-positions = torch.arange(len(trace.ids))
-my_input = model.wte.weight.detach()[trace.ids] + model.wpe.weight.detach()[positions]  # your answer
-check_trace(my_input, trace, "embed.sum")
+# %% [test] id=test02_embed points=2
+for text in [trace.text, "Tom saw a big dog in the park. The dog ran to Tom."]:
+    other = model.trace(text)
+    require(my_embed(other.ids), other["embed.sum"], what=f"my_embed on {text!r}",
+            hint="row ids of wte plus rows 0, 1, ..., T-1 of wpe (position i gets row i).")
 
 # %% [markdown]
 # ## Explore

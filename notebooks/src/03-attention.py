@@ -89,15 +89,30 @@ for width in (32, 64, 128):
 # ### Check your work
 #
 # Compute head 0's coefficients, `softmax(q k^T / sqrt(d))` with the mask, and compare with the
-# model's. (The answer is filled in; try leaving out the mask or the scale to see the check fail.)
+# model's: write `my_pattern` (`[T, T]`) from `scores` and `mask`.
+#
+# **Predict before you run.** Token 0 can see only itself. How much weight does it put on itself,
+# in every head? Write `predicted_first_weight` (a number) in the same cell.
 
-# %%
-from gptviz.exercises import check_trace
-
+# %% [solution] id=ex03_pattern
 T = len(trace.ids)
 mask = torch.ones(T, T, dtype=torch.bool).triu(1)  # True above the diagonal: the future
-my_pattern = torch.softmax(scores.masked_fill(mask, float("-inf")), dim=-1)  # your answer
-check_trace(my_pattern, trace, "blocks.0.attn.pattern", 0)
+### BEGIN SOLUTION
+my_pattern = torch.softmax(scores.masked_fill(mask, float("-inf")), dim=-1)
+predicted_first_weight = 1.0
+### END SOLUTION
+
+# %% [test] id=test03_pattern points=3
+from gptviz.exercises import require
+
+require(my_pattern, trace["blocks.0.attn.pattern"][0], what="my_pattern",
+        hint="mask the future with -inf *before* the softmax, and softmax each row (dim=-1); "
+             "scores are already divided by sqrt(d_head).")
+
+# %% [test] id=test03_predict_first_weight points=1
+first = torch.stack([trace[f"blocks.{i}.attn.pattern"][:, 0, 0] for i in range(c.n_layer)])  # [layer, head]
+require(torch.full_like(first, float(predicted_first_weight)), first, what="your prediction, in every head,",
+        hint="each row of coefficients sums to 1, and row 0 has only one unmasked entry.")
 
 # %%
 p = trace["blocks.0.attn.pattern"]
@@ -110,9 +125,14 @@ print("nothing above the diagonal:", bool((p.triu(1) == 0).all()))
 # The head's output for token `i` is the sum of the value vectors of tokens `0..i`, each weighted by
 # its coefficient: `z = pattern @ v`.
 
-# %%
-my_z = my_pattern @ v  # your answer: [T, d_head]
-check_trace(my_z, trace, "blocks.0.attn.z", 0)
+# %% [solution] id=ex03_z
+### BEGIN SOLUTION
+my_z = my_pattern @ v  # [T, d_head]
+### END SOLUTION
+
+# %% [test] id=test03_z points=2
+require(my_z, trace["blocks.0.attn.z"][0], what="my_z",
+        hint="row i of the pattern weights the value vectors: a [T, T] @ [T, d_head] product.")
 
 # %% [markdown]
 # ## All heads: concatenate, project, add
@@ -122,13 +142,24 @@ check_trace(my_z, trace, "blocks.0.attn.z", 0)
 # numbers again; one more matrix (`attn.c_proj`) mixes them. The result is *added* to the token's
 # vector: the residual connection (chapter 5).
 
-# %%
+# ### Check your work
+#
+# Glue the heads' outputs `z` (`[n_head, T, d_head]`) into `glued` (`[T, d_model]`), then apply
+# `c_proj` to get `my_out` (`[T, d_model]`); the stream after attention is `embed.sum + my_out`.
+
+# %% [solution] id=ex03_out
 z = trace["blocks.0.attn.z"]  # [n_head, T, d_head]
-glued = z.transpose(0, 1).reshape(T, c.d_model)  # [T, n_head * d_head] = [T, d_model]
 proj = model.h[0].attn.c_proj
-my_out = glued @ proj.weight.detach().T + proj.bias.detach()  # your answer: [T, d_model]
-check_trace(my_out, trace, "blocks.0.attn.out")
-check_trace(trace["embed.sum"] + my_out, trace, "blocks.0.resid_mid")
+### BEGIN SOLUTION
+glued = z.transpose(0, 1).reshape(T, c.d_model)  # [T, n_head * d_head] = [T, d_model]
+my_out = glued @ proj.weight.detach().T + proj.bias.detach()
+### END SOLUTION
+
+# %% [test] id=test03_out points=2
+require(my_out, trace["blocks.0.attn.out"], what="my_out",
+        hint="put the heads side by side for each token (transpose to [T, n_head, d_head], then "
+             "reshape); nn.Linear computes x @ weight.T + bias.")
+require(trace["embed.sum"] + my_out, trace["blocks.0.resid_mid"], what="embed.sum + my_out")
 
 # %% [markdown]
 # ## All the heads of a block
@@ -212,3 +243,18 @@ print("saved", path.as_posix(), "| written:", path.is_file())
 from gptviz.widgets import AttentionExplorer
 
 AttentionExplorer(model, trace.text)
+
+# %% [markdown]
+# ## Switch heads off
+#
+# A picture of a head shows what it looks at, not whether the model needs it. To test that, switch
+# the head off: its output `z` becomes zeros (the same as zeroing its rows of `c_proj`), and the model
+# runs again (`gptviz.interventions.ablate`). Each toggle below switches one head or one MLP, runs the
+# model once, and shows the loss on the text and the next-token distribution, before and after (needs
+# a running notebook).
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+from gptviz.widgets import AblationExplorer
+
+AblationExplorer(model, trace.text)

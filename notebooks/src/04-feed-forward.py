@@ -31,36 +31,68 @@ mlp_activations(trace, layer=1)
 #
 # "Apply a learned matrix, add a learned vector": `mlp.c_fc` takes the normalised vector (`ln_2`)
 # from `d_model` to `d_mlp = 4 x d_model` numbers.
+#
+# ### Check your work
+#
+# Compute `my_pre` (`[T, d_mlp]`), block 1's neurons before the non-linearity, from `x`, `W_in`
+# and `b_in`.
 
 # %%
 import torch
-from gptviz.exercises import check_trace
 
 mlp = model.h[1].mlp
 x = trace["blocks.1.ln_2"]  # [T, d_model]
 W_in, b_in = mlp.c_fc.weight.detach().T, mlp.c_fc.bias.detach()  # [d_model, d_mlp], [d_mlp]
 print("d_model:", model.config.d_model, " d_mlp:", model.config.d_mlp, " W_in:", list(W_in.shape))
-my_pre = x @ W_in + b_in  # your answer: [T, d_mlp]
-check_trace(my_pre, trace, "blocks.1.mlp.pre")
+
+# %% [solution] id=ex04_pre
+### BEGIN SOLUTION
+my_pre = x @ W_in + b_in
+### END SOLUTION
+
+# %% [test] id=test04_pre points=2
+from gptviz.exercises import require
+
+require(my_pre, trace["blocks.1.mlp.pre"], what="my_pre",
+        hint="[T, d_model] @ [d_model, d_mlp], plus the bias b_in on every row.")
 
 # %% [markdown]
 # ## GELU
 #
 # GPT-2's non-linearity is the GELU, `x * Φ(x)` (computed with a tanh approximation): large positive
 # inputs pass almost unchanged, large negative ones become 0, and small negative ones dip slightly
-# below zero (never under -0.17).
+# below zero.
 #
 # ### Check your work
 #
-# Write GELU's tanh form, `0.5 x (1 + tanh(sqrt(2/π) (x + 0.044715 x³)))`, and apply it.
+# Write GELU's tanh form, `0.5 x (1 + tanh(sqrt(2/π) (x + 0.044715 x³)))`, as `my_gelu(x)` for a
+# tensor `x`. The test applies it to the recorded inputs and to numbers from -6 to 6.
+#
+# **Predict before you run.** The curve dips below zero for small negative inputs. How low does it
+# go? Write `predicted_gelu_min` (to two decimals) in the same cell, before you look at the plot.
 
-# %%
+# %% [solution] id=ex04_gelu
 import math
 
-def my_gelu(x):  # your answer
+def my_gelu(x):
+    ### BEGIN SOLUTION
     return 0.5 * x * (1 + torch.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x**3)))
+    ### END SOLUTION
 
-check_trace(my_gelu(my_pre), trace, "blocks.1.mlp.post")
+### BEGIN SOLUTION
+predicted_gelu_min = -0.17
+### END SOLUTION
+
+# %% [test] id=test04_gelu points=3
+grid = torch.linspace(-6, 6, 1201)
+require(my_gelu(trace["blocks.1.mlp.pre"]), trace["blocks.1.mlp.post"], what="my_gelu on the recorded inputs",
+        hint="check the cube (x**3), the square root of 2/π inside the tanh, and the 0.5 * x in front.")
+require(my_gelu(grid), torch.nn.functional.gelu(grid, approximate="tanh"), what="my_gelu on -6 .. 6",
+        hint="use torch functions so it works element by element on a tensor.")
+
+# %% [test] id=test04_predict_gelu_min points=1
+require(predicted_gelu_min, torch.nn.functional.gelu(grid, approximate="tanh").min(), atol=0.01, rtol=0,
+        what="your predicted minimum", hint="the lowest point of the curve in the plot below.")
 
 # %% [markdown]
 # > **Aside: ReLU, as the comment describes, and GELU, as GPT-2 does.** The comment says the layer
@@ -110,11 +142,21 @@ for name in ("relu", "leaky_relu"):
 # "And do that again": `mlp.c_proj` takes the `d_mlp` numbers back to `d_model`. "Then add the input
 # before the feedforward layer": the result is added to the residual stream.
 
-# %%
+#
+# ### Check your work
+#
+# Compute `my_out` (`[T, d_model]`) from the neurons after GELU, `trace["blocks.1.mlp.post"]`.
+
+# %% [solution] id=ex04_out
 W_out, b_out = mlp.c_proj.weight.detach().T, mlp.c_proj.bias.detach()  # [d_mlp, d_model], [d_model]
-my_out = trace["blocks.1.mlp.post"] @ W_out + b_out  # your answer: [T, d_model]
-check_trace(my_out, trace, "blocks.1.mlp.out")
-check_trace(trace["blocks.1.resid_mid"] + my_out, trace, "blocks.1.resid_post")
+### BEGIN SOLUTION
+my_out = trace["blocks.1.mlp.post"] @ W_out + b_out
+### END SOLUTION
+
+# %% [test] id=test04_out points=2
+require(my_out, trace["blocks.1.mlp.out"], what="my_out",
+        hint="[T, d_mlp] @ [d_mlp, d_model], plus b_out.")
+require(trace["blocks.1.resid_mid"] + my_out, trace["blocks.1.resid_post"], what="resid_mid + my_out")
 
 # %% [markdown]
 # ## Neurons that fire

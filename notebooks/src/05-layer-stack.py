@@ -50,20 +50,31 @@ print("embeddings + every attn.out + every mlp.out == last resid_post:",
 #
 # ### Check your work
 #
-# Normalise the stream entering block 2, then apply `ln_1`'s scale and bias. (LayerNorm uses the
-# variance without Bessel's correction, plus a small `eps` = 1e-5.)
+# Write `my_layer_norm(x, ln)`: normalise each row of `x` (`[T, d_model]`), then apply the scale
+# `ln.weight` and bias `ln.bias` of the LayerNorm `ln`. (LayerNorm uses the variance without
+# Bessel's correction, plus a small `eps` = `c.layer_norm_eps`.) The test applies it to the stream
+# entering every block, and to the last one before `ln_f`.
 
-# %%
-from gptviz.exercises import check_trace
+# %% [solution] id=ex05_layer_norm
+def my_layer_norm(x, ln):
+    ### BEGIN SOLUTION
+    mean = x.mean(-1, keepdim=True)
+    var = x.var(-1, unbiased=False, keepdim=True)
+    normalised = (x - mean) / torch.sqrt(var + c.layer_norm_eps)
+    return normalised * ln.weight.detach() + ln.bias.detach()
+    ### END SOLUTION
 
-x = trace["blocks.1.resid_post"]  # [T, d_model]: the stream entering block 2
-mean = x.mean(-1, keepdim=True)
-var = x.var(-1, unbiased=False, keepdim=True)
-normalised = (x - mean) / torch.sqrt(var + c.layer_norm_eps)  # your answer
-print("every token: mean 0:", bool(normalised.mean(-1).abs().max() < 1e-5),
-      " variance 1:", bool((normalised.var(-1, unbiased=False) - 1).abs().max() < 1e-3))
-ln = model.h[2].ln_1
-check_trace(normalised * ln.weight.detach() + ln.bias.detach(), trace, "blocks.2.ln_1")
+# %% [test] id=test05_layer_norm points=3
+from gptviz.exercises import require
+
+hint = ("subtract each token's mean over its d_model numbers (dim=-1, keepdim=True), divide by "
+        "sqrt(variance + eps) with unbiased=False, then * ln.weight + ln.bias.")
+for i in range(c.n_layer):
+    stream = trace["embed.sum"] if i == 0 else trace[f"blocks.{i - 1}.resid_post"]
+    require(my_layer_norm(stream, model.h[i].ln_1), trace[f"blocks.{i}.ln_1"],
+            what=f"my_layer_norm before block {i}", hint=hint)
+require(my_layer_norm(trace[f"blocks.{c.n_layer - 1}.resid_post"], model.ln_f), trace["ln_f"],
+        what="my_layer_norm with ln_f", hint=hint)
 
 # %% [markdown]
 # Training moved the scale and bias away from their starting values (all ones and all zeros), so
@@ -137,6 +148,7 @@ logit_lens_view(model, trace)
 # At the top of the stack, the lens *is* the model's output:
 
 # %%
+from gptviz.exercises import check_trace
 from gptviz.lens import lens_logits
 
 last = lens_logits(model, trace[f"blocks.{c.n_layer - 1}.resid_post"])

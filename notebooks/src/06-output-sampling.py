@@ -41,15 +41,21 @@ distribution_bars(dist, n=20)
 # are *tied*.
 #
 # ### Check your work
+#
+# Compute `my_logits` (`[T, 50257]`), the scores at every position, from `final` and `W`.
 
-# %%
-from gptviz.exercises import check_trace
-
+# %% [solution] id=ex06_logits
 final = trace["ln_f"]  # [T, d_model]
 W = model.wte.weight.detach()  # [50257, d_model]
-my_logits = final @ W.T  # your answer: [T, 50257]
-print("scores per position:", my_logits.shape[-1])
-check_trace(my_logits, trace, "logits")
+### BEGIN SOLUTION
+my_logits = final @ W.T
+### END SOLUTION
+
+# %% [test] id=test06_logits points=2
+from gptviz.exercises import require
+
+require(my_logits, trace["logits"], what="my_logits",
+        hint="one dot product per vocabulary row: [T, d_model] @ [d_model, 50257], the transpose of W.")
 
 # %% [markdown]
 # > **Aside: "the inverse of the embedding matrix".** The comment says: "apply the inverse of the
@@ -63,8 +69,8 @@ from gptviz.compare import inverse_vs_transpose
 
 r = inverse_vs_transpose(model)
 print(f"W is {r['rows']:,} x {r['cols']}, rank {r['rank']}: not square, no inverse")
-print(f"pseudo-inverse P: P W = I up to {r['pinv_left_error']:.0e} (a left inverse exists), but W P "
-      f"has trace {r['pinv_projection_trace']:.0f}, not {r['rows']:,}: no right inverse")
+print(f"pseudo-inverse P: max |P W - I| below one in a billion: {r['pinv_left_error'] < 1e-9} (a left inverse exists), "
+      f"but W P has trace {r['pinv_projection_trace']:.0f}, not {r['rows']:,}: no right inverse")
 print(f"transpose: max |W^T W - I| = {r['transpose_error']:.1f}, far from an inverse")
 
 # %% [markdown]
@@ -73,13 +79,21 @@ print(f"transpose: max |W^T W - I| = {r['transpose_error']:.1f}, far from an inv
 # "Use softmax to get probabilities": `e^score` divided by the sum over all 50,257 tokens.
 #
 # ### Check your work
+#
+# Compute `my_probs` (`[50257]`) from the last position's scores `logits`, without
+# `torch.softmax`. (Subtracting the largest score first changes nothing in the result, and keeps
+# `e^score` from overflowing.)
 
-# %%
+# %% [solution] id=ex06_probs
 import torch
-from gptviz.exercises import check
 
-my_probs = torch.exp(logits - logits.max()) / torch.exp(logits - logits.max()).sum()  # your answer
-check(my_probs, dist.probs, what="your probabilities")
+### BEGIN SOLUTION
+my_probs = torch.exp(logits - logits.max()) / torch.exp(logits - logits.max()).sum()
+### END SOLUTION
+
+# %% [test] id=test06_probs points=2
+require(my_probs, torch.softmax(trace["logits"][-1].double(), -1), what="my_probs",
+        hint="e^score over the sum of e^score, over all 50,257 scores at the last position.")
 print("they sum to", round(my_probs.sum().item(), 4))
 
 # %% [markdown]
@@ -101,23 +115,59 @@ print("the argmax of the scores:", tok.token_str(int(logits.argmax())))
 
 # %%
 top40 = distribution(logits, top_k=40, tokenizer=tok)
-print(top40)
+print(f"{top40.n_kept} tokens kept, mass cut {top40.mass_cut:.3f}, entropy {top40.entropy:.2f} nats")
 print("draws with seeds 0..9:", [tok.token_str(top40.draw(seed=s)) for s in range(10)])
 
 # %%
 distribution_bars(top40, n=45, title="top_k = 40: the grey tokens can no longer be drawn")
 
 # %% [markdown]
+# ### Check your work
+#
+# Write `my_top_k(logits, k)`: the probabilities (`[50257]`) after keeping only the `k` highest
+# scores and renormalising; every other token gets 0. (`torch.topk` finds the `k` highest.) The
+# test compares it with gptviz's sampler for several `k`, at two positions.
+
+# %% [solution] id=ex06_top_k
+def my_top_k(logits, k):
+    ### BEGIN SOLUTION
+    best = torch.topk(logits, k).indices
+    probs = torch.zeros_like(logits)
+    probs[best] = torch.softmax(logits[best], -1)
+    return probs
+    ### END SOLUTION
+
+# %% [test] id=test06_top_k points=3
+for position in (-1, 5):
+    for k in (1, 3, 10):
+        scores = trace["logits"][position]
+        require(my_top_k(scores, k), distribution(scores, top_k=k).probs, what=f"my_top_k(k={k}) at position {position}",
+                hint="softmax over the k kept scores only (the others count as -inf), and 0 everywhere else.")
+
+# %% [markdown]
 # ## Temperature
 #
 # Dividing the scores by a *temperature* before the softmax sharpens the distribution (T < 1) or
 # flattens it (T > 1). Entropy, in nats, measures how spread out it is.
+#
+# **Predict before you run.** At T = 0.5, is the top token's probability `"higher"` or `"lower"`
+# than at T = 1? Write `predicted_change` as one of these words.
+
+# %% [solution] id=ex06_predict_temperature
+### BEGIN SOLUTION
+predicted_change = "higher"
+### END SOLUTION
 
 # %%
 for T in (0.5, 1.0, 1.5):
     d = distribution(logits, temperature=T, tokenizer=tok)
     best = d.top(1)[0]
-    print(f"T = {T}: top token {best.token!r} with p = {best.prob:.3f}, entropy {d.entropy:.2f} nats")
+    print(f"T = {T}: top token {best.token!r} with p = {best.prob:.2f}, entropy {d.entropy:.2f} nats")
+
+# %% [test] id=test06_predict_temperature points=1
+sharp, plain = (distribution(logits, temperature=T).top(1)[0].prob for T in (0.5, 1.0))
+require(predicted_change, "higher" if sharp >= plain else "lower", what="your prediction",
+        hint="dividing by 0.5 doubles the gaps between scores, and e^x turns gaps into ratios.")
 
 # %% [markdown]
 # ## Top-p (nucleus)
@@ -126,7 +176,7 @@ for T in (0.5, 1.0, 1.5):
 # to `p`. When the model is sure, that is one or two tokens; when it is unsure, many.
 
 # %%
-for p in (0.5, 0.9, 0.99):
+for p in (0.5, 0.9, 0.95):
     d = distribution(logits, top_p=p, tokenizer=tok)
     print(f"top_p = {p}: {d.n_kept} tokens kept, {d.mass_cut:.3f} of the probability cut")
 

@@ -34,17 +34,27 @@ token_strip(out.prompt_ids + out.new_ids)
 # position, append the best token.
 #
 # ### Check your work
+#
+# Complete the loop: each pass, append the id of the best-scoring token to `ids` (greedy,
+# top_k = 1). The test compares your 20 tokens with gptviz's generator, which uses a KV cache.
 
-# %%
+# %% [solution] id=ex07_greedy
 import torch
-from gptviz.exercises import check
 
 ids = tok.encode(prompt)
 for _ in range(20):
     with torch.no_grad():
         logits = model(torch.tensor([ids]))[0, -1]  # [50257]
-    ids.append(int(logits.argmax()))  # your answer: greedy, top_k = 1
-check(ids[len(out.prompt_ids):], out.new_ids, what="your 20 tokens")
+    ### BEGIN SOLUTION
+    ids.append(int(logits.argmax()))
+    ### END SOLUTION
+
+# %% [test] id=test07_greedy points=3
+from gptviz.exercises import require
+
+truth = model.generate(prompt, max_new_tokens=20, temperature=0, stop_at_eos=False)
+require(ids[len(truth.prompt_ids):], truth.new_ids, what="your 20 tokens",
+        hint="append the id of the largest score (argmax) inside the loop, as a Python int, once per pass.")
 
 # %% [markdown]
 # ## Unconditional samples: starting from `<|endoftext|>`

@@ -54,18 +54,47 @@ for t in range(6):
 # Compute the bundled model's loss on a story: the log-softmax of the scores at each position, the
 # entry of the true next token, minus, averaged.
 
-# %%
+# Write `my_loss` (one number) from `log_probs`: the entry of the true next token at each
+# position, minus, averaged.
+
+# %% [solution] id=ex08_loss
 import math
 import torch
 import torch.nn.functional as F
-from gptviz.exercises import check
 
 story = tok.encode("Once upon a time, there was a boy named Ben. Ben had a blue kite. Ben loved his kite.")
 logits = model.trace(story)["logits"]  # [T, 50257]
 log_probs = torch.log_softmax(logits[:-1], dim=-1)  # predictions for tokens 1 .. T-1
-my_loss = -log_probs[torch.arange(len(story) - 1), story[1:]].mean()  # your answer
-check(my_loss, F.cross_entropy(logits[:-1], torch.tensor(story[1:])), what="your loss")
+### BEGIN SOLUTION
+my_loss = -log_probs[torch.arange(len(story) - 1), story[1:]].mean()
+### END SOLUTION
+
+# %% [test] id=test08_loss points=3
+from gptviz.exercises import require
+
+require(my_loss, F.cross_entropy(logits[:-1], torch.tensor(story[1:])), what="my_loss",
+        hint="row t of log_probs predicts story[t + 1]: index it with torch.arange(T - 1) and story[1:], "
+             "then take minus the mean.")
 print(f"loss {my_loss:.3f} nats per token; knowing nothing: {math.log(model.config.vocab_size):.3f}")
+
+# %% [markdown]
+# **Predict before you run.** Shuffle the words of the same story into a random order. Will the
+# model's loss on it be `"higher"` or `"lower"` than on the story? Write `predicted_shuffled`.
+
+# %% [solution] id=ex08_predict_shuffled
+### BEGIN SOLUTION
+predicted_shuffled = "higher"
+### END SOLUTION
+
+# %% [test] id=test08_predict_shuffled points=1
+order = torch.randperm(len(story) - 1, generator=torch.Generator().manual_seed(0)) + 1
+shuffled = [story[0]] + [story[i] for i in order.tolist()]  # the first token stays first
+shuffled_logits = model.trace(shuffled)["logits"]
+shuffled_loss = F.cross_entropy(shuffled_logits[:-1], torch.tensor(shuffled[1:]))
+print(f"loss on the shuffled story: {shuffled_loss:.1f} nats per token")
+story_loss = F.cross_entropy(logits[:-1], torch.tensor(story[1:]))
+require(predicted_shuffled, "higher" if shuffled_loss > story_loss else "lower", what="your prediction",
+        hint="the model learned which word follows which; in a random order its guesses are poor.")
 
 # %% [markdown]
 # ## One gradient step, by hand

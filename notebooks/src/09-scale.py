@@ -52,17 +52,31 @@ print(f"{'bundled':12} {c.n_layer:6} {c.n_head:5} {c.d_model:7,} {c.d_head:6} {c
 #
 # ### Check your work
 #
-# Write the total for GPT-3 175B and compare with gptviz's count.
+# Write `my_param_count(cfg)`, the total for a configuration `cfg` (its `vocab_size`, `n_ctx`,
+# `d_model` and `n_layer`). The test counts the weights of real models (the bundled one and two
+# small ones built on the spot) and compares GPT-3 175B with gptviz's count.
 
-# %%
-from gptviz.exercises import check
+# %% [solution] id=ex09_param_count
+def my_param_count(cfg):
+    V, n, D, L = cfg.vocab_size, cfg.n_ctx, cfg.d_model, cfg.n_layer
+    ### BEGIN SOLUTION
+    per_block = (D * 3 * D + 3 * D) + (D * D + D) + (D * 4 * D + 4 * D) + (4 * D * D + D) + 2 * 2 * D
+    return V * D + n * D + L * per_block + 2 * D
+    ### END SOLUTION
 
+# %% [test] id=test09_param_count points=3
+from gptviz import GPT, GPTConfig
+from gptviz.exercises import require
+
+hint = ("per block: c_attn D x 3D + 3D, c_proj D x D + D, c_fc D x 4D + 4D, the MLP's c_proj 4D x D + D, "
+        "two LayerNorms 2D each; then V x D + n x D for the embeddings and 2D for ln_f (the output is tied).")
+small = [GPTConfig(n_layer=1, n_head=2, d_model=16, n_ctx=32), GPTConfig(n_layer=3, n_head=4, d_model=64, n_ctx=128)]
+for cfg, m in [(model.config, model)] + [(cfg, GPT(cfg)) for cfg in small]:
+    require(my_param_count(cfg), sum(p.numel() for p in m.parameters()),
+            what=f"my_param_count for {cfg.n_layer} layers, d_model {cfg.d_model}", hint=hint)
 g = PRESETS["gpt3-175b"]
-V, n, D, L = g.vocab_size, g.n_ctx, g.d_model, g.n_layer
-per_block = (D * 3 * D + 3 * D) + (D * D + D) + (D * 4 * D + 4 * D) + (4 * D * D + D) + 2 * 2 * D
-my_total = V * D + n * D + L * per_block + 2 * D  # your answer
-check(my_total, g.param_counts()["total"], what="your count")
-print(f"GPT-3: {my_total:,} parameters = {my_total / 1e9:.1f} billion")
+require(my_param_count(g), g.param_counts()["total"], what="my_param_count for GPT-3 175B", hint=hint)
+print(f"GPT-3: {my_param_count(g):,} parameters = {my_param_count(g) / 1e9:.1f} billion")
 
 # %%
 for part, count in g.param_counts().items():

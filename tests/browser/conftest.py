@@ -1,6 +1,6 @@
 """Fixtures for the browser tests: Chromium (or a skip that says how to install it), a copy of the
-notebooks, one JupyterLab server and one browser for the whole session, and the kernels' model loaded
-here too, to compute what the widgets must show.
+notebooks, one browser and one server per front end (JupyterLab, Notebook 7) for the whole session,
+and the kernels' model loaded here too, to compute what the widgets must show.
 
 Screenshots of every notebook go to ``out/screenshots/`` (gitignored); the path and the time the
 browser tests took are printed at the end of the run.
@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from .harness import (
-    CHROMIUM, CHROMIUM_ARGS, INSTALL_HINT, NOTEBOOKS, SCREENSHOTS, VIEWPORT, Notebook, start_lab, state_env,
+    CHROMIUM, CHROMIUM_ARGS, INSTALL_HINT, NOTEBOOKS, SCREENSHOTS, VIEWPORT, Notebook, screenshot_file,
+    start_jupyter, state_env,
 )
 
 _spent = {"seconds": 0.0, "tests": set()}  # set-up, call and tear-down time of the browser tests
@@ -84,23 +85,32 @@ def kernel_env(state) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def lab(chromium, served, state, kernel_env):
-    """A JupyterLab server on the notebook copy, stopped by its pid at the end of the session."""
-    server = start_lab(served, state, kernel_env)
-    yield server
-    server.stop()
+def servers(chromium, served, state, kernel_env):
+    """``servers(front_end)``: the JupyterLab (``"jupyterlab"``) or Notebook 7 (``"notebook"``) server on
+    the notebook copy, started on first use; each is stopped by its pid at the end of the session."""
+    started = {}
+
+    def get(front_end: str = "jupyterlab"):
+        if front_end not in started:
+            started[front_end] = start_jupyter(served, state, kernel_env, front_end)
+        return started[front_end]
+
+    yield get
+    for server in started.values():
+        server.stop()
 
 
 @pytest.fixture(scope="session")
-def run_notebook(chromium, lab, served):
-    """``run_notebook(name) -> Notebook``: open a notebook on a fresh kernel in a new page, run all
-    cells, wait for its widgets, save a full-length screenshot. The caller checks ``problems()`` and
-    closes it."""
+def run_notebook(chromium, servers, served):
+    """``run_notebook(name, front_end="jupyterlab") -> Notebook``: open a notebook on a fresh kernel in a
+    new page of that front end, run all cells, wait for its widgets, save a full-length screenshot.
+    The caller checks ``problems()`` and closes it."""
 
-    def run(name: str) -> Notebook:
-        lab.delete_sessions()
-        nb = Notebook(chromium.new_page(viewport=VIEWPORT), lab, served, served / name)
-        shot = SCREENSHOTS / f"{Path(name).stem}.png"
+    def run(name: str, front_end: str = "jupyterlab") -> Notebook:
+        server = servers(front_end)
+        server.delete_sessions()
+        nb = Notebook(chromium.new_page(viewport=VIEWPORT), server, served, served / name)
+        shot = screenshot_file(name, front_end)
         try:
             nb.run_all()
             nb.wait_widgets()
@@ -108,7 +118,7 @@ def run_notebook(chromium, lab, served):
             nb.screenshot(shot)
             found = "\n".join(nb.problems())
             nb.close()
-            raise AssertionError(f"{name} did not finish ({err}); see {shot}\n{found}") from None
+            raise AssertionError(f"{name} did not finish in {front_end} ({err}); see {shot}\n{found}") from None
         nb.screenshot(shot)
         return nb
 

@@ -1,10 +1,12 @@
-"""Drive JupyterLab and Voila in Chromium: servers in throw-away state, notebooks run from the Run menu.
+"""Drive JupyterLab, Notebook 7 and Voila in Chromium: servers in throw-away state, notebooks run from
+the Run menu.
 
 The pieces the browser tests share:
 
-* :class:`Server`: a ``jupyter lab`` or ``voila`` process on 127.0.0.1 with a random token and a
-  free port, every state directory inside one temporary folder, stopped by its pid.
-* :class:`Notebook`: one notebook open in a JupyterLab page; runs all cells from the Run menu,
+* :class:`Server`: a ``jupyter lab``, ``jupyter notebook`` or ``voila`` process on 127.0.0.1 with a
+  random token and a free port, every state directory inside one temporary folder, stopped by its pid.
+* :class:`Notebook`: one notebook open in a JupyterLab or Notebook 7 page (both are built from the
+  same JupyterLab components, so the same selectors and menus serve); runs all cells from the Run menu,
   waits for the kernel, lists what went wrong (error outputs, widgets that did not render) and
   takes a full-length screenshot.
 * :class:`Slider`: an ipywidgets slider found by its gptviz CSS class, moved with the keyboard or
@@ -49,7 +51,10 @@ WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 EXPLORER_CALL = re.compile(r"\w*(Explorer|GenerationStepper)\(")  # e.g. SamplingExplorer(model, text)
 ERROR = re.compile(r"Traceback|\w(Error|Exception)\b")  # in a stderr output: an error, not a warning
 
-# JupyterLab user settings: no news or update toast over the page (there is no network anyway).
+# The front ends that open a notebook (the module run by ``python -m``) and the page of one notebook.
+FRONT_ENDS = {"jupyterlab": "/lab/tree/{}?reset", "notebook": "/notebooks/{}"}
+
+# JupyterLab / Notebook 7 user settings: no news or update toast over the page (there is no network anyway).
 LAB_SETTINGS = {
     "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
         "fetchNews": "false", "checkForUpdates": False, "doNotDisturbMode": True,
@@ -75,14 +80,20 @@ def notebook_holding(code: str) -> str | None:
     return None
 
 
-def chapter_with(run_notebook, code: str):
+def screenshot_file(name: str, front_end: str = "jupyterlab", suffix: str = "") -> Path:
+    """Where the screenshot of chapter ``name`` goes: ``NN-name[-notebook7][suffix].png``."""
+    tag = "" if front_end == "jupyterlab" else "-notebook7"
+    return SCREENSHOTS / f"{Path(name).stem}{tag}{suffix}.png"
+
+
+def chapter_with(run_notebook, code: str, front_end: str = "jupyterlab"):
     """For a module-scoped fixture: yield the chapter that holds ``code`` after ``run_notebook``
-    ran it; afterwards take a second screenshot (``NN-name-driven.png``) and close it."""
+    ran it in ``front_end``; afterwards take a second screenshot (``...-driven.png``) and close it."""
     name = notebook_holding(code)
     assert name, f"no chapter in {NOTEBOOKS} has {code!r} in a code cell"
-    nb = run_notebook(name)
+    nb = run_notebook(name, front_end)
     yield nb
-    nb.screenshot(SCREENSHOTS / f"{Path(name).stem}-driven.png")  # the explorer as the tests left it
+    nb.screenshot(screenshot_file(name, front_end, "-driven"))  # the explorer as the tests left it
     nb.close()
 
 
@@ -112,7 +123,7 @@ def state_env(state: Path, **extra: str) -> dict[str, str]:
 
 
 class Server:
-    """A Jupyter server process (JupyterLab or Voila) on 127.0.0.1 with a random token.
+    """A Jupyter server process (JupyterLab, Notebook 7 or Voila) on 127.0.0.1 with a random token.
 
     ``args`` are the command's arguments after ``python -m``; the port, ip and token options are
     added here. The log goes to ``state/<module>.log`` and its tail is quoted when start-up fails.
@@ -120,12 +131,13 @@ class Server:
 
     def __init__(self, module: str, args: list[str], cwd: Path, state: Path, env: dict[str, str],
                  app: str = "ServerApp"):
+        self.module = module
         self.port, self.token = free_port(), secrets.token_hex(16)
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = state / f"{module}.log"
         cmd = [sys.executable, "-m", module, *args, "--no-browser", f"--port={self.port}",
                f"--{app}.ip=127.0.0.1", f"--{app}.token={self.token}", f"--{app}.port_retries=0"]
-        if hasattr(os, "getuid") and os.getuid() == 0 and module == "jupyterlab":
+        if hasattr(os, "getuid") and os.getuid() == 0 and module in FRONT_ENDS:
             cmd.append("--allow-root")
         with open(self.log, "wb") as log:
             self.proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
@@ -176,15 +188,23 @@ class Server:
                 self.proc.wait(15)
 
 
-def start_lab(root: Path, state: Path, env: dict[str, str]) -> Server:
-    """JupyterLab serving ``root``, its user settings (no news toast) under ``state``."""
+def start_jupyter(root: Path, state: Path, env: dict[str, str], front_end: str = "jupyterlab") -> Server:
+    """JupyterLab (``front_end="jupyterlab"``) or Notebook 7 (``"notebook"``) serving ``root``. Both
+    read the settings overrides that ``python -m gptviz.labsettings`` writes (written afresh under
+    ``state``, so the tests check what it writes today) and user settings under ``state`` (no news
+    toast)."""
+    from gptviz import labsettings
+
+    overrides = labsettings.write(str(state / "env")).parent
     settings = state / "lab-user-settings"
     for name, values in LAB_SETTINGS.items():
         file = settings / name
         file.parent.mkdir(parents=True, exist_ok=True)
         file.write_text(json.dumps(values))
-    server = Server("jupyterlab", [f"--ServerApp.root_dir={root}", f"--LabApp.user_settings_dir={settings}",
-                                   f"--LabApp.workspaces_dir={state / 'lab-workspaces'}"],
+    # LabServerApp is the base class of both applications: one set of options serves both.
+    server = Server(front_end, [f"--ServerApp.root_dir={root}", f"--LabServerApp.app_settings_dir={overrides}",
+                                f"--LabServerApp.user_settings_dir={settings}",
+                                f"--LabServerApp.workspaces_dir={state / 'lab-workspaces'}"],
                     cwd=root, state=state, env=env)
     server.wait_ready("/api/status")
     return server
@@ -198,7 +218,7 @@ def start_voila(notebook: Path, state: Path, env: dict[str, str]) -> Server:
 
 
 class Notebook:
-    """One notebook open in JupyterLab in its own browser page.
+    """One notebook open in JupyterLab or Notebook 7 (whichever ``server`` runs) in its own browser page.
 
     ``path`` is the notebook on disk (inside the served root); it is read with nbformat to know each
     cell's source and tags, which the DOM's cells follow one to one.
@@ -211,7 +231,8 @@ class Notebook:
         page.on("pageerror", lambda err: self.console.append(f"page error: {err}"))
         page.on("console", lambda msg: msg.type == "error" and self.console.append(f"console: {msg.text}"))
         rel = path.relative_to(root).as_posix()
-        page.goto(server.with_token(f"/lab/tree/{rel}?reset"), timeout=SERVER_START_S * 1000)
+        self.front_end = server.module
+        page.goto(server.with_token(FRONT_ENDS[server.module].format(rel)), timeout=SERVER_START_S * 1000)
         kernel = page.locator(".jp-Toolbar-kernelName").filter(has_not_text="No Kernel")
         choose = page.locator(".jp-Dialog", has_text="Select Kernel")
         choose.or_(kernel).first.wait_for(timeout=RUN_ALL_S * 1000)
@@ -219,7 +240,8 @@ class Notebook:
             choose.locator(".jp-mod-accept").click()
         kernel.wait_for(timeout=RUN_ALL_S * 1000)
         page.locator('.jp-Notebook-ExecutionIndicator[data-status="idle"]').wait_for(timeout=RUN_ALL_S * 1000)
-        page.keyboard.press("Control+b")  # fold the file browser away: more room for the notebook
+        if self.front_end == "jupyterlab":
+            page.keyboard.press("Control+b")  # fold the file browser away: more room for the notebook
 
     def run_all(self) -> None:
         """Edit > Clear Outputs of All Cells (so saved outputs cannot pass for new ones), then Run > Run
@@ -274,6 +296,24 @@ class Notebook:
             if self.shows_explorer(i) and not cell["explorers"]:
                 found.append(f"cell {i}: ends with an explorer but none is drawn")
         return found
+
+    def cell_holding(self, code: str) -> int:
+        """The index (markdown cells counted) of the first code cell with ``code`` in its source."""
+        return next(i for i, c in enumerate(self.cells) if c.cell_type == "code" and code in c.source)
+
+    def command_mode_on(self, i: int) -> None:
+        """Select cell ``i`` in command mode with the focus on the cell itself (a click on its prompt;
+        a widget focused in that same cell would keep the focus)."""
+        cell = self.page.locator(".jp-Notebook .jp-Cell").nth(i)
+        cell.scroll_into_view_if_needed()
+        cell.locator(".jp-InputPrompt").click()
+        wait_until(lambda: self.active_cell() == i and cell.evaluate("c => document.activeElement === c"),
+                   f"cell {i} to be the active cell and to have the focus")
+
+    def active_cell(self) -> int:
+        """The index of the notebook's active cell."""
+        return self.page.evaluate("() => [...document.querySelectorAll('.jp-Notebook .jp-Cell')]"
+                                  ".findIndex(c => c.classList.contains('jp-mod-active'))")
 
     def explorer(self, css_class: str):
         """The locator of the first gptviz explorer holding an element of class ``css_class``."""

@@ -25,7 +25,14 @@ def nb(run_notebook):
 
 @pytest.fixture(scope="module")
 def explorer(nb):
-    return nb.explorer("gptviz-heatmap")
+    """The attention explorer, scrolled into view and drawn (the chapter has another explorer after it,
+    and JupyterLab renders cells far from the viewport lazily)."""
+    found = nb.explorer("gptviz-heatmap")
+    found.scroll_into_view_if_needed()
+    for name in ("layer", "head"):
+        wait_until(lambda: found.locator(f".widget-slider.gptviz-{name} .widget-readout").first.inner_text().strip(),
+                   f"the {name} slider's readout")
+    return found
 
 
 @pytest.fixture(scope="module")

@@ -1,17 +1,22 @@
-"""The sampling chapter in JupyterLab: temperature and top-k moved with the keyboard and with the
-mouse change the distribution shown, and what is shown is what gptviz computes for those settings."""
+"""The sampling chapter in JupyterLab and in Notebook 7: temperature and top-k moved with the keyboard
+and with the mouse change the distribution shown, and what is shown is what gptviz computes for those
+settings. The arrow keys still move the notebook's cursor when no widget has the focus.
+
+Notebook 7 runs its keyboard shortcuts before the page sees a key; without the arrow-key settings that
+``python -m gptviz.labsettings`` writes, ArrowLeft on a slider moved the cursor to the heading above,
+and pressed again folded the section with the explorer in it (see gptviz/labsettings.py)."""
 
 import pytest
 
 from .explorers import SamplingView
-from .harness import chapter_with
+from .harness import chapter_with, wait_until
 
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture(scope="module")
-def nb(run_notebook):
-    yield from chapter_with(run_notebook, "SamplingExplorer(")
+@pytest.fixture(scope="module", params=["jupyterlab", "notebook"], ids=["jupyterlab", "notebook7"])
+def nb(request, run_notebook):
+    yield from chapter_with(run_notebook, "SamplingExplorer(", request.param)
 
 
 @pytest.fixture(scope="module")
@@ -55,3 +60,14 @@ def test_slider_dragged(view, slider, fraction, low, high, result):
     after = view.settled()
     assert low <= getattr(after, slider) <= high, after
     assert getattr(after, result) != getattr(before, result)
+
+
+def test_arrow_keys_still_move_between_cells(nb):
+    """Outside a widget the arrow keys keep their notebook meaning: the cursor moves between cells
+    (ArrowLeft: to the heading above)."""
+    explorer = nb.cell_holding("SamplingExplorer(")
+    heading = explorer - 1  # "## Explore"
+    nb.command_mode_on(heading)
+    for key, expected in [("ArrowDown", explorer), ("ArrowLeft", heading), ("ArrowDown", explorer), ("ArrowUp", heading)]:
+        nb.page.keyboard.press(key)
+        wait_until(lambda: nb.active_cell() == expected, f"{key} to make cell {expected} the active cell")

@@ -1,0 +1,58 @@
+"""One head's attention as numbers: the steps from a query to the head's output, and the strongest links.
+
+For query position ``i`` of one head (``d`` = d_head):
+
+    score_j  = q_i . k_j                 for every key j <= i
+    scaled_j = score_j / sqrt(d)          (the trace's ``attn.scores``)
+    a_j      = softmax(scaled)_j          (the trace's ``attn.pattern``; sums to 1)
+    z_i      = sum_j a_j v_j              (the trace's ``attn.z``)
+
+:func:`qk_steps` computes each line from the trace's ``q``, ``k`` and ``v``, so a student can check
+them against what the model recorded. :func:`strongest_links` picks the coefficients worth drawing as
+lines between tokens. The pictures of both are in :mod:`gptviz.viz.qk` and :mod:`gptviz.viz.lines`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from .checks import check_head, check_layer, check_position
+
+
+def _float64(t: torch.Tensor) -> np.ndarray:
+    return t.detach().to("cpu", torch.float64).numpy()
+
+
+def qk_steps(trace, layer: int, head: int, query: int) -> dict[str, np.ndarray]:
+    """The numbers of each step for query position ``query`` (an index into the trace's tokens), in float64.
+
+    Keys ``dot`` (q.k), ``scaled``, ``coefficients`` (all ``[n_keys]`` for keys ``0 .. i``),
+    ``weighted`` (``[n_keys, d]``: each value times its coefficient) and ``z`` (``[d]``, their sum).
+    """
+    prefix = f"blocks.{check_layer(trace.config, layer)}.attn."
+    head = check_head(trace.config, head)
+    i = check_position(query, trace.n_tokens)
+    q = _float64(trace[prefix + "q"][head, i])  # [d]
+    k = _float64(trace[prefix + "k"][head])  # [T_key, d]
+    v = _float64(trace[prefix + "v"][head])  # [T_key, d]
+    n_keys = trace.start + i + 1  # keys this query may see
+    dot = k[:n_keys] @ q
+    scaled = dot / math.sqrt(q.size)
+    coefficients = np.exp(scaled - scaled.max())
+    coefficients /= coefficients.sum()
+    weighted = coefficients[:, None] * v[:n_keys]
+    return {"dot": dot, "scaled": scaled, "coefficients": coefficients, "weighted": weighted,
+            "z": weighted.sum(axis=0)}
+
+
+def strongest_links(p: np.ndarray, min_weight: float, max_lines: int) -> np.ndarray:
+    """Rows ``(query, key, weight)`` of the coefficients ``p [T_query, T_key]`` that are at least
+    ``min_weight``, strongest first, at most ``max_lines``; query indices count in key positions."""
+    q, k = np.nonzero(p >= min_weight)
+    w = p[q, k]
+    order = np.argsort(-w, kind="stable")[:max_lines]
+    offset = p.shape[1] - p.shape[0]
+    return np.stack([q[order] + offset, k[order], w[order]], axis=1) if order.size else np.zeros((0, 3))

@@ -1,0 +1,40 @@
+"""Token embeddings as directions: which tokens does the model store close to a given vector?
+
+Each token's embedding is a row of ``wte`` ``[V, D]``. Two tokens whose rows point the same way have
+a cosine similarity near 1, whatever their lengths: ``cos(a, b) = a . b / (|a| |b|)``.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from .errors import InputError
+
+
+def nearest_tokens(model, vectors, k: int = 8, exclude=None) -> tuple[torch.Tensor, torch.Tensor]:
+    """The ``k`` tokens whose embeddings (rows of ``wte``) have the largest cosine similarity with
+    each of ``vectors`` ``[n, D]`` (or one vector ``[D]``).
+
+    ``exclude``: one token id per vector to leave out (usually the token the vector belongs to), or
+    None. Returns ``(ids, cosines)``, both ``[n, k]``, most similar first, on the CPU.
+    """
+    wte = model.wte.weight
+    queries = torch.as_tensor(vectors).to(wte.device, torch.float32)
+    if queries.dim() == 1:
+        queries = queries[None]
+    if queries.dim() != 2 or queries.shape[1] != wte.shape[1]:
+        raise InputError(f"vectors must have shape [n, {wte.shape[1]}] (d_model of this model), "
+                         f"got {list(queries.shape)}")
+    if not 1 <= k < wte.shape[0]:
+        raise InputError(f"k must be between 1 and {wte.shape[0] - 1}, got {k}")
+    with torch.inference_mode():
+        table = wte.float()
+        cos = (table @ queries.T) / (table.norm(dim=1)[:, None] * queries.norm(dim=1)[None] + 1e-12)  # [V, n]
+        if exclude is not None:
+            exclude = torch.as_tensor(exclude, dtype=torch.long).reshape(-1)
+            if exclude.numel() != queries.shape[0]:
+                raise InputError(f"exclude takes one token id per vector: {queries.shape[0]} vectors, "
+                                 f"{exclude.numel()} ids")
+            cos[exclude.to(cos.device), torch.arange(queries.shape[0], device=cos.device)] = -float("inf")
+        top = cos.topk(k, dim=0)  # [k, n]
+    return top.indices.T.cpu(), top.values.T.cpu()

@@ -1,0 +1,152 @@
+"""Activation patching: where does the information that decides the answer travel?
+
+Run the model on two texts of the same length that differ in one detail: a *clean* one ("... Tom
+gave it back to" -> " Lily") and a *corrupt* one with the detail changed (names swapped -> " Tom").
+Then run the corrupt text again, but paste in one activation from the clean run. If the answer comes
+back, that activation carried the detail.
+
+:func:`patch` does one such run. :func:`patch_sweep` does it for every layer and position (or every
+head) and scores each by how much of the answer it restores: the *normalised logit difference* at the
+last position,
+
+    score = (patched - corrupt) / (clean - corrupt),   where  diff = logit(answer) - logit(wrong),
+
+0 where patching changes nothing, 1 where it restores the clean run's answer fully. Positions before
+the first token that differs score 0 (their activations are the same in both runs), and patching the
+last layer's residual stream at the last position scores 1 (it *is* the clean output there).
+
+The sweep runs the patched copies as one batch that starts at the patched layer, from the corrupt
+run's recorded residual stream, and scores only the last position: the same numbers as one full
+patched forward pass per cell, several times faster (``benchmarks/interventions.py``).
+"""
+
+from __future__ import annotations
+
+import torch
+
+from ..errors import InputError
+from ..inputs import read_input
+from ..trace import Recorder, select_names, site_names
+
+WHATS = ("resid", "attn", "mlp", "heads")
+
+
+def _token_id(model, token, what: str) -> int:
+    """One vocabulary id from an id or a string that is exactly one token."""
+    if isinstance(token, str):
+        ids = model.tokenizer.encode(token)
+        if len(ids) != 1:
+            raise InputError(f"{what}={token!r} is {len(ids)} tokens ({model.tokenizer.tokens(ids)}): give one "
+                             "token, e.g. ' Tom' with its leading space, or its id")
+        return ids[0]
+    if isinstance(token, bool) or not isinstance(token, int) or not 0 <= token < model.config.vocab_size:
+        raise InputError(f"{what}= takes a token string or an id from 0 to {model.config.vocab_size - 1}, got {token!r}")
+    return token
+
+
+def _pair(model, clean, corrupt) -> tuple[list[int], list[int]]:
+    """The token ids of the clean and corrupt runs, which must have the same length."""
+    a, b = read_input(model, clean, what="clean").ids, read_input(model, corrupt, what="corrupt").ids
+    if len(a) != len(b):
+        raise InputError(f"clean is {len(a)} tokens and corrupt is {len(b)}: patching pastes position by position, "
+                         "so both texts must have the same number of tokens (change words for words of one token)")
+    return a, b
+
+
+def patch(model, clean, corrupt, names, positions=None):
+    """The :class:`~gptviz.trace.Trace` of ``corrupt``, with the ``clean`` run's activations pasted at
+    ``names`` (names or globs) and ``positions`` (query positions; default: all).
+
+    Both texts (or id lists) must have the same number of tokens. The clean run records only what is
+    pasted; the corrupt run records everything.
+    """
+    cfg = model.config
+    clean_ids, corrupt_ids = _pair(model, clean, corrupt)
+    targets = select_names(cfg, names, "names=")
+    T = len(clean_ids)
+    if positions is None:
+        positions = list(range(T))
+    else:
+        positions = [positions] if isinstance(positions, int) else list(positions)
+        for p in positions:
+            if isinstance(p, bool) or not isinstance(p, int) or not -T <= p < T:
+                raise InputError(f"positions= takes positions from 0 to {T - 1} (or negative from the end), got {p!r}")
+        positions = [p % T for p in positions]
+    letters = dict(site_names(cfg))
+    source = model.trace(clean_ids, names=targets)
+    edits = {}
+    for name in targets:
+        shape = letters[name]  # the position axis: queries (T), or keys (K) for k and v
+        edits[name] = _paste(source[name], positions, shape.index("T") if "T" in shape else shape.index("K"))
+    return model.trace(corrupt_ids, edits=edits)
+
+
+def _paste(clean: torch.Tensor, positions: list[int], axis: int):
+    """An edit that copies ``clean``'s slices at ``positions`` along ``axis`` into what it receives."""
+    idx = torch.tensor(positions)
+
+    def edit(x):
+        x = x.clone()
+        x.index_copy_(axis, idx, clean.index_select(axis, idx).to(x.dtype))
+        return x
+    return edit
+
+
+def logit_diff_direction(model, answer, wrong) -> torch.Tensor:
+    """``wte[answer] - wte[wrong]`` ``[D]``: the final LayerNorm's output dotted with it is the logit difference."""
+    a, w = _token_id(model, answer, "answer"), _token_id(model, wrong, "wrong")
+    if a == w:
+        raise InputError(f"answer and wrong are the same token ({model.tokenizer.token_str(a)!r}): the logit "
+                         "difference would be 0; give the clean run's answer and the corrupt run's")
+    return model.wte.weight[a] - model.wte.weight[w]
+
+
+def patch_sweep(model, clean, corrupt, answer, wrong, what: str = "resid") -> torch.Tensor:
+    """Patch every layer x position (or every head) from ``clean`` into ``corrupt``, one at a time.
+
+    ``what``: ``"resid"`` pastes ``blocks.{l}.resid_post`` at one position; ``"attn"`` and ``"mlp"``
+    paste ``blocks.{l}.attn.out`` / ``blocks.{l}.mlp.out`` at one position; ``"heads"`` pastes one
+    head's ``z`` at every position. Returns the normalised logit differences (see the module
+    docstring), ``[n_layer, T]``, or ``[n_layer, n_head]`` for ``"heads"``. ``answer`` and ``wrong`` are
+    token strings (one token each, e.g. ``" Lily"``) or ids.
+    """
+    if what not in WHATS:
+        raise InputError(f"what= must be one of {', '.join(repr(w) for w in WHATS)}, got {what!r}")
+    cfg = model.config
+    clean_ids, corrupt_ids = _pair(model, clean, corrupt)
+    direction = logit_diff_direction(model, answer, wrong).detach()
+    L = cfg.n_layer
+    stream = ["embed.sum"] + [f"blocks.{i}.resid_post" for i in range(L)]
+    pasted = {"resid": "resid_post", "attn": "attn.out", "mlp": "mlp.out", "heads": "attn.z"}[what]
+    clean_tr = model.trace(clean_ids, names=[f"blocks.*.{pasted}", f"blocks.{L - 1}.resid_post"])
+    corrupt_tr = model.trace(corrupt_ids, names=stream)
+    with torch.inference_mode():
+        diff = lambda x: model.final_norm(x[:, -1]) @ direction  # noqa: E731  (B, T, D) -> (B,)
+        clean_diff = diff(clean_tr[f"blocks.{L - 1}.resid_post"][None]).item()
+        corrupt_diff = diff(corrupt_tr[f"blocks.{L - 1}.resid_post"][None]).item()
+        if abs(clean_diff - corrupt_diff) < 1e-6:
+            raise InputError(f"the clean and corrupt runs give the same logit difference ({clean_diff:.4g}): "
+                             "patching cannot restore anything; choose texts whose answers differ")
+        rows = []
+        for layer in range(L):
+            source = clean_tr[f"blocks.{layer}.{pasted}"]
+            n = cfg.n_head if what == "heads" else len(clean_ids)  # one patched copy per cell of this row
+            if what == "resid":  # paste the stream after block `layer`, then run the blocks after it
+                x = _diagonal_paste(corrupt_tr[stream[layer + 1]][None].expand(n, -1, -1), source)  # (T, T, D)
+                out = model.blocks_from(x, layer + 1)
+            else:  # run block `layer` from the corrupt stream entering it, pasting inside it
+                x = corrupt_tr[stream[layer]][None].expand(n, -1, -1).contiguous()  # (n, T, D)
+                paste = lambda t, s=source: _diagonal_paste(t, s)  # noqa: E731
+                out = model.blocks_from(x, layer, Recorder(cfg, edits={f"blocks.{layer}.{pasted}": paste}, batched=True))
+            rows.append(diff(out))
+        scores = (torch.stack(rows) - corrupt_diff) / (clean_diff - corrupt_diff)
+    return scores.float().cpu()
+
+
+def _diagonal_paste(copies: torch.Tensor, source: torch.Tensor) -> torch.Tensor:
+    """``copies`` ``(n, n, ...)``: ``n`` identical copies of an activation; copy ``i`` gets its slice ``i``
+    (a position of ``[T, D]``, or a head of ``[H, T, d]``) from ``source`` ``(n, ...)``."""
+    out = copies.clone()
+    idx = torch.arange(out.shape[0])
+    out[idx, idx] = source.to(out.dtype)
+    return out

@@ -1,0 +1,515 @@
+"""Whatever a class types: every bad input is a GptvizError whose message names the fix, in the words of
+the interface it came through (an argument in Python, a flag on the command line, a control in an
+explorer). Each case asserts the error class and a phrase of the fix."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+
+import numpy as np
+import pytest
+import torch
+
+import gptviz
+from gptviz import inputs
+from gptviz.__main__ import main
+from gptviz.errors import ExportError, GptvizError, InputError, LoadError, TraceTooLargeError
+from gptviz.export import export, export_heads
+from gptviz.generation import Stepper, generate
+from gptviz.sampling import check_seed, distribution
+from gptviz.tokenizer import EOT, get_tokenizer
+from gptviz.trace import check_budget
+from gptviz.viz import bpe_merges, head_heatmap, token_strip
+from gptviz.viz.vectors import embedding_map
+
+tok = get_tokenizer()
+EOT_TEXT = f"The end.{EOT}Once upon a time"
+TOO_LONG = " a" * 200  # the odd model's context holds 128 tokens
+HUGE = "a" * (inputs.MAX_TEXT_CHARS + 1)
+LOGITS = torch.randn(50257, generator=torch.Generator().manual_seed(0))
+
+
+def check(call, error, fix):
+    """``call()`` raises ``error`` (a GptvizError) whose message matches the regex ``fix``."""
+    assert issubclass(error, GptvizError)
+    with pytest.raises(error, match=fix):
+        call()
+
+
+# ---- the tokenizer: Python arguments ---------------------------------------------------------
+@pytest.mark.parametrize("call, fix", [
+    (lambda: tok.encode(b"Hello"), r"decode it first"),
+    (lambda: tok.encode(5), r"pass a text such as 'Hello world'"),
+    (lambda: tok.encode(None), r"pass a text"),
+    (lambda: tok.encode(EOT_TEXT), r"Pass allow_special=True"),
+    (lambda: tok.decode(["5"]), r"pass ints such as \[15496, 995\]"),
+    (lambda: tok.decode([1.7]), r"never rounded"),
+    (lambda: tok.decode([True]), r"pass ints"),
+    (lambda: tok.decode([None]), r"pass ints"),
+    (lambda: tok.decode(b"Hello"), r"decode the bytes to a str first"),
+    (lambda: tok.decode("Hello"), r"pass the text itself"),
+    (lambda: tok.decode(5), r"pass a list such as"),
+    (lambda: tok.decode([50257]), r"use ids below 50257"),
+    (lambda: tok.decode([-1]), r"use ids below 50257"),
+    (lambda: tok.decode(np.array([1.0, 2.0])), r"convert them yourself"),
+    (lambda: tok.decode(torch.tensor([[1, 2]])), r"pick one row"),
+    (lambda: tok.decode(torch.tensor([True])), r"convert them yourself"),
+    (lambda: tok.token_str(50300), r"use ids below"),
+    (lambda: tok.token_str(2.0), r"never rounded"),
+    (lambda: tok.tokens([1, "x"]), r"pass ints"),
+    (lambda: tok.pieces(b"x"), r"decode it first"),
+    (lambda: tok.bpe_steps("Hello world"), r"use tokenizer.pieces\(text\) to cut it first"),
+    (lambda: tok.bpe_steps("a" * 2000), r"Use tokenizer.encode\(piece\)"),
+    (lambda: tok.bpe_steps(7), r"pass a text"),
+])
+def test_tokenizer(call, fix):
+    check(call, InputError, fix)
+
+
+# ---- traces ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("text, fix", [
+    (5, r"pass a list such as \[15496, 995\], or a str"),
+    (None, r"give at least one character"),
+    (b"Hello", r"decode the bytes to a str first"),
+    ([1.7, 2.2], r"never rounded"),
+    ([True, False], r"pass ints"),
+    (["5"], r"pass ints"),
+    (np.array([1.5]), r"convert them yourself"),
+    (torch.zeros(2, 3, dtype=torch.long), r"pick one row"),
+    ("", r"give at least one character, or the ids \[50256\]"),
+    ([], r"give at least one id"),
+    ([50257], r"use ids below 50257"),
+    ([-3], r"use ids below"),
+    (EOT_TEXT, r"pass allow_special=True"),
+    (TOO_LONG, r"model.tokenizer.encode\(text\)\[-128:\]"),
+    (list(range(129)), r"shorten it, or pass its last 128 tokens"),
+    (HUGE, r"pass a shorter text, e.g. its end: text\[-100000:\]"),
+])
+def test_trace_input(odd_model, text, fix):
+    check(lambda: odd_model.trace(text), InputError, fix)
+
+
+@pytest.mark.parametrize("kwargs, error, fix", [
+    (dict(names=5), InputError, r"such as \['blocks.\*.attn.pattern', 'logits'\]"),
+    (dict(names=[5]), InputError, r"names as strings"),
+    (dict(names=["blocks.9.attn.pattern"]), gptviz.errors.ActivationNameError, r"for i in 0..2"),
+    (dict(names="attention"), gptviz.errors.ActivationNameError, r"Valid names"),
+    (dict(max_bytes="lots"), InputError, r"give bytes as a number \(4000000000, 4e9\) or with a unit"),
+    (dict(max_bytes=-1), InputError, r"give a finite size >= 0"),
+    (dict(max_bytes=True), InputError, r"max_bytes must be a number of bytes"),
+    (dict(max_bytes=float("inf")), InputError, r"finite size"),
+    (dict(allow_special="yes"), InputError, r"allow_special=True"),
+    (dict(edits=5), InputError, r"takes a dict"),
+    (dict(edits={"logits": 5}), InputError, r"must be a function"),
+])
+def test_trace_settings(odd_model, kwargs, error, fix):
+    check(lambda: odd_model.trace("Hello there", **kwargs), error, fix)
+
+
+def test_budget_advice_fits_the_model(odd_model):
+    cfg = odd_model.config  # 3 layers: the last is blocks.2
+    full = gptviz.trace_nbytes(cfg, 20)
+    with pytest.raises(TraceTooLargeError, match=r"^A full trace .* names=\['blocks.2.attn.pattern'\]") as err:
+        odd_model.trace(list(range(20)), max_bytes=full // 2)
+    assert "blocks.5" not in str(err.value) and "use at most" in str(err.value)
+    patterns = gptviz.trace_nbytes(cfg, 20, "blocks.*.attn.pattern")
+    with pytest.raises(TraceTooLargeError, match=r"^A filtered trace of 20 tokens.*use at most 1[0-9] tokens") as err:
+        odd_model.trace(list(range(20)), names="blocks.*.attn.pattern", max_bytes=patterns - 1)
+    assert "names=['blocks.*.attn.pattern']" not in str(err.value)  # not the filter already in use
+    assert "max_bytes='1MiB'" in str(err.value)
+
+
+@pytest.mark.parametrize("value, fix", [
+    ("lots", r"GPTVIZ_MAX_TRACE_BYTES='lots' is not a size: give bytes as a number"),
+    ("4 parsecs", r"GPTVIZ_MAX_TRACE_BYTES='4 parsecs' is not a size"),
+    ("-5", r"GPTVIZ_MAX_TRACE_BYTES='-5' is not a size"),
+    ("1e999", r"GPTVIZ_MAX_TRACE_BYTES='1e999': give a finite size"),
+])
+def test_budget_variable_is_named_when_unreadable(odd_model, monkeypatch, value, fix):
+    monkeypatch.setenv("GPTVIZ_MAX_TRACE_BYTES", value)
+    check(lambda: odd_model.trace("Hello"), InputError, fix)
+
+
+@pytest.mark.parametrize("value, expected", [("4e9", 4 * 10**9), ("4GiB", 4 * 2**30), ("512 MiB", 512 * 2**20),
+                                             ("4G", 4 * 2**30), ("2GB", 2 * 10**9), ("1000", 1000)])
+def test_budget_variable_parses_sizes(monkeypatch, value, expected):
+    monkeypatch.setenv("GPTVIZ_MAX_TRACE_BYTES", value)
+    assert gptviz.trace.trace_budget() == expected
+
+
+@pytest.mark.parametrize("via, fix", [
+    (inputs.CLI, r"shorten the text to at most [0-9,]+ tokens or set the environment variable "
+                 r"GPTVIZ_MAX_TRACE_BYTES=5GiB"),
+    (inputs.EXPLORER, r"shorten the text in the box to at most [0-9,]+ tokens or set .*\(os.environ in a cell\)"),
+    (inputs.PYTHON, r"use at most [0-9,]+ tokens or raise the budget \(max_bytes='5GiB'"),
+])
+def test_budget_advice_speaks_the_interface(via, fix):
+    xl = gptviz.PRESETS["gpt2-xl"]  # its attention patterns alone at 1024 tokens: ~5 GB
+    check(lambda: check_budget(xl, 1024, ["blocks.*.attn.pattern"], via=via), TraceTooLargeError, fix)
+
+
+# ---- generation --------------------------------------------------------------------------------
+@pytest.mark.parametrize("prompt, kwargs, fix", [
+    (5, {}, r"pass a list such as"),
+    (b"Once", {}, r"decode the bytes"),
+    ("", {}, r"give at least one character"),
+    (EOT_TEXT, {}, r"pass allow_special=True"),
+    (TOO_LONG, {}, r"pass truncate=True to keep its last 127 tokens"),
+    ([1.5, 2.0], {}, r"never rounded"),
+    ("Once", dict(seed=2**64), r"seed % 2\*\*64"),
+    ("Once", dict(seed=-1), r"e.g. seed=0"),
+    ("Once", dict(seed=1.9), r"e.g. seed=0"),
+    ("Once", dict(seed="7"), r"e.g. seed=0"),
+    ("Once", dict(seed=True), r"e.g. seed=0"),
+    ("Once", dict(max_new_tokens=0), r"e.g. max_new_tokens=50"),
+    ("Once", dict(max_new_tokens=2.5), r"e.g. max_new_tokens=50"),
+    ("Once", dict(max_new_tokens=True), r"e.g. max_new_tokens=50"),
+    ("Once", dict(max_new_tokens="5"), r"e.g. max_new_tokens=50"),
+    ("Once", dict(temperature=-1), r"try 1.0"),
+    ("Once", dict(temperature=float("nan")), r"try 1.0"),
+    ("Once", dict(temperature=float("inf")), r"try 1.0"),
+    ("Once", dict(temperature="hot"), r"a number >= 0"),
+    ("Once", dict(temperature=True), r"a number >= 0"),
+    ("Once", dict(top_k=0), r"try top_k=40"),
+    ("Once", dict(top_k=1.5), r"or None for no top-k"),
+    ("Once", dict(top_k=True), r"or None for no top-k"),
+    ("Once", dict(top_p=0.0), r"e.g. top_p=0.9"),
+    ("Once", dict(top_p=1.5), r"e.g. top_p=0.9"),
+    ("Once", dict(top_p=float("nan")), r"e.g. top_p=0.9"),
+    ("Once", dict(top_p="0.9"), r"or None for no top-p"),
+    ("Once", dict(greedy="yes"), r"e.g. greedy=True"),
+    ("Once", dict(stop_at_eos="no"), r"e.g. stop_at_eos=True"),
+    ("Once", dict(truncate=1), r"e.g. truncate=True"),
+    ("Once", dict(use_cache=None), r"e.g. use_cache=True"),
+    ("Once", dict(temperature=1e-40), r"use temperature=0 for greedy"),
+])
+def test_generate(odd_model, prompt, kwargs, fix):
+    check(lambda: generate(odd_model, prompt, max_new_tokens=kwargs.pop("max_new_tokens", 3), **kwargs),
+          InputError, fix)
+
+
+@pytest.mark.parametrize("kwargs, fix", [
+    (dict(prompt=list(range(128))), r"pass truncate=True"),
+    (dict(prompt="Once", room=0), r"keep between 1 and 127 positions free"),
+    (dict(prompt="Once", room=128, truncate=True), r"keep between 1 and 127"),
+    (dict(prompt="Once", room=2.5), r"keep between 1 and 127"),
+    (dict(prompt="Once", seed=1.9), r"e.g. seed=0"),
+    (dict(prompt=5), r"pass a list such as"),
+    (dict(prompt="Once", record="yes"), r"e.g. record=True"),
+    (dict(prompt="Once", max_new_tokens=-2), r"e.g. max_new_tokens=50"),
+])
+def test_stepper_arguments(odd_model, kwargs, fix):
+    check(lambda: Stepper(odd_model, **kwargs), InputError, fix)
+
+
+def test_stepper_steps_that_cannot_happen(odd_model):
+    stepper = Stepper(odd_model, "Once", max_new_tokens=1)
+    check(stepper.back, InputError, r"no step to undo")
+    stepper.step()
+    check(stepper.step, InputError, r"call back\(\) to undo the last step or reset\(\)")
+    check(Stepper(odd_model, "Once", use_cache=False).cache_rows, InputError, r"use_cache=True")
+
+
+# ---- sampling ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("call, fix", [
+    (lambda: distribution(LOGITS[None]), r"take logits\[0, -1\]"),
+    (lambda: distribution(torch.full((5,), float("nan"))), r"check the weights and the input"),
+    (lambda: distribution(torch.tensor([1.0, float("inf")])), r"or -inf for a banned token"),
+    (lambda: distribution(torch.full((5,), float("-inf"))), r"at least one token must stay possible"),
+    (lambda: distribution(LOGITS).draws(-1), r"e.g. draws\(100\)"),
+    (lambda: distribution(LOGITS).draws(1.5), r"e.g. draws\(100\)"),
+    (lambda: distribution(LOGITS).draws(10**9), r"from 0 to 1,000,000"),
+    (lambda: distribution(LOGITS).draw(2**64), r"seed % 2\*\*64"),
+    (lambda: distribution(LOGITS).draw(0.5), r"e.g. seed=0"),
+    (lambda: distribution(LOGITS).top(1.5), r"e.g. top\(10\)"),
+    (lambda: distribution(LOGITS).top("3"), r"e.g. top\(10\)"),
+    (lambda: check_seed(None, allow_none=False), r"e.g. seed=0"),
+])
+def test_sampling(call, fix):
+    check(call, InputError, fix)
+
+
+# ---- views ---------------------------------------------------------------------------------------
+@pytest.mark.parametrize("make, fix", [
+    (lambda m: embedding_map(m, []), r"give at least two"),
+    (lambda m: embedding_map(m, [" king"]), r"give at least two"),
+    (lambda m: embedding_map(m, "king"), r"a list of words or token ids"),
+    (lambda m: embedding_map(m, [" king", "two words"]), r"one token each"),
+    (lambda m: embedding_map(m, [1.5, 2]), r"never rounded"),
+    (lambda m: embedding_map(m, [True, 3]), r"pass ints"),
+    (lambda m: embedding_map(m, [50257, 3]), r"use ids below"),
+    (lambda m: token_strip(""), r"give at least one character"),
+    (lambda m: token_strip([1.5]), r"never rounded"),
+    (lambda m: token_strip(EOT_TEXT), r"pass allow_special=True"),
+    (lambda m: token_strip(list(range(3000))), r"pass a part of them, e.g. ids\[:2000\]"),
+    (lambda m: bpe_merges("a" * 100), r"draw a shorter piece, or list the steps"),
+    (lambda m: bpe_merges("Hello world"), r"use tokenizer.pieces\(text\)"),
+    (lambda m: head_heatmap(m.trace("Hello there"), 7, 0), r"layer"),
+])
+def test_views(odd_model, make, fix):
+    check(lambda: make(odd_model), InputError, fix)
+
+
+# ---- export ------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def figure(odd_model):
+    return head_heatmap(odd_model.trace("Hello there, robot"), 0, 0)
+
+
+@pytest.mark.parametrize("kwargs, fix", [
+    (dict(width=0), r"width must be a whole number of pixels >= 1"),
+    (dict(width=-5), r"width must be a whole number of pixels >= 1"),
+    (dict(width=1.5), r"width must be a whole number of pixels >= 1"),
+    (dict(height=True), r"height must be a whole number of pixels"),
+    (dict(dpi=0), r"try dpi=100"),
+    (dict(dpi=float("nan")), r"try dpi=100"),
+    (dict(dpi="high"), r"dpi must be a number > 0"),
+    (dict(scale=0), r"scale must be a number > 0"),
+])
+def test_export_sizes(figure, tmp_path, kwargs, fix):
+    check(lambda: export(figure, tmp_path / "f.png", **kwargs), InputError, fix)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_export_paths(figure, odd_model, tmp_path):
+    check(lambda: export(figure, tmp_path / "f.bmp"), InputError, r"Use a file name ending in .png")
+    check(lambda: export(odd_model, tmp_path / "f.png"), InputError, r"matplotlib or plotly figure")
+    (tmp_path / "taken.png").mkdir()
+    check(lambda: export(figure, tmp_path / "taken.png"), ExportError, r"Save to a folder you can write to")
+    (tmp_path / "file").write_text("x")
+    check(lambda: export(figure, tmp_path / "file" / "f.png"), ExportError, r"Save to a folder you can write to")
+    check(lambda: export_heads(odd_model.trace("Hi"), tmp_path / "file"), InputError, r"needs a folder")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file", "taken.png"]  # no temporary file left
+
+
+# ---- loading -------------------------------------------------------------------------------------
+@pytest.mark.parametrize("config, fix", [
+    ([1, 2, 3], r"save the checkpoint again"),
+    ("gpt2", r"save the checkpoint again"),
+    ({"n_layer": "two"}, r"n_layer must be a whole number >= 1, got 'two'; fix config.json \(GPT-2 small has \"n_layer\": 12\)"),
+    ({"n_embd": None}, r"n_embd must be a whole number >= 1, got None; fix config.json"),
+    ({"n_head": 0}, r"n_head must be a whole number >= 1, got 0"),
+    ({"n_head": 2.0}, r"n_head must be a whole number"),
+    ({"n_layer": True}, r"n_layer must be a whole number"),
+    ({"vocab_size": 100}, r"only a checkpoint with \"vocab_size\": 50257 can be loaded"),
+    ({"vocab_size": 50304}, r"\"vocab_size\": 50257"),
+    ({"n_head": 7}, r"divisible by n_head.*fix config.json"),
+    ({"layer_norm_epsilon": "small"}, r"GPT-2 uses 1e-05"),
+    ({"n_positions": -1}, r"n_positions must be a whole number >= 1"),
+    ({"model_type": "llama"}, r"gpt2, gpt2-medium"),
+])
+def test_configs_refused_at_load(odd_checkpoint, tmp_path, config, fix):
+    shutil.copy(odd_checkpoint / "model.safetensors", tmp_path)
+    if isinstance(config, dict):
+        config = {**json.loads((odd_checkpoint / "config.json").read_text()), **config}
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    check(lambda: gptviz.load(tmp_path, device="cpu"), LoadError, fix)
+
+
+def test_missing_field_is_named(odd_checkpoint, tmp_path):
+    config = json.loads((odd_checkpoint / "config.json").read_text())
+    del config["n_head"]
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    check(lambda: gptviz.load(tmp_path), LoadError, r"n_head must be .* got nothing \(the field is missing\)")
+
+
+@pytest.mark.parametrize("content, fix", [
+    ([torch.zeros(2)], r"save the weights with torch.save\(model.state_dict\(\), ...\)"),
+    ({"wte.weight": [1, 2]}, r"save the weights with torch.save"),
+    ({3: torch.zeros(2)}, r"save the weights with torch.save"),
+])
+def test_bin_that_is_not_a_state_dict(odd_checkpoint, tmp_path, content, fix):
+    shutil.copy(odd_checkpoint / "config.json", tmp_path)
+    torch.save(content, tmp_path / "pytorch_model.bin")
+    check(lambda: gptviz.load(tmp_path), LoadError, fix)
+
+
+@pytest.mark.parametrize("name, device, error, fix", [
+    ("no-such-model", "cpu", LoadError, r"Known names: gpt2"),
+    ("gptviz-stories", "gpu", InputError, r"use 'cpu', or 'cuda' for a GPU"),
+    ("gptviz-stories", 3.5, InputError, r"use 'cpu'"),
+    ("gptviz-stories", "cuda", InputError, r"use device='cpu' \(or leave device out\)"),
+])
+def test_names_and_devices(name, device, error, fix):
+    if device == "cuda" and torch.cuda.is_available():
+        pytest.skip("this machine has a GPU: device='cuda' is valid here")
+    check(lambda: gptviz.load(name, device=device), error, fix)
+
+
+# ---- the command line: one line, the fix as a flag ------------------------------------------------
+def run_cli(capsys, *args) -> tuple[int, str]:
+    try:
+        code = main([str(a) for a in args])
+    except SystemExit as done:  # argparse: a malformed command line
+        code = done.code
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and err.count("\n") == 1 and err.startswith("gptviz")
+    return code, err
+
+
+@pytest.mark.parametrize("args, code, fix", [
+    (["tokens", EOT_TEXT], 1, r"add --allow-special"),
+    (["tokens", ""], 1, r"give a non-empty text argument"),
+    (["tokens", TOO_LONG], 1, r"shorten the text to at most 128 tokens"),
+    (["tokens", HUGE[:200] * 600], 1, r"pass a shorter text"),
+    (["attention", "Hi", "--layer", "9", "--head", "0"], 1, r"layer 9 is out of range"),
+    (["attention", "Hi", "--head", "0"], 1, r"--head needs --layer"),
+    (["attention", "Hi", "--dpi", "0"], 2, r"try --dpi 100"),
+    (["attention", "Hi", "--dpi", "nan"], 2, r"try --dpi 100"),
+    (["attention", "Hi", "--dpi", "high"], 2, r"try --dpi 100"),
+    (["attention", "Hi", "--width", "0"], 2, r"try --width 800"),
+    (["attention", "Hi", "--width", "1.5"], 2, r"try --width 800"),
+    (["attention", "Hi", "--height", "-3"], 2, r"try --height 600"),
+    (["attention", "Hi", "--layer", "one"], 2, r"see gptviz attention --help"),
+])
+def test_cli_input(odd_checkpoint, tmp_path, capsys, args, code, fix):
+    got, err = run_cli(capsys, *args, "--model", odd_checkpoint, "--out", tmp_path / "x.png")
+    assert got == code and re.search(fix, err), err
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_cli_files(odd_checkpoint, tmp_path, capsys):
+    (tmp_path / "file").write_text("x")
+    code, err = run_cli(capsys, "tokens", "Hi", "--model", odd_checkpoint, "--out", tmp_path / "file" / "t.png")
+    assert code == 1 and "Save to a folder you can write to" in err
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    shutil.copy(odd_checkpoint / "model.safetensors", bad)
+    (bad / "config.json").write_text('{"model_type": "gpt2", "n_layer": "two"')
+    code, err = run_cli(capsys, "tokens", "Hi", "--model", bad, "--out", tmp_path / "t.png")
+    assert code == 1 and "not valid JSON" in err
+    (bad / "config.json").write_text('[1, 2]')
+    code, err = run_cli(capsys, "trace-size", "--model", bad)
+    assert code == 1 and "save the checkpoint again" in err
+    code, err = run_cli(capsys, "trace-size", "--model", "gpt2", "--tokens", "0")
+    assert code == 2 and "try --tokens 1024" in err
+    code, err = run_cli(capsys, "lens", "Hi", "--model", "no-such-model", "--out", tmp_path / "l.png")
+    assert code == 1 and "Known names" in err
+
+
+# ---- the explorers: the fix is a control ------------------------------------------------------------
+EXPLORERS = ["TokenizerExplorer", "EmbeddingExplorer", "AttentionExplorer", "FeedForwardExplorer",
+             "LogitLensExplorer", "SamplingExplorer", "GenerationStepper", "AblationExplorer"]
+
+
+def _explorer(name, model):
+    from gptviz import widgets
+
+    explorer = getattr(widgets, name)(model)
+    box = explorer.prompt if name == "GenerationStepper" else explorer.text
+    return explorer, box
+
+
+@pytest.mark.parametrize("name", EXPLORERS)
+@pytest.mark.parametrize("text, fix", [
+    (EOT_TEXT, r"tick “read &lt;\|endoftext\|&gt; as a token”"),
+    ("", r"type at least one character in the box"),
+    (HUGE, r"paste a shorter (text|prompt) into the box"),
+])
+def test_explorer_text(odd_model, name, text, fix):
+    explorer, box = _explorer(name, odd_model)
+    runs = explorer.n_forward
+    box.value = text
+    assert "Text not applied" in explorer.message.value and re.search(fix, explorer.message.value)
+    assert explorer.n_forward == runs and "allow_special" not in explorer.message.value
+    assert explorer.special in explorer.children  # the checkbox the message names is there to tick
+    assert explorer.special.layout.display == ("" if EOT in text else "none")
+
+
+@pytest.mark.parametrize("name", EXPLORERS[1:5])
+def test_explorer_too_long(odd_model, name):
+    explorer, box = _explorer(name, odd_model)
+    box.value = TOO_LONG
+    assert "shorten the text in the box to at most 128 tokens" in explorer.message.value
+    assert "tokenizer.encode" not in explorer.message.value
+
+
+def test_explorer_limit_of_its_own(odd_model, monkeypatch):
+    from gptviz.widgets import LogitLensExplorer
+
+    monkeypatch.setattr(LogitLensExplorer, "token_limit", (10, "the logit lens explorer reads at most 10"))
+    explorer = LogitLensExplorer(odd_model, "Hello there")
+    explorer.text.value = " a" * 11
+    assert "but the logit lens explorer reads at most 10: shorten the text in the box to at most 10 tokens" \
+        in explorer.message.value
+
+
+def test_explorer_tokenizer_export_of_a_long_piece(odd_model, tmp_path):
+    from gptviz.widgets import TokenizerExplorer
+
+    explorer = TokenizerExplorer(odd_model, "x" + "ab" * 40, folder=str(tmp_path))
+    explorer.export_bar.view.value = "merges"
+    assert explorer.export_bar.save() is None
+    assert "pick a shorter one in the piece menu" in explorer.export_bar.where.value
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_explorer_over_the_memory_budget(odd_model, monkeypatch):
+    from gptviz.widgets import AttentionExplorer
+
+    from gptviz.widgets.attention import NAMES
+
+    explorer = AttentionExplorer(odd_model, "Hello there")
+    monkeypatch.setenv("GPTVIZ_MAX_TRACE_BYTES", str(gptviz.trace_nbytes(odd_model.config, 3, NAMES)))
+    explorer.text.value = "A longer text than before, please."
+    assert "shorten the text in the box" in explorer.message.value
+    assert "GPTVIZ_MAX_TRACE_BYTES" in explorer.message.value and "names=" not in explorer.message.value
+
+
+
+# ---- a hub name with no network: a clear error within 3 s ----------------------------------------
+@pytest.fixture
+def no_cache_online_mode(tmp_path, monkeypatch):
+    """An empty hub cache and HF_HUB_OFFLINE unset, as on a student's laptop that lost its network."""
+    import huggingface_hub.constants as c
+
+    monkeypatch.setattr(c, "HF_HUB_CACHE", str(tmp_path / "hub"))
+    monkeypatch.setattr(c, "HF_HUB_OFFLINE", False)
+    return c
+
+
+def _load_timed(name):
+    import time
+
+    start = time.perf_counter()
+    with pytest.raises(LoadError) as err:
+        gptviz.load(name)
+    return time.perf_counter() - start, str(err.value)
+
+
+def test_hub_name_without_network_fails_fast(no_cache_online_mode, monkeypatch):
+    monkeypatch.setattr(no_cache_online_mode, "ENDPOINT", "https://hub.invalid")  # a name that never resolves
+    seconds, message = _load_timed("gpt2")
+    assert seconds < 3 and "cannot be reached" in message and "use the bundled offline model" in message
+
+
+def test_hub_that_never_answers_fails_fast(no_cache_online_mode, monkeypatch):
+    import socket
+    import time
+
+    def silent(*args, **kwargs):  # a network that drops every packet: the connection times out late
+        time.sleep(5)
+        raise TimeoutError("timed out")
+
+    monkeypatch.setattr(socket, "create_connection", silent)
+    seconds, message = _load_timed("distilgpt2")
+    assert seconds < 3 and "did not answer within 2 s" in message and "copy a cached folder" in message
+
+
+# ---- lone surrogates: read as U+FFFD by every entry point, and said so where a person reads ----------
+def test_lone_surrogates_are_read_one_way_everywhere(odd_model):
+    from gptviz.widgets import TokenizerExplorer
+
+    text = "caf\ud800 ok"
+    mended = "caf\ufffd ok"
+    assert tok.encode(text) == tok.encode(mended) == odd_model.trace(text).ids
+    assert tok.pieces(text) == tok.pieces(mended) and odd_model.trace(text).text == mended
+    assert tok.pieces(text) == ["caf", "\ufffd", " ok"]  # U+FFFD is a symbol: a piece of its own
+    assert tok.bpe_steps(" \ud800")[-1] == tok.bpe_steps(" \ufffd")[-1]
+    assert bpe_merges(" \ud800") is not None
+    assert tok.encode("\ud83d\ude00") == tok.encode("😀")  # a pair is the character it encodes
+    explorer = TokenizerExplorer(odd_model, text)
+    assert "lone surrogate" in explorer.message.value and "U+FFFD" in explorer.message.value
+    assert "Text not applied" not in explorer.message.value and explorer.pieces[-1] == " ok"
