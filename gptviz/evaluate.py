@@ -91,14 +91,20 @@ def unseen_token_ids(model: GPT) -> torch.Tensor:
 
 
 @torch.no_grad()
-def score_stories(model: GPT, stories: list[Story]) -> StoryScores:
-    """Loss, name recall and unseen mass of ``model`` on ``stories`` (each run on its own)."""
+def score_stories(model: GPT, stories: list[Story], edits=None) -> StoryScores:
+    """Loss, name recall and unseen mass of ``model`` on ``stories`` (each run on its own).
+
+    ``edits``: as :meth:`GPT.trace` takes them, applied to every story's run; e.g.
+    ``ablation_edits(model, heads=[(1, 2)])`` scores the model with that head switched off."""
     tok, scores = model.tokenizer, StoryScores()
     unseen = torch.zeros(model.config.vocab_size, dtype=torch.bool)
     unseen[unseen_token_ids(model)] = True
     for story in stories:
         ids = story_ids(story, tok)[: model.config.n_ctx + 1]
-        logits = model(torch.tensor(ids[:-1], device=model.device))[0].float().cpu()  # (T, V)
+        if edits is None:
+            logits = model(torch.tensor(ids[:-1], device=model.device))[0].float().cpu()  # (T, V)
+        else:
+            logits = model.trace(ids[:-1], names=["logits"], edits=edits)["logits"]  # [T, V]
         targets = torch.tensor(ids[1:])
         scores.loss_sum += F.cross_entropy(logits, targets, reduction="sum").item()
         scores.tokens += len(targets)
