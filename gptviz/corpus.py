@@ -696,10 +696,12 @@ def repeated_span(rng: random.Random, pool: list[int], lengths: tuple[int, int] 
     return r * (3 if 3 * len(r) < 240 and rng.random() < 0.2 else 2)
 
 
-def training_stream(stories: list[Story], tokenizer, repeat_every: int = 8, seed: int = 0) -> list[int]:
-    """:func:`encode_stories`, with a :func:`repeated_span` document (and its ``<|endoftext|>``) after
-    every ``repeat_every``-th story. The spans draw from the tokens of the stories themselves, so
-    they add no token to the vocabulary; ``seed`` fixes them. ``repeat_every=0``: stories only."""
+def training_stream(stories: list[Story], tokenizer, repeat_every: int = 8, seed: int = 0, spans: int = 1,
+                    span_max: int = 90) -> list[int]:
+    """:func:`encode_stories`, with ``spans`` :func:`repeated_span` documents (each with its
+    ``<|endoftext|>``) after every ``repeat_every``-th story. The spans draw from the tokens of the
+    stories themselves, so they add no token to the vocabulary; ``seed`` fixes them; ``r`` has 4 to
+    ``span_max`` tokens. ``repeat_every=0``: stories only."""
     docs = [tokenizer.encode(s.text) for s in stories]
     pool = sorted({t for d in docs for t in d})
     rng = random.Random(seed)
@@ -707,7 +709,8 @@ def training_stream(stories: list[Story], tokenizer, repeat_every: int = 8, seed
     for k, doc in enumerate(docs, start=1):
         ids += doc + [EOT_ID]
         if repeat_every and k % repeat_every == 0:
-            ids += repeated_span(rng, pool) + [EOT_ID]
+            for _ in range(spans):
+                ids += repeated_span(rng, pool, (4, span_max)) + [EOT_ID]
     return ids
 
 

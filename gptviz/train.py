@@ -35,6 +35,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .config import GPTConfig
+from .errors import InputError
 from .model import GPT
 from .tokenizer import EOT_ID
 
@@ -96,14 +97,27 @@ class SubsetHead(nn.Module):
         self.wte.weight[self.unseen] = self.unseen_row.to(self.wte.weight.dtype)
 
 
-def fresh_model(config: GPTConfig, seed: int = 0) -> GPT:
+def fresh_model(config: GPTConfig, seed: int = 0, positions: str = "random") -> GPT:
     """A new GPT with GPT-2's initialisation, except the token embedding: its rows start at unit
     length (std 1/sqrt(d_model), not 0.02). Names are rare tokens that the model must tell apart to
-    copy them; rows that start tiny stay too alike for that within a short training run."""
+    copy them; rows that start tiny stay too alike for that within a short training run.
+
+    ``positions="sinusoidal"``: the position table ``wpe`` starts as the sinusoids of
+    :func:`gptviz.compare.sinusoidal_positions`, scaled to unit length like the token rows, and is
+    then learned like any other weight. From sinusoids, "the position just before" is one linear map
+    away (each sine/cosine pair turns by a fixed angle per step), so a previous-token head, the
+    first half of the induction circuit, can form early."""
+    if positions not in ("random", "sinusoidal"):
+        raise InputError(f"positions must be 'random' or 'sinusoidal', got {positions!r}")
     model = GPT(config).init_weights(seed)
     gen = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         model.wte.weight.copy_(torch.randn(model.wte.weight.shape, generator=gen) * config.d_model ** -0.5)
+        if positions == "sinusoidal":
+            from .compare import sinusoidal_positions
+
+            table = sinusoidal_positions(config.n_ctx, config.d_model)
+            model.wpe.weight.copy_(table / table.norm(dim=-1, keepdim=True))
     return model
 
 
@@ -143,7 +157,7 @@ def _val_loss(model: GPT, head: SubsetHead, val_x: torch.Tensor, val_y: torch.Te
 def train(config: GPTConfig, train_ids, val_ids, steps: int = 1000, batch_size: int = 16, lr: float = 1e-3,
           warmup: int = 100, weight_decay: float = 0.1, clip: float = 1.0, eval_every: int = 100,
           val_windows: int = 64, seed: int = 0, device: str | None = None, threads: int = 2,
-          model: GPT | None = None, starts=None, progress: bool = True,
+          model: GPT | None = None, starts=None, progress: bool = True, context: int | None = None,
           callback: Callable[[int, float, float], None] | None = None) -> TrainResult:
     """Train a GPT of shape ``config`` on a token stream; return it with its loss history.
 
@@ -155,14 +169,19 @@ def train(config: GPTConfig, train_ids, val_ids, steps: int = 1000, batch_size: 
     processes keep a core busy, as two threads then wait for each other). ``model``: train this
     model further (e.g. a loaded checkpoint) instead of :func:`fresh_model` with ``seed``.
     ``starts``: the offsets in ``train_ids`` where windows may begin (e.g. each story's
-    ``<|endoftext|>``, so that a window holds a whole story); default any offset.
+    ``<|endoftext|>``, so that a window holds a whole story); default any offset. ``context``: the
+    window length, at most ``config.n_ctx`` (default): short windows make a cheap first stage, where
+    attention spreads over few tokens and a head that finds the one token it needs learns fast.
     """
+    context = config.n_ctx if context is None else context
+    if not 2 <= context <= config.n_ctx:
+        raise InputError(f"context must be from 2 to the model's n_ctx={config.n_ctx}, got {context}")
     torch.set_num_threads(threads)
     torch.manual_seed(seed)
     device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     gen = torch.Generator().manual_seed(seed)
-    inputs, targets = sliding_windows(train_ids, config.n_ctx)
-    val_x, val_y = sliding_windows(val_ids, config.n_ctx, stride=config.n_ctx)
+    inputs, targets = sliding_windows(train_ids, context)
+    val_x, val_y = sliding_windows(val_ids, context, stride=context)
     val_x, val_y = val_x[:val_windows], val_y[:val_windows]
 
     model = (model or fresh_model(config, seed)).to(device).train()
@@ -206,7 +225,7 @@ def train(config: GPTConfig, train_ids, val_ids, steps: int = 1000, batch_size: 
     head.fill_unseen()
     result.seconds = time.perf_counter() - start
     result.cpu_seconds = time.process_time() - cpu_start
-    result.tokens_seen = steps * batch_size * config.n_ctx
+    result.tokens_seen = steps * batch_size * context
     result.model.eval()
     return result
 
@@ -223,15 +242,17 @@ def story_starts(ids: list[int]) -> list[int]:
     return [0] + [i for i, t in enumerate(ids) if t == EOT_ID]
 
 
-def story_streams(n_train: int, n_val: int, tokenizer=None, repeat_every: int = 8) -> tuple[list[int], list[int]]:
+def story_streams(n_train: int, n_val: int, tokenizer=None, repeat_every: int = 8, spans: int = 1,
+                  span_max: int = 90) -> tuple[list[int], list[int]]:
     """Token streams of ``n_train`` training and ``n_val`` validation stories (different seeds). The
-    training stream also holds a repeated span of random story tokens after every ``repeat_every``-th
+    training stream also holds ``spans`` repeated spans of random story tokens after every ``repeat_every``-th
     story (:func:`gptviz.corpus.training_stream`); the validation stream holds stories only."""
     from .corpus import encode_stories, generate_stories, training_stream
     from .tokenizer import get_tokenizer
 
     tok = tokenizer or get_tokenizer()
-    return (training_stream(generate_stories(n_train, TRAIN_SEED), tok, repeat_every, seed=TRAIN_SEED),
+    return (training_stream(generate_stories(n_train, TRAIN_SEED), tok, repeat_every, seed=TRAIN_SEED, spans=spans,
+                            span_max=span_max),
             encode_stories(generate_stories(n_val, VAL_SEED), tok))
 
 
@@ -253,31 +274,38 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--val-stories", type=int, default=1000)
     ap.add_argument("--repeat-every", type=int, default=8,
                     help="a repeated span of random story tokens after every N-th story (0: none), for induction")
+    ap.add_argument("--span-max", type=int, default=90, help="longest repeated span r (tokens)")
+    ap.add_argument("--context", type=int, default=None, help="window length (default: the model's context)")
+    ap.add_argument("--spans", type=int, default=1, help="repeated spans each time (with --repeat-every)")
+    ap.add_argument("--positions", choices=["random", "sinusoidal"], default="random",
+                    help="how the position table starts (from scratch only; it is learned either way)")
     ap.add_argument("--seed", type=int, default=0, help="weights (from scratch) and batch order")
     ap.add_argument("--eval-every", type=int, default=100)
     ap.add_argument("--threads", type=int, default=2, help="torch CPU threads (1 on a busy machine)")
     args = ap.parse_args(argv)
 
     t0 = time.perf_counter()
-    train_ids, val_ids = story_streams(args.stories, args.val_stories, repeat_every=args.repeat_every)
+    train_ids, val_ids = story_streams(args.stories, args.val_stories, repeat_every=args.repeat_every, spans=args.spans,
+                                       span_max=args.span_max)
     corpus_seconds = time.perf_counter() - t0
     print(f"corpus: {len(train_ids):,} training tokens ({len(set(train_ids)):,} distinct), "
           f"{len(val_ids):,} validation tokens, made in {corpus_seconds:.0f} s", flush=True)
-    model = load_checkpoint(args.init) if args.init else fresh_model(STORIES_CONFIG, args.seed)
+    model = load_checkpoint(args.init) if args.init else fresh_model(STORIES_CONFIG, args.seed, args.positions)
     probe = generate_stories(40, VAL_SEED)
 
     learned = sorted(set(train_ids) - {EOT_ID})  # what measure_induction draws from once the model is saved
 
     def report(step: int, train_loss: float, val_loss: float) -> None:
         recall = score_stories(model, probe).name_recall  # copying names: the skill that comes last
-        ind = measure_induction(model, n=50, seeds=range(4), tokens=learned)
+        ind = measure_induction(model, n=min(50, ((args.context or model.config.n_ctx) - 1) // 2), seeds=range(4),
+                                tokens=learned)
         print(f"step {step}: train {train_loss:.4f} val {val_loss:.4f} name recall {recall:.3f} induction: loss "
               f"{ind.first_copy:.2f} -> {ind.second_copy:.2f}, best heads {ind.induction.max():.2f} "
               f"(induction) {ind.previous.max():.2f} (previous token)", flush=True)
 
     result = train(model.config, train_ids, val_ids, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
                    warmup=args.warmup, eval_every=args.eval_every, seed=args.seed, threads=args.threads,
-                   model=model, starts=story_starts(train_ids), callback=report)
+                   model=model, starts=story_starts(train_ids), callback=report, context=args.context)
     stages = json.loads((Path(args.init) / "training.json").read_text())["stages"] if args.init else []
     stages.append({
         "command": "python -m gptviz.train " + shlex.join(argv if argv is not None else sys.argv[1:]),
@@ -285,7 +313,8 @@ def main(argv: list[str] | None = None) -> None:
         "cpu_seconds": round(result.cpu_seconds, 1),
         "corpus_seconds": round(corpus_seconds, 1),
         "steps": args.steps, "batch_size": args.batch_size, "lr": args.lr, "seed": args.seed,
-        "threads": args.threads, "train_stories": args.stories, "val_stories": args.val_stories, "repeat_every": args.repeat_every,
+        "threads": args.threads, "train_stories": args.stories, "val_stories": args.val_stories, "repeat_every": args.repeat_every, "spans": args.spans, "span_max": args.span_max,
+        "positions": args.positions, "context": args.context or model.config.n_ctx,
         "train_tokens": len(train_ids), "distinct_tokens": len(set(train_ids)), "tokens_seen": result.tokens_seen,
         "history": [[s, round(tr, 4), round(va, 4)] for s, tr, va in result.history],
     })
