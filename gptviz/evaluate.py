@@ -79,14 +79,20 @@ def unseen_token_ids(model: GPT) -> torch.Tensor:
 
 
 @torch.no_grad()
-def score_stories(model: GPT, stories: list[Story]) -> StoryScores:
-    """Loss, name recall and unseen mass of ``model`` on ``stories`` (each run on its own)."""
+def score_stories(model: GPT, stories: list[Story], edits=None) -> StoryScores:
+    """Loss, name recall and unseen mass of ``model`` on ``stories`` (each run on its own).
+
+    ``edits``: as :meth:`GPT.trace` takes them, applied to every story's run; e.g.
+    ``ablation_edits(model, heads=[(1, 2)])`` scores the model with that head switched off."""
     tok, scores = model.tokenizer, StoryScores()
     unseen = torch.zeros(model.config.vocab_size, dtype=torch.bool)
     unseen[unseen_token_ids(model)] = True
     for story in stories:
         ids = story_ids(story, tok)[: model.config.n_ctx + 1]
-        logits = model(torch.tensor(ids[:-1], device=model.device))[0].float().cpu()  # (T, V)
+        if edits is None:
+            logits = model(torch.tensor(ids[:-1], device=model.device))[0].float().cpu()  # (T, V)
+        else:
+            logits = model.trace(ids[:-1], names=["logits"], edits=edits)["logits"]  # [T, V]
         targets = torch.tensor(ids[1:])
         scores.loss_sum += F.cross_entropy(logits, targets, reduction="sum").item()
         scores.tokens += len(targets)
@@ -98,6 +104,26 @@ def score_stories(model: GPT, stories: list[Story]) -> StoryScores:
         scores.name_hits += sum(int(best[t] == ids[t + 1]) for t in positions)
         scores.name_positions += len(positions)
     return scores
+
+
+@torch.no_grad()
+def name_head_scores(model: GPT, stories: list[Story]) -> tuple[torch.Tensor, int]:
+    """``[n_layer, n_head]``: at every position where the next token is a name the story has already
+    used, the attention each head pays to the earlier occurrences of that name, averaged; and the
+    number of such positions. Stories longer than the context are left out."""
+    tok, L = model.tokenizer, model.config.n_layer
+    score, count = torch.zeros(L, model.config.n_head), 0
+    for story in stories:
+        ids = tok.encode(story.text)
+        if len(ids) > model.config.n_ctx:
+            continue
+        tr = model.trace(ids, names="blocks.*.attn.pattern")
+        for t in name_positions(ids, story.name_ids(tok)):
+            earlier = [s for s in range(t + 1) if ids[s] == ids[t + 1]]  # where the coming name was seen
+            for layer in range(L):
+                score[layer] += tr[f"blocks.{layer}.attn.pattern"][:, t, earlier].sum(-1)
+            count += 1
+    return score / max(count, 1), count
 
 
 def unigram_loss(train_ids: list[int], val_ids: list[int], vocab_size: int = 50257) -> float:

@@ -68,3 +68,21 @@ def test_transformers_gives_the_same_logits(bundled_model, monkeypatch):
     with torch.no_grad():
         diff = (hf(ids).logits - bundled_model(ids)).abs().max().item()
     assert diff <= 1e-4
+
+
+def test_scoring_with_a_head_switched_off_equals_zeroing_its_weights(odd_checkpoint, odd_model):
+    """score_stories(edits=...) is the model with that head's rows of c_proj zeroed (an edit of the
+    weights, not of the forward pass), on a random-weight checkpoint."""
+    from gptviz.interventions import ablation_edits
+
+    stories = generate_stories(4, VAL_SEED)
+    ablated = score_stories(odd_model, stories, edits=ablation_edits(odd_model, heads=[(1, 2)]))
+    edited = gptviz.load(odd_checkpoint, device="cpu")
+    d = edited.config.d_head
+    with torch.no_grad():
+        edited.h[1].attn.c_proj.weight[:, 2 * d:3 * d] = 0  # nn.Linear: [out, in]; head 2's inputs
+    reference = score_stories(edited, stories)
+    assert ablated.tokens == reference.tokens and ablated.name_positions == reference.name_positions > 0
+    assert ablated.loss_sum == pytest.approx(reference.loss_sum, rel=1e-5)
+    assert ablated.name_hits == reference.name_hits
+    assert ablated.loss_sum != pytest.approx(score_stories(odd_model, stories).loss_sum, rel=1e-5)
