@@ -290,6 +290,10 @@ def test_top_k_chart_shows_the_tail_the_cut_and_the_renormalised_bars_apart(bund
     assert [line.get_xdata()[0] for line in ax.lines if line.get_gid() == "cut-top_k"] == [39.5]
     assert {"0.01", "0.1", "1"} <= {label.get_text() for label in ax.get_yticklabels()}  # numbers, not TeX
     assert fig.get_size_inches()[0] <= 10
+    plain = viz.distribution_bars(distribution(trace["logits"][-1], tokenizer=bundled_model.tokenizer)).axes[0]
+    (bars,) = plain.containers  # nothing cut: one bar per token, the probability a draw uses
+    np.testing.assert_allclose([b.get_height() for b in bars], temp[:20], rtol=1e-6)
+    assert "nothing is cut off" in bars.get_label() and not plain.lines
 
 
 def test_param_breakdown_totals(odd_model):

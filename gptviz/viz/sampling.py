@@ -63,9 +63,9 @@ def distribution_bars(dist, n: int = 20, title: str = "Next-token candidates"):
     """Which tokens could come next, and which do the sampling settings rule out?
 
     ``dist``: a :class:`~gptviz.sampling.Distribution`; ``n``: how many candidates (by logit) to show.
-    Two bars per token on a log scale, so the tail stays visible: the probability after temperature
-    (blue; grey and hatched for a token top-k or top-p drops) and the renormalised probability that
-    a draw uses (orange, kept tokens only). A dashed line marks each cut-off; with top-p, the green
+    On a log scale, so the tail stays visible. When top-k or top-p cuts, two bars per token: the
+    probability after temperature (blue; grey and hatched for a token that is dropped) and the
+    renormalised probability that a draw uses (orange, kept tokens only); with no cut, one bar. A dashed line marks each cut-off; with top-p, the green
     step line (right axis) is the cumulative probability that top-p compares with ``p``.
     """
     n = int(np.clip(n, 1, dist.logits.numel()))
@@ -77,14 +77,18 @@ def distribution_bars(dist, n: int = 20, title: str = "Next-token candidates"):
     fig = new_figure(float(np.clip(0.16 * n + 3.0, 6.5, 10.0)), 5.2)
     ax = fig.add_subplot()
     shown = temp > 0  # a log axis cannot draw a zero (greedy leaves only the top token)
-    ax.bar(x[kept & shown] - WIDTH / 2, temp[kept & shown], WIDTH, color=KEPT,
-           label=f"probability (temperature {dist.temperature:g})", gid="kept")
-    if (~kept & shown).any():
-        ax.bar(x[~kept & shown] - WIDTH / 2, temp[~kept & shown], WIDTH, color=CUT, hatch="//",
-               edgecolor="white", label="dropped: can never be drawn", gid="cut")
-    ax.bar(x[kept] + WIDTH / 2, final[kept], WIDTH, color=RENORMALISED, gid="renormalised",
-           label="renormalised: what a draw uses" if dist.greedy else
-           f"renormalised (divided by {1 - dist.mass_cut:.3f}, the mass kept): what a draw uses")
+    if dist.greedy or dist.n_kept < dist.logits.numel():  # something is cut: the two bars differ
+        ax.bar(x[kept & shown] - WIDTH / 2, temp[kept & shown], WIDTH, color=KEPT,
+               label=f"probability (temperature {dist.temperature:g})", gid="kept")
+        if (~kept & shown).any():
+            ax.bar(x[~kept & shown] - WIDTH / 2, temp[~kept & shown], WIDTH, color=CUT, hatch="//",
+                   edgecolor="white", label="dropped: can never be drawn", gid="cut")
+        ax.bar(x[kept] + WIDTH / 2, final[kept], WIDTH, color=RENORMALISED, gid="renormalised",
+               label="renormalised: what a draw uses" if dist.greedy else
+               f"renormalised (divided by {1 - dist.mass_cut:.3f}, the mass kept): what a draw uses")
+    else:
+        ax.bar(x, final, 2 * WIDTH, color=KEPT, gid="kept",
+               label=f"probability (temperature {dist.temperature:g}): nothing is cut off, a draw uses these")
     _mark_cut(ax, dist, n)
     if dist.top_p is not None and not dist.greedy:
         cum = ax.twinx()
