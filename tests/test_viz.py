@@ -355,6 +355,8 @@ def test_lens_marks_the_prompt_end_and_greys_the_unused_outputs(bundled_model):
     assert [matplotlib.colors.to_hex(row[-1].get_color()) == "#8a8a8a" for row in cells] == [True] * 5 + [False] * 9
     assert not any(matplotlib.colors.to_hex(c.get_color()) == "#8a8a8a" for row in cells for c in row[:-1])
     assert f"the first {n_prompt} of {trace.n_tokens} tokens" in ax.get_title()
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == [
+        "output generation never uses: the prompt already holds the next token"]
     # greedy: each used output is the token that came next
     for r, pos in enumerate(rows[5:-1], start=5):
         assert cells[r][-1].get_text().split("\n")[0] == trace.tokens[pos + 1][:10]
@@ -376,6 +378,15 @@ def test_lens_reads_at_notebook_width(bundled_model):
     assert len([p for p in ax.patches if p.get_gid() == "ignored"]) == 15  # all but the last output
     with pytest.raises(gptviz.InputError, match="prompt_len must be a whole number from 1 to 24"):
         viz.logit_lens_view(bundled_model, trace, prompt_len=0)
+
+
+def test_lens_cells_cut_wide_labels_to_fit(odd_model):
+    lens = logit_lens(odd_model, odd_model.trace("The cat sat."))
+    lens.labels[0][0][0] = "東京東京東京東京"  # 16 cells wide
+    lens.labels[1][0][0] = "abcdefghijklmn"
+    ax = viz.lens_table(lens).axes[0]
+    cells = [t.get_text().split("\n")[0] for t in ax.texts[:2]]  # position 0: embeddings, block 0
+    assert cells == ["東京東京…", "abcdefghi…"]
 
 
 # ---- generation's strip: prompt and generated tokens apart ----------------------------------

@@ -12,6 +12,8 @@ tokens the prompt already holds) are greyed out.
 
 from __future__ import annotations
 
+import unicodedata
+
 from matplotlib import colormaps
 from matplotlib.patches import Patch, Rectangle
 
@@ -20,11 +22,19 @@ from .style import (PROMPT_END, SEQUENTIAL, check_prompt_len, choose_positions, 
                     text_colour, to_numpy)
 
 IGNORED_FILL, IGNORED_TEXT = "#e4e4e4", "#8a8a8a"  # outputs generation never uses
-MAX_LABEL = 10  # characters of a guessed token shown in a cell before "…"
+MAX_LABEL = 10  # character cells of a guessed token shown in a cell, "…" included
 
 
 def _short(label: str) -> str:
-    return label if len(label) <= MAX_LABEL else label[:MAX_LABEL - 1] + "…"
+    """``label`` cut to ``MAX_LABEL`` character cells (an East Asian wide character takes two)."""
+    widths = [2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in label]
+    if sum(widths) <= MAX_LABEL:
+        return label
+    n, used = 0, 0
+    while used + widths[n] <= MAX_LABEL - 1:
+        used += widths[n]
+        n += 1
+    return label[:n] + "…"
 
 
 def _mark_prompt_end(ax, rows: list[int], prompt_len: int, n_cols: int) -> None:
@@ -74,7 +84,7 @@ def lens_table(lens: LogitLens, positions=None, prompt_len: int | None = None):
     ax.set_xlabel("residual stream read after (the stream flows left to right)")
     ax.tick_params(top=False, labeltop=False)
     fig.legend(handles=[Patch(facecolor=IGNORED_FILL, edgecolor="#bbbbbb",
-                              label="output never used: the prompt already holds the next token")],
+                              label="output generation never uses: the prompt already holds the next token")],
                loc="outside lower center", fontsize=8, frameon=False)
     whole = "the whole text is the prompt" if prompt_len == len(lens.tokens) else \
         f"prompt: the first {prompt_len} of {len(lens.tokens)} tokens"
