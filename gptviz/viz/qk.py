@@ -41,7 +41,7 @@ def qk_view(trace, layer: int, head: int, query: int = -1):
     keys = key_labels(trace)[:len(steps["dot"])]
     n, d = len(keys), steps["z"].size
     height = float(np.clip(ROW_INCHES * n + 2.2, 4.5, 12.0))
-    fig = new_figure(8.6, height)
+    fig = new_figure(8.0, height)
     grid = fig.add_gridspec(2, 4, width_ratios=[1, 1, 1, 2.2], height_ratios=[max(n, 4), 1.6])
     panels = [("dot", "1. q . k", "dot product"),
               ("scaled", f"2. / sqrt({d}) = {math.sqrt(d):.2f}", "scaled score"),
@@ -73,7 +73,8 @@ def qk_view(trace, layer: int, head: int, query: int = -1):
     ax.tick_params(axis="y", labelleft=False)
     ax.tick_params(axis="x", labelbottom=False)
     ax.set_title("4. value x coefficient", fontsize=10)
-    z_ax.set_yticks([0], ["z = sum"])
+    z_ax.set_yticks([])
+    z_ax.set_title("z = the sum of the rows above", fontsize=9)
     z_ax.set_xlabel("dimension of the head (d_head)", fontsize=8)
     z_ax.tick_params(axis="x", labelsize=7)
     fig.colorbar(image, ax=[ax, z_ax], label="value", shrink=0.8)
