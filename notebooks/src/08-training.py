@@ -138,9 +138,9 @@ card = json.loads((Path(model.source) / "metrics.json").read_text())  # the bund
 val_stories = generate_stories(card["sample"]["stories"], VAL_SEED)
 remeasured = score_stories(model, val_stories).loss
 print(f"card: {card['val_loss']:.3f} on {card['val_stories']:,} stories, {card['sample']['val_loss']:.3f} on "
-      f"{len(val_stories)}; measured now on those {len(val_stories)}: {remeasured:.3f}; Ben's story: {my_loss:.3f}")
+      f"{len(val_stories)}; measured now on those {len(val_stories)}: {remeasured:.3f}; Ben's story: {per_token.mean():.3f}")
 claim(abs(remeasured - card["sample"]["val_loss"]) < 0.005, "measured that way again, it comes out as the card says")
-claim(my_loss > 5 * card["val_loss"], "the card's loss is several times lower than the story's")
+claim(per_token.mean() > 5 * card["val_loss"], "the card's loss is several times lower than the story's")
 
 # %% [markdown]
 # **2. Only an opening.** Ben's story is just the start of a story, and a story's start is its
