@@ -2,9 +2,9 @@
 # # 7 · Generation: one token at a time
 #
 # A GPT writes by repeating one step: score every token, pick one, append it to the input, and run
-# again. This chapter runs that loop by hand, starts texts from nothing, shows when generation
-# stops, and proves the fact that makes it fast: the model never re-reads the tokens it has
-# already read.
+# again. This chapter runs that loop by hand, starts texts from nothing, puts six ways of picking
+# side by side, shows when generation stops, and proves the fact that makes it fast: the model
+# never re-reads the tokens it has already read.
 #
 # **Runs offline** on the bundled model; online, `setup("gpt2")` (the same as `gptviz.load("gpt2")`)
 # loads the real GPT-2.
