@@ -23,8 +23,8 @@ FAMILIES = {
 
 
 def human(n: int) -> str:
-    """A parameter count as people say it: 124.4M, 1.6B, 175.0B."""
-    for size, unit in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+    """A parameter count as people say it: 124.4M, 1.6B, 175.0B, 1.0T."""
+    for size, unit in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
         if n >= size:
             return f"{n / size:.1f}{unit}"
     return str(n)
