@@ -23,7 +23,7 @@ module                    views
 ``scale``                 :func:`param_breakdown`, :func:`param_scale`
 ``circuits``              :func:`head_score_grid`, :func:`patch_heatmap`, :func:`attribution_bars`,
                           :func:`distribution_change`, :func:`head_score_grid_interactive`,
-                          :func:`patch_heatmap_interactive`
+                          :func:`patch_heatmap_interactive`, :func:`loss_by_position`
 ``heads_page``            :func:`~gptviz.viz.heads_page.heads_page`: every head on one standalone
                           HTML page (a string; ``export_heads(trace, "heads.html")`` writes it)
 ========================  ====================================================================
@@ -32,7 +32,7 @@ module                    views
 from .attention import (attention_heatmap, attention_heatmap_interactive, attention_overview, head_grid,
                         head_heatmap)
 from .circuits import (attribution_bars, distribution_change, head_score_grid, head_score_grid_interactive,
-                       patch_heatmap, patch_heatmap_interactive)
+                       loss_by_position, patch_heatmap, patch_heatmap_interactive)
 from .lens import lens_table, logit_lens_view
 from .lines import attention_lines, attention_lines_interactive, head_lines
 from .mlp import mlp_activations, top_neurons
@@ -47,7 +47,8 @@ __all__ = [
     "attention_heatmap", "attention_heatmap_interactive", "attention_lines", "attention_lines_interactive",
     "attention_overview", "attribution_bars", "bpe_merges", "distribution_bars", "distribution_change",
     "embedding_map", "embedding_sum", "head_grid", "head_heatmap", "head_lines", "head_score_grid",
-    "head_score_grid_interactive", "lens_table", "logit_lens_view", "mlp_activations", "param_breakdown", "param_scale",
+    "head_score_grid_interactive", "lens_table", "logit_lens_view", "loss_by_position", "mlp_activations",
+    "param_breakdown", "param_scale",
     "patch_heatmap", "patch_heatmap_interactive", "qk_view", "residual_norms", "token_strip", "top_neurons",
     "vector_strip", "vectors_2d",
 ]

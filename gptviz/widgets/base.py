@@ -4,7 +4,8 @@ the usual controls, an export bar, and a static picture for pages where no kerne
 An explorer is a ``widgets.VBox`` that builds its controls, runs the model once for its text and
 keeps that trace. A control that changes only what is shown (a head, a layer, a sampling setting)
 redraws from the kept trace; only a new text runs the model again. ``n_forward`` counts the forward
-passes, so a test can check that a slider ran none.
+passes the explorer asked for, as a readout; the tests count the model's own passes from outside
+(a hook on the model), so a slider that ran one by another route would still be caught.
 
 Displayed, an explorer offers two forms (:meth:`Explorer._repr_mimebundle_`): the live widget
 (``application/vnd.jupyter.widget-view+json``, which JupyterLab, Notebook 7, VS Code and Voila
