@@ -2,10 +2,10 @@
 
 :data:`GPT3_TABLE` is Table 2.1 of "Language Models are Few-Shot Learners" (Brown et al., 2020), as
 printed: eight models, each with its parameter count (rounded, as stated), layers, width, heads,
-head width, batch size (in tokens) and learning rate. Two printed rows cannot be built as they
-stand: their heads times head width is not their width (:attr:`PaperRow.tiles`). The presets in
-:data:`gptviz.config.PRESETS` take the width that the heads and head width agree on, or that the
-stated parameter count confirms (:func:`paper_vs_preset` lists every difference).
+head width, batch size (in tokens) and learning rate, with the more precise count of its Table D.1
+(to three significant figures). Two printed rows cannot be built as they stand: their heads times
+head width is not their width (:attr:`PaperRow.tiles`). The presets in :data:`gptviz.config.PRESETS`
+take the width that Table D.1's count confirms (:func:`paper_vs_preset` lists every difference).
 
 :func:`training_flops` is the usual estimate of training compute, ``6 N D`` for ``N`` parameters
 and ``D`` training tokens; the paper's Table D.1 gives 3.14e23 FLOPs for GPT-3 175B on 300 billion
@@ -36,6 +36,7 @@ class PaperRow:
     d_head: int
     batch_tokens: float  # tokens per optimiser step (0.5M ... 3.2M)
     learning_rate: float
+    compute_params: float  # the total the paper's compute table (D.1) counts with: 3 significant figures
 
     @property
     def tiles(self) -> bool:
@@ -43,16 +44,17 @@ class PaperRow:
         return self.n_heads * self.d_head == self.d_model
 
 
-#: Table 2.1 of Brown et al. (2020), every column as printed (context 2,048 tokens for all eight).
+#: Table 2.1 of Brown et al. (2020), every column as printed (context 2,048 tokens for all eight), and
+#: the parameter count of the same paper's Table D.1 (total training compute), in millions there.
 GPT3_TABLE: tuple[PaperRow, ...] = (
-    PaperRow("GPT-3 Small", "gpt3-small", 125e6, 12, 768, 12, 64, 0.5e6, 6.0e-4),
-    PaperRow("GPT-3 Medium", "gpt3-medium", 350e6, 24, 1024, 16, 64, 0.5e6, 3.0e-4),
-    PaperRow("GPT-3 Large", "gpt3-large", 760e6, 24, 1536, 16, 96, 0.5e6, 2.5e-4),
-    PaperRow("GPT-3 XL", "gpt3-xl", 1.3e9, 24, 2048, 24, 128, 1e6, 2.0e-4),
-    PaperRow("GPT-3 2.7B", "gpt3-2.7b", 2.7e9, 32, 2560, 32, 80, 1e6, 1.6e-4),
-    PaperRow("GPT-3 6.7B", "gpt3-6.7b", 6.7e9, 32, 4096, 32, 128, 2e6, 1.2e-4),
-    PaperRow("GPT-3 13B", "gpt3-13b", 13.0e9, 40, 5140, 40, 128, 2e6, 1.0e-4),
-    PaperRow("GPT-3 175B", "gpt3-175b", 175.0e9, 96, 12288, 96, 128, 3.2e6, 0.6e-4),
+    PaperRow("GPT-3 Small", "gpt3-small", 125e6, 12, 768, 12, 64, 0.5e6, 6.0e-4, 125e6),
+    PaperRow("GPT-3 Medium", "gpt3-medium", 350e6, 24, 1024, 16, 64, 0.5e6, 3.0e-4, 356e6),
+    PaperRow("GPT-3 Large", "gpt3-large", 760e6, 24, 1536, 16, 96, 0.5e6, 2.5e-4, 760e6),
+    PaperRow("GPT-3 XL", "gpt3-xl", 1.3e9, 24, 2048, 24, 128, 1e6, 2.0e-4, 1_320e6),
+    PaperRow("GPT-3 2.7B", "gpt3-2.7b", 2.7e9, 32, 2560, 32, 80, 1e6, 1.6e-4, 2_650e6),
+    PaperRow("GPT-3 6.7B", "gpt3-6.7b", 6.7e9, 32, 4096, 32, 128, 2e6, 1.2e-4, 6_660e6),
+    PaperRow("GPT-3 13B", "gpt3-13b", 13.0e9, 40, 5140, 40, 128, 2e6, 1.0e-4, 12_850e6),
+    PaperRow("GPT-3 175B", "gpt3-175b", 175.0e9, 96, 12288, 96, 128, 3.2e6, 0.6e-4, 174_600e6),
 )
 
 #: Tokens GPT-3 (every size) was trained on, and the paper's compute for 175B (Table D.1), in FLOPs.

@@ -45,9 +45,18 @@ def test_the_two_printed_rows_that_cannot_be_built_and_what_the_presets_keep():
         GPTConfig(d_model=row.d_model, n_head=row.n_heads)
 
 
-def test_every_preset_count_is_within_two_percent_of_the_stated_one():
+def test_every_preset_count_is_within_two_percent_of_table_2_1_and_half_a_percent_of_table_d1():
     for row in GPT3_TABLE:
         assert PRESETS[row.preset].n_params == pytest.approx(row.n_params, rel=0.02), row.name
+        assert PRESETS[row.preset].n_params == pytest.approx(row.compute_params, rel=0.005), row.name
+
+
+def test_table_d1_decides_both_broken_rows():
+    """Its counts fit the presets' widths, and not the other reading of either row."""
+    xl, b13 = paper_row("gpt3-xl"), paper_row("gpt3-13b")
+    assert with_shape(PRESETS["gpt3-xl"], 3072).n_params > 2 * xl.compute_params
+    assert PRESETS["gpt3-13b"].n_params == pytest.approx(b13.compute_params, rel=0.001)
+    assert with_shape(PRESETS["gpt3-13b"], 5140).n_params != pytest.approx(b13.compute_params, rel=0.005)
 
 
 def test_6ND_for_gpt3_175b_is_the_papers_compute():

@@ -70,25 +70,26 @@ claim(all(abs(r - 2) < 0.01 for r in mlp_vs_attention), "the MLPs hold twice as 
 #
 # The GPT-3 paper (Brown et al. 2020, "Language Models are Few-Shot Learners", Table 2.1) lists
 # eight sizes, all with a context of 2,048 tokens. Below, each printed row, and under it, wherever
-# they differ, gptviz's preset; the parameter count of the preset is counted from its shape, the
-# paper's is as printed (rounded). The batch size is in tokens per optimiser step.
+# they differ, gptviz's preset. Three parameter counts: Table 2.1's (rounded), the one the paper's
+# compute table (Table D.1) uses, in millions, and the preset's, counted from its shape. The batch size is in tokens per optimiser step.
 
 # %%
 from gptviz.scale import GPT3_TABLE, paper_vs_preset
 from gptviz.viz.scale import human
 
 print(f"{'paper':13} {'params':>7} {'layers':>6} {'d_model':>7} {'heads':>5} {'d_head':>6} {'batch':>6} {'lr':>7}"
-      f"   {'preset':11} {'counted':>15}")
+      f" {'Table D.1':>10}   {'preset':11} {'counted':>15}")
 for r in GPT3_TABLE:
     c = PRESETS[r.preset]
     print(f"{r.name:13} {human(int(r.n_params)):>7} {r.n_layers:6} {r.d_model:7,} {r.n_heads:5} {r.d_head:6} "
-          f"{r.batch_tokens / 1e6:5.1f}M {r.learning_rate:7.1e}   {r.preset:11} {c.n_params:15,}")
+          f"{r.batch_tokens / 1e6:5.1f}M {r.learning_rate:7.1e} {r.compute_params / 1e6:9,.0f}M   {r.preset:11} {c.n_params:15,}")
     for column, (printed, ours) in paper_vs_preset(r).items():
         print(f"{'':13} {column} printed {printed}, preset {ours}")
 
 # %% [markdown]
-# Six rows are the presets exactly; every counted total is within 2% of the printed one. Two rows
-# cannot be built as printed, because their heads times head width is not their width:
+# Six rows are the presets exactly. Every counted total is within 2% of Table 2.1's rounded one,
+# and within 0.5% of Table D.1's. Two rows cannot be built as printed, because their heads times
+# head width is not their width:
 
 # %%
 exact = [r.name for r in GPT3_TABLE if not paper_vs_preset(r)]
@@ -97,50 +98,58 @@ print(len(exact), "rows equal to their preset; largest gap between counted and p
 for r in GPT3_TABLE:
     if not r.tiles:
         print(f"{r.name}: {r.n_heads} heads x {r.d_head} = {r.n_heads * r.d_head:,}, but d_model is printed as {r.d_model:,}")
+d1_gap = lambda n, row: abs(n / row.compute_params - 1)  # noqa: E731  (a count beside Table D.1's)
+print("largest gap to Table D.1:", f"{max(d1_gap(PRESETS[r.preset].n_params, r) for r in GPT3_TABLE):.2%}")
 claim(len(exact) == 6 and off < 0.02, "six rows are the presets exactly; every count is within 2%")
+claim(all(d1_gap(PRESETS[r.preset].n_params, r) < 0.005 for r in GPT3_TABLE), "within 0.5% of Table D.1's")
 claim([r.name for r in GPT3_TABLE if not r.tiles] == ["GPT-3 XL", "GPT-3 13B"], "two rows cannot be built as printed")
 
 # %% [markdown]
 # ## Why GPT-3 XL has 16 heads here
 #
 # The XL row says 24 heads of 128 dimensions, which would make vectors 3,072 wide, not the printed
-# 2,048. Which column is wrong? The printed parameter count decides: at width 2,048 the model has
-# 1.3 billion parameters, as printed; at 3,072 it would have 2.9 billion. So the width is right, and
-# 2,048 split into heads of 128 is 16 heads. (The number of heads changes no parameter count: only
-# how the width is cut.)
+# 2,048. Which column is wrong? The parameter counts decide: at width 2,048 the model has 1.3
+# billion parameters, as Table 2.1 prints, and 1,316 million beside Table D.1's 1,320 million; at
+# 3,072 it would have 2.9 billion. So the width is right, and 2,048 split into heads of 128 is 16 heads.
+# (The number of heads changes no parameter count: only how the width is cut.)
 
 # %%
 from gptviz.scale import paper_row, with_shape
 
 xl, row = PRESETS["gpt3-xl"], paper_row("gpt3-xl")
 wide = with_shape(xl, row.n_heads * row.d_head)
-print(f"width {xl.d_model:,}: {xl.n_params / 1e9:.2f}B parameters; width {wide.d_model:,}: {wide.n_params / 1e9:.2f}B; "
-      f"printed: {row.n_params / 1e9:.1f}B")
+print(f"width {xl.d_model:,}: {xl.n_params / 1e6:,.0f}M parameters; width {wide.d_model:,}: {wide.n_params / 1e6:,.0f}M; "
+      f"Table 2.1: {row.n_params / 1e9:.1f}B; Table D.1: {row.compute_params / 1e6:,.0f}M")
 print(f"{xl.d_model:,} / {row.d_head} = {xl.d_model // row.d_head} heads; the preset has {xl.n_head} of {xl.d_head}")
-claim(round(xl.n_params / 1e9, 1) == 1.3 and round(wide.n_params / 1e9, 1) == 2.9,
-      "at width 2,048 the model has 1.3 billion parameters; at 3,072 it would have 2.9 billion")
+claim(round(xl.n_params / 1e9, 1) == 1.3 and round(xl.n_params / 1e6) == 1316 and row.compute_params == 1320e6
+      and round(wide.n_params / 1e9, 1) == 2.9, "at width 2,048: 1.3 billion, 1,316 million beside Table D.1's "
+      "1,320 million; at 3,072: 2.9 billion")
 claim(xl.n_head == xl.d_model // row.d_head == 16 and xl.d_head == row.d_head, "2,048 split into heads of 128 is 16 heads")
 
 # %% [markdown]
 # ## Why 13B has d_model 5120
 #
 # The 13B row prints a width of 5,140 with 40 heads of 128. But 5,140 cannot be split into 40 equal
-# heads at all (it is 128.5 each), and 40 x 128 = 5,120. The printed count leans a little the other
-# way: width 5,140 would give 12.95 billion parameters, closer to the printed 13.0B than 5,120's
-# 12.85 billion, and both round to 13 billion. gptviz takes 5,120, the one width the three
-# columns allow, and its count is 1% under the printed one.
+# heads at all (it is 128.5 each), and 40 x 128 = 5,120. Table 2.1's rounded count cannot decide
+# between them: width 5,140 would give 12.95 billion parameters and 5,120 gives 12.85 billion, and
+# both round to 13 billion. Table D.1 decides: it counts 13B's training compute with 12,850 million
+# parameters; width 5,120 gives 12,853 million, and 5,140 would give 12,953 million. So the printed
+# 5,140 is a misprint for 40 x 128 = 5,120, the width gptviz uses.
 
 # %%
 b13, row = PRESETS["gpt3-13b"], paper_row("gpt3-13b")
 printed = with_shape(b13, row.d_model)  # one head: 5,140 cannot be split into 40
 print(f"{row.d_model:,} / {row.n_heads} = {row.d_model / row.n_heads}; {row.n_heads} x {row.d_head} = {row.n_heads * row.d_head:,}")
-print(f"width {b13.d_model:,}: {b13.n_params / 1e9:.2f}B; width {row.d_model:,}: {printed.n_params / 1e9:.2f}B; "
-      f"printed: {row.n_params / 1e9:.1f}B")
+print(f"width {b13.d_model:,}: {b13.n_params / 1e6:,.0f}M; width {row.d_model:,}: {printed.n_params / 1e6:,.0f}M; "
+      f"Table 2.1: {row.n_params / 1e9:.1f}B; Table D.1: {row.compute_params / 1e6:,.0f}M")
 claim(row.d_model % row.n_heads != 0 and b13.d_model == row.n_heads * row.d_head == 5120,
       "5,140 cannot be split into 40 equal heads, and 40 x 128 = 5,120")
 claim(f"{printed.n_params / 1e9:.2f} {b13.n_params / 1e9:.2f}" == "12.95 12.85" and round(printed.n_params / 1e9) == 13,
       "width 5,140 would give 12.95 billion, 5,120 gives 12.85 billion, both round to 13 billion")
-claim(round(1 - b13.n_params / row.n_params, 2) == 0.01, "its count is 1% under the printed one")
+print(f"beside Table D.1: width {b13.d_model:,} is {d1_gap(b13.n_params, row):.2%} off, {row.d_model:,} {d1_gap(printed.n_params, row):.2%}")
+claim((row.compute_params, round(b13.n_params / 1e6), round(printed.n_params / 1e6)) == (12_850e6, 12_853, 12_953),
+      "Table D.1: 12,850 million; width 5,120 gives 12,853 million, and 5,140 would give 12,953 million")
+claim(d1_gap(b13.n_params, row) < 0.001 < 0.005 < d1_gap(printed.n_params, row), "Table D.1 decides")
 
 # %% [markdown]
 # ## GPT-2 beside GPT-3
