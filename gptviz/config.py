@@ -159,8 +159,9 @@ PRESETS: dict[str, GPTConfig] = {
     "gpt3-medium": _gpt3("gpt3-medium", 24, 1024, 16),
     "gpt3-large": _gpt3("gpt3-large", 24, 1536, 16),
     # The paper lists 24 heads of 128 dimensions for XL, which cannot tile d_model = 2048 (they make
-    # 3072, which would be 2.9B parameters, not the stated 1.3B or Table D.1's 1,320M); 16 heads of 128 do, and give the
-    # same parameter count (heads do not change it). gptviz.scale holds the paper's table.
+    # 3072, which would be 2.9B parameters, not the stated 1.3B or Table D.1's 1,320M); 16 heads of
+    # 128 do, and give the same parameter count (heads do not change it). gptviz.scale holds the
+    # paper's tables.
     "gpt3-xl": _gpt3("gpt3-xl", 24, 2048, 16),
     "gpt3-2.7b": _gpt3("gpt3-2.7b", 32, 2560, 32),
     "gpt3-6.7b": _gpt3("gpt3-6.7b", 32, 4096, 32),
