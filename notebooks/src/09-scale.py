@@ -100,6 +100,8 @@ for r in GPT3_TABLE:
         print(f"{r.name}: {r.n_heads} heads x {r.d_head} = {r.n_heads * r.d_head:,}, but d_model is printed as {r.d_model:,}")
 d1_gap = lambda n, row: abs(n / row.compute_params - 1)  # noqa: E731  (a count beside Table D.1's)
 print("largest gap to Table D.1:", f"{max(d1_gap(PRESETS[r.preset].n_params, r) for r in GPT3_TABLE):.2%}")
+claim(len(GPT3_TABLE) == 8 and all(PRESETS[r.preset].n_ctx == 2048 for r in GPT3_TABLE),
+      "eight sizes, all with a context of 2,048 tokens")
 claim(len(exact) == 6 and off < 0.02, "six rows are the presets exactly; every count is within 2%")
 claim(all(d1_gap(PRESETS[r.preset].n_params, r) < 0.005 for r in GPT3_TABLE), "within 0.5% of Table D.1's")
 claim([r.name for r in GPT3_TABLE if not r.tiles] == ["GPT-3 XL", "GPT-3 13B"], "two rows cannot be built as printed")
@@ -226,6 +228,8 @@ gpt3, ours = matrix_shapes(PRESETS["gpt3-175b"]), matrix_shapes(model.config)
 for name in gpt3:
     print(f"{name:20} GPT-3 {gpt3[name][0]:>6} x {gpt3[name][1]:<6}   bundled {ours[name][0]:>6} x {ours[name][1]}")
 print("the bundled model's own matrices:", list(model.wte.weight.shape), list(model.h[0].mlp.c_fc.weight.T.shape))
+claim((gpt3["token embedding"], gpt3["query, one head"], gpt3["MLP in"], gpt3["MLP out"]) ==
+      ((50257, 12288), (12288, 128), (12288, 49152), (49152, 12288)), "the matrices the comment names")
 
 # %% [markdown]
 # ## Training compute: C ≈ 6·N·D
