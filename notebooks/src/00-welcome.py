@@ -51,6 +51,25 @@ from gptviz.notebook import setup
 model = setup()  # online: setup("gpt2") for the real GPT-2
 
 # %% [markdown]
+# ## How many tokens the bundled model knows
+#
+# The bundled model has GPT-2's whole vocabulary, 50,257 tokens, but its stories use only a small
+# part of it, under a tenth: those are the tokens it has learned, each with an embedding row of its
+# own. Every other token shares one row that stands for "a token the stories never use" (chapter 8
+# says how). The cell below counts them from the weights, so the number it prints is the loaded
+# model's own (the real GPT-2 knows them all):
+
+# %%
+from gptviz.interventions import learned_tokens
+from gptviz.notebook import claim
+
+known = learned_tokens(model)  # ids with a row of their own, <|endoftext|> left out
+print(f"tokens known: {len(known):,} of {model.config.vocab_size:,}, plus <|endoftext|>")
+print("for example:", [model.tokenizer.token_str(i) for i in known[::max(1, len(known) // 8)][:8].tolist()])
+if model.config.name == "gptviz-stories":  # the bundled model (GPT-2 itself knows every token)
+    claim(len(known) < model.config.vocab_size / 10, "its stories use only a small part of it, under a tenth")
+
+# %% [markdown]
 # ## A sentence from the model
 #
 # Give the model the start of a story and let it write. `temperature=0` means *greedy*: at every
