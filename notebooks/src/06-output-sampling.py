@@ -20,7 +20,8 @@ trace = model.trace(prompt)
 # %% [markdown]
 # ## The candidates
 #
-# The bars are the model's probabilities for the token after `prompt`, highest first.
+# The bars are the model's probabilities for the token after `prompt`, highest first, on a log
+# scale: each step down the axis is ten times less likely, so the tail stays visible.
 
 # %%
 from gptviz.sampling import distribution
@@ -147,6 +148,12 @@ print("draws with seeds 0..9:", [tok.token_str(top40.draw(seed=s)) for s in rang
 
 # %%
 distribution_bars(top40, n=45, title="top_k = 40: the grey tokens can no longer be drawn")
+
+# %% [markdown]
+# Left of the dashed line are the 40 tokens top-k keeps. Each has two bars: its probability (blue)
+# and its renormalised probability (orange), the blue one divided by the mass kept, so the 40 sum to
+# 1 again. Right of the line, the grey tokens are dropped: they can no longer be drawn, however close
+# their score is to the 40th.
 
 # %% [markdown]
 # ### Check your work

@@ -19,15 +19,16 @@ tok = model.tokenizer
 # ## The loop
 #
 # "In the next step, we add the output from the first step to our input sequence, and have the
-# model make its next prediction." Each box below is a token; the ones after the prompt were
-# written by the model, one per pass.
+# model make its next prediction." Each box below is a token: the coloured ones are the prompt, the
+# white ones with a blue outline were written by the model, one per pass, and the orange bar marks
+# where the prompt ends.
 
 # %%
 from gptviz.viz import token_strip
 
 prompt = "Tom had a little dog named Rex. One day,"
 out = model.generate(prompt, max_new_tokens=20, temperature=0)
-token_strip(out.prompt_ids + out.new_ids)
+token_strip(out)
 
 # %% [markdown]
 # The same loop by hand: run the model on all the tokens so far, take the scores at the last

@@ -51,8 +51,10 @@ print("the logits moved by up to", round((edited["logits"] - plain["logits"]).ab
 #
 # A head's weights are a softmax: none is negative, and each row sums to 1. So a head that has
 # nothing useful to read at some position must still put its weight *somewhere*. Trained models
-# learn a place to park it: the **first token**, which every position can see. The grid gives, for
-# every head, the mean weight its queries put on position 0.
+# learn a place to park it: the **first token**, which every position can see. In large models many
+# heads put most of their weight there; the name *attention sink* comes from a study of them (Xiao
+# et al., 2023). The grid gives, for every head of our model, the mean weight its queries put on
+# position 0.
 
 # %%
 from gptviz.interventions import first_token_scores
@@ -66,9 +68,12 @@ head_score_grid(sink, title="Attention on the first token (<|endoftext|>)", labe
 
 # %%
 T = with_eot.n_tokens
-print(f"{T} tokens: spread evenly, a query would give position 0 about {1 / (T / 2):.0%} on average")
-print(f"heads that put more than half their weight on it: {int((sink > 0.5).sum())} of {c.n_layer * c.n_head}")
-claim((sink > 0.5).sum() >= 2, "several heads put most of their weight on the first token")
+even = sum(1 / (q + 1) for q in range(1, T)) / (T - 1)  # query q sees q + 1 tokens
+above = int((sink > even).sum())
+print(f"{T} tokens: spread evenly, the queries would give position 0 {even:.3f} on average")
+print(f"heads that give it more: {above} of {c.n_layer * c.n_head}; the most: {sink.max():.2f}")
+claim(above > c.n_layer * c.n_head / 2, "most heads give the first token more than an even share")
+claim(sink.max() < 0.5, "no head of this small model puts most of its weight there")
 
 # %% [markdown]
 # ### Check your work
@@ -92,6 +97,9 @@ for layer in range(c.n_layer):
             hint="column 0 of the pattern, rows 1 onwards, averaged over the rows: pattern[:, 1:, 0].mean(-1)")
 
 # %% [markdown]
+# Our small model uses the sink less than large ones do: its stories are short, and its heads
+# usually find something to read. Still, most heads give the first token more than its even share.
+#
 # Parking is harmless only if what the sink *sends* is small. A head passes on its weights times
 # the value vectors, so compare the size of the value vector at position 0 with the others', for
 # the head that uses the sink most:
@@ -112,10 +120,16 @@ without = model.trace(story.removeprefix("<|endoftext|>"))
 sink_without = first_token_scores(without)
 print(f"first token now: {without.tokens[0]!r}")
 print(f"mean weight on position 0, over all heads: {sink.mean():.2f} with <|endoftext|>, {sink_without.mean():.2f} without")
-print(f"the sink head, layer {layer} head {head}: {sink[layer, head]:.2f} -> {sink_without[layer, head]:.2f}")
+print(f"layer 0 alone: {sink[0].mean():.2f} with, {sink_without[0].mean():.2f} without")
+claim(sink_without.mean() > sink.mean() and sink_without[0].mean() > 2 * sink[0].mean(),
+      "without <|endoftext|>, the first word takes the weight, most of all in layer 0")
 
 # %% [markdown]
-# SINK_WITHOUT_PROSE
+# The weight does not spread out: it moves to whatever token is first, here the word `Once`, and
+# position 0 gets *more* of it than the `<|endoftext|>` did, most of all in layer 0, whose heads more
+# than double their share. A head cannot tell "first" from "nothing to read" unless the first token
+# carries no meaning of its own, which is why the model meets every story after an
+# `<|endoftext|>`, and why `gptviz` does the same when it scores a story.
 #
 # ## Induction: copying what came next last time
 #
@@ -138,7 +152,14 @@ loss_by_position({"the model": losses}, period=n)
 # %%
 first, second = losses[:n].mean().item(), losses[n:].mean().item()
 print(f"mean loss: first copy {first:.2f} nats, second copy {second:.2f} nats")
-claim(first - second >= 4, "the loss drops by more than 4 nats on the second copy")
+claim(second > first - 1, "this model predicts the second copy no better than the first")
+
+# %% [markdown]
+# **Our model fails this test.** The second copy is no easier than the first: the model has not
+# learned the general rule. Its stories never repeat a random sequence, and the one thing they do
+# repeat, a character's name, it copies with heads made for names (the next section). GPT-2 passes
+# the test: online, run this chapter with `setup("gpt2")` and the loss on the second copy falls
+# close to zero. The scores below show how one finds the heads, whichever model you load.
 
 # %% [markdown]
 # Which heads do it? An induction head needs a helper: at each token, something must have written
@@ -177,12 +198,15 @@ induction = induction_scores(rep, period=n)
 head_score_grid(induction, title="Induction heads", label="weight on the token after the earlier occurrence")
 
 # %%
-prev_head = divmod(int(previous.argmax()), c.n_head)
-ind_head = divmod(int(induction.argmax()), c.n_head)
-print(f"previous-token head: layer {prev_head[0]}, head {prev_head[1]} ({previous.max():.2f})")
-print(f"induction head: layer {ind_head[0]}, head {ind_head[1]} ({induction.max():.2f})")
-claim(previous.max() >= 0.5 and induction.max() >= 0.5, "one head looks at the previous token, another does induction")
-claim(prev_head[0] < ind_head[0], "the previous-token head sits in an earlier layer than the induction head")
+print(f"best previous-token score {previous.max():.2f}, best induction score {induction.max():.2f}")
+claim(previous.max() < 0.2 and induction.max() < 0.1, "no head of this model does either")
+
+# %% [markdown]
+# Neither half of the circuit is there: no head puts even a fifth of its weight on the previous
+# token, and none looks at the token after the earlier occurrence. In a model with the circuit, the
+# induction head's pattern shows the rule as a stripe: in the second copy, each row's brightest cell
+# is one step to the right of the matching token of the first copy, and switching that head off
+# (`ablate`) takes the second copy's advantage away.
 
 # %% [markdown]
 # **Check your work.** Write `my_induction(trace, layer, n)`: for each head of that layer, the mean
@@ -202,48 +226,14 @@ for layer in range(c.n_layer):
             hint="index the pattern with two tensors at once: pattern[:, q, q - n + 1] picks one cell per query.")
 
 # %% [markdown]
-# The induction head's pattern shows the rule as a stripe: in the second copy, each row's brightest
-# cell is one step to the right of the matching token of the first copy.
-
-# %%
-from gptviz.viz import head_heatmap
-
-head_heatmap(rep, *ind_head)
-
-# %% [markdown]
-# ### Switch the circuit off
-#
-# If these heads are the circuit, switching them off should take the second copy's advantage away.
-# We switch off every head whose induction score is over 0.3, and, separately, the previous-token
-# head: the induction head reads what that head wrote, so without it induction should fail too.
-
-# %%
-from gptviz.interventions import ablate
-
-ind_heads = [divmod(int(i), c.n_head) for i in (induction.flatten() > 0.3).nonzero().flatten()]
-runs = {
-    "the model": losses,
-    f"induction heads off {ind_heads}": position_losses(ablate(model, ids, heads=ind_heads, names=["logits"])),
-    f"previous-token head {prev_head} off": position_losses(ablate(model, ids, heads=[prev_head], names=["logits"])),
-}
-loss_by_position(runs, period=n)
-
-# %%
-for label, run in runs.items():
-    print(f"{label:40} first copy {run[:n].mean():5.2f}, second copy {run[n:].mean():5.2f} nats")
-drop = {label: (run[:n].mean() - run[n:].mean()).item() for label, run in runs.items()}
-claim(all(d < 1 for label, d in drop.items() if label != "the model"),
-      "with either part of the circuit switched off, the second copy is no easier than the first")
-
-# %% [markdown]
 # ## Copying names
 #
 # Stories are the model's home ground: characters are named, then named again. Chapter 3 found
 # heads that look back at a name before the model writes it again. Do they matter? We score the
 # model on 200 validation stories (it never saw them) and count how often its top prediction is
 # the right name, wherever the next token is a name the story already used. Then again with the
-# three heads that look at earlier names most switched off, and, as a control, with three heads
-# that do not.
+# two heads that look at earlier names most switched off, and, as a control, with the two heads
+# that look at them least.
 
 # %%
 from gptviz.corpus import generate_stories
@@ -258,8 +248,8 @@ head_score_grid(copying, title=f"Attention on the earlier name ({places} places 
 
 # %%
 order = copying.flatten().argsort(descending=True)
-copy_heads = [divmod(int(i), c.n_head) for i in order[:3]]
-control = [divmod(int(i), c.n_head) for i in order[-3:]]
+copy_heads = [divmod(int(i), c.n_head) for i in order[:2]]
+control = [divmod(int(i), c.n_head) for i in order[-2:]]
 recall = {}
 for label, heads in [("the model", []), (f"copy heads {copy_heads} off", copy_heads),
                      (f"control {control} off", control)]:
@@ -269,8 +259,12 @@ for label, heads in [("the model", []), (f"copy heads {copy_heads} off", copy_he
 
 # %%
 base, without_copy, without_control = recall.values()
-claim(base - without_copy > 0.3, "switching the copy heads off costs more than 30 points of name recall")
-claim(base - without_control < 0.05, "switching three other heads off costs almost nothing")
+claim(without_copy < 0.1 < 0.9 < base, "with the two copy heads off, the model almost never names the right character")
+claim(base - without_control < 0.02, "switching the two other heads off leaves name recall almost unchanged")
+
+# %% [markdown]
+# Two heads carry the skill: with both off, the model almost never writes the right name, while
+# two other heads can go with little change in recall (the loss still rises: they do other work).
 
 # %% [markdown]
 # ## Where does the name travel? Activation patching
@@ -278,9 +272,9 @@ claim(base - without_control < 0.05, "switching three other heads off costs almo
 # Two stories that differ only in who is who:
 
 # %%
-clean = ("Once upon a time, there was a girl named Lily and a boy named Tom. Lily had a red ball. "
-         "One day, Tom took the ball. Lily was sad. Tom said sorry and gave the ball back to")
-corrupt = clean.replace("Lily", "@").replace("Tom", "Lily").replace("@", "Tom")
+clean = ("There was once a cheerful boy called Walter. Walter lived next door to a girl named Jane. "
+         "Jane was a lot of fun. One day, Dad gave Walter and")
+corrupt = clean.replace("Walter", "@").replace("Jane", "Walter").replace("@", "Jane")
 print(corrupt)
 
 # %%
@@ -292,14 +286,15 @@ p_corrupt = torch.softmax(corrupt_run["logits"][-1], -1)
 distribution_change(p_clean, p_corrupt, tok, k=5, names=("clean", "names swapped"))
 
 # %%
-lily, tom = tok.encode(" Lily")[0], tok.encode(" Tom")[0]
-print(f"clean: p(Lily) {p_clean[lily]:.2f}, p(Tom) {p_clean[tom]:.2f};  swapped: p(Lily) {p_corrupt[lily]:.2f}, p(Tom) {p_corrupt[tom]:.2f}")
-claim(p_clean.argmax() == lily and p_corrupt.argmax() == tom, "the model gives the ball back to the right child in both")
+jane, walter = tok.encode(" Jane")[0], tok.encode(" Walter")[0]
+print(f"clean: p(Jane) {p_clean[jane]:.3f};  names swapped: p(Walter) {p_corrupt[walter]:.3f}")
+claim(p_clean[jane] > 0.9 and p_corrupt[walter] > 0.9, "the model names the other child in both stories")
 
 # %% [markdown]
-# Now run the swapped story, but paste in the clean run's residual stream at one layer and one
-# position, and see how far the answer moves back to `␣Lily`. The score is the *normalised logit
-# difference*: with `d = logit(␣Lily) - logit(␣Tom)` at the last position,
+# The model has to name the child who is *not* the last one mentioned. Now run the swapped story, but
+# paste in the clean run's residual stream at one layer and one position, and see how far the
+# answer moves back to `␣Jane`. The score is the *normalised logit difference*: with
+# `d = logit(␣Jane) - logit(␣Walter)` at the last position,
 # `(d_patched - d_corrupt) / (d_clean - d_corrupt)`: 0 when the paste changes nothing, 1 when it
 # brings the clean answer back. `patch_sweep` does every layer and position at once.
 
@@ -307,11 +302,18 @@ claim(p_clean.argmax() == lily and p_corrupt.argmax() == tom, "the model gives t
 from gptviz.interventions import patch_sweep
 from gptviz.viz import patch_heatmap
 
-scores = patch_sweep(model, clean, corrupt, " Lily", " Tom", what="resid")  # [n_layer, T]
+scores = patch_sweep(model, clean, corrupt, " Jane", " Walter", what="resid")  # [n_layer, T]
 patch_heatmap(scores, clean_run.tokens)
 
 # %%
-PATCH_CLAIMS = None
+at_jane = [t for t, i in enumerate(clean_run.ids) if i == jane]
+last = clean_run.n_tokens - 1
+print("positions of ␣Jane:", at_jane)
+for layer in range(c.n_layer):
+    print(f"after block {layer}: at the Janes {scores[layer, at_jane].sum():.2f}, at the last token {scores[layer, last]:.2f}")
+claim(scores[0, at_jane].sum() > 0.9 and scores[0].abs().sum() - scores[0, at_jane].sum() < 0.05,
+      "after block 0, the answer lives only at the two positions of the name Jane")
+claim(scores[2, last] > 0.95 and scores[2, :last].abs().max() < 0.05, "from block 2 on, it lives only at the last token")
 
 # %% [markdown]
 # ### Check your work
@@ -324,31 +326,43 @@ PATCH_CLAIMS = None
 # %% [solution] id=ex10_patch_score
 from gptviz.interventions import patch
 
-position = clean_run.ids.index(lily)  # the first " Lily" of the clean story
+position = clean_run.ids.index(jane)  # the first " Jane" of the clean story
 patched = patch(model, clean, corrupt, ["blocks.0.resid_post"], positions=[position])
 ### BEGIN SOLUTION
-diff = lambda run: (run["logits"][-1, lily] - run["logits"][-1, tom]).item()  # noqa: E731
+diff = lambda run: (run["logits"][-1, jane] - run["logits"][-1, walter]).item()  # noqa: E731
 my_score = (diff(patched) - diff(corrupt_run)) / (diff(clean_run) - diff(corrupt_run))
 ### END SOLUTION
 
 # %% [test] id=test10_patch_score points=2
 require(my_score, scores[0, position].item(), what="my_score", atol=1e-4,
-        hint="d = logit(Lily) - logit(Tom) at the last position (logits[-1]) of each run; then "
+        hint="d = logit(Jane) - logit(Walter) at the last position (logits[-1]) of each run; then "
              "(d_patched - d_corrupt) / (d_clean - d_corrupt).")
 
 # %% [markdown]
-# PATCH_PROSE
+# Read the heatmap from the bottom up. After block 0, pasting the clean stream brings the answer back
+# only at the two tokens `␣Jane`, nowhere else: not even at the `␣Walter`s, which the swap changed
+# too. After block 1, part of it has reached the last token; from block 2 on, all of it is there.
+# Somewhere in blocks 1 and 2, heads *moved* the name from where it was written to where it is needed.
 #
 # Which heads carry it? The same sweep, pasting one head's output at every position:
 
 # %%
-head_scores = patch_sweep(model, clean, corrupt, " Lily", " Tom", what="heads")  # [n_layer, n_head]
+head_scores = patch_sweep(model, clean, corrupt, " Jane", " Walter", what="heads")  # [n_layer, n_head]
 patch_heatmap(head_scores, what="heads")
 
+# %%
+movers = [divmod(int(i), c.n_head) for i in head_scores.flatten().argsort(descending=True)[:2]]
+print("the two heads that carry most:", movers, [round(head_scores[h].item(), 2) for h in movers])
+claim(set(movers) == set(copy_heads) and sum(head_scores[h] for h in movers) > 0.9,
+      "the two copy heads carry the name to the last token")
+
 # %% [markdown]
+# The two heads that carry it are the two copy heads of the last section: patching finds, in one
+# story, the heads that ablation found over many.
+#
 # ## Who votes for the name? Logit attribution
 #
-# The final logit of `␣Lily` is a sum: the residual stream at the last position is the embeddings
+# The final logit of `␣Jane` is a sum: the residual stream at the last position is the embeddings
 # plus every head's and every MLP's output, and the unembedding is linear. Freezing the final
 # LayerNorm's scale at its recorded value, each part's *direct* contribution to the logit can be read
 # off, and they add up to the logit (plus ln_f's bias term).
@@ -357,11 +371,20 @@ patch_heatmap(head_scores, what="heads")
 from gptviz.interventions import logit_attribution
 from gptviz.viz import attribution_bars
 
-attribution = logit_attribution(model, clean_run, " Lily")
+attribution = logit_attribution(model, clean_run, " Jane")
 attribution_bars(attribution, k=8)
 
 # %%
-ATTRIBUTION_CLAIMS = None
+top = attribution.top(4)
+print([(name, round(value, 2)) for name, value in top])
+claim({name for name, _ in top[:3]} == {"L3 MLP"} | {f"L{l}H{h}" for l, h in copy_heads},
+      "the last MLP and the two copy heads push the name's logit up most")
+
+# %% [markdown]
+# Three parts write most of `␣Jane`'s logit: the two copy heads, and the last layer's MLP. A direct
+# contribution counts only what a part adds to the final stream; the copy heads also *feed* that
+# MLP, which attribution does not see and ablation does. Try it below: switch the copy heads off and
+# watch the next-token distribution change.
 
 # %% [markdown]
 # ## Explore
