@@ -212,8 +212,9 @@ print(f"{len(train_ids):,} training tokens; a {config.n_params / 1e6:.1f}M-param
 from gptviz.train import train
 
 untrained = GPT(config).init_weights(seed=0).eval()
+report = lambda step, train_loss, val_loss: print(f"step {step}: validation loss {val_loss:.2f}")  # noqa: E731
 result = train(config, train_ids, val_ids, steps=STEPS, batch_size=16, lr=3e-3, warmup=30, eval_every=25,
-               seed=0, threads=1)  # one CPU thread: steady speed even when other programs are busy
+               seed=0, threads=1, progress=False, callback=report)  # one thread: steady even on a busy machine
 print(f"trained in {result.seconds:.0f} s")
 
 # %%
