@@ -107,6 +107,29 @@ def test_heatmap_cells_are_the_trace_coefficients(odd_model):
     np.testing.assert_allclose(z[below], expected[below], rtol=1e-6)
 
 
+def test_highlighted_cells_are_outlined_and_their_links_drawn(odd_model):
+    trace = odd_model.trace("Lily gave the ball to Tom and Tom thanked Lily.")
+    cells = [(9, 0), (6, 5), (3, 3)]
+    ax = viz.head_heatmap(trace, 1, 0, highlight=cells).axes[0]
+    assert [(p.get_x() + 0.5, p.get_y() + 0.5) for p in ax.patches] == [(k, q) for q, k in cells]
+    assert not viz.head_heatmap(trace, 1, 0).axes[0].patches
+    short = trace["blocks.1.attn.pattern"][0][-4:]  # the last 4 queries: row 0 is position T - 4
+    T = trace.n_tokens
+    ax = viz.attention_heatmap(short, trace.tokens, highlight=[(T - 4, 1)]).axes[0]
+    assert (ax.patches[0].get_x() + 0.5, ax.patches[0].get_y() + 0.5) == (1, 0)
+    fig = viz.head_lines(trace, 1, 0, min_weight=0.99, highlight=cells)
+    marked = fig.axes[0].collections[1].get_segments()  # drawn even where the weight is under min_weight
+    assert [(seg[0][1], seg[1][1]) for seg in marked] == cells
+    assert "3 highlighted" in fig.axes[0].get_title()
+    render(fig)
+    with pytest.raises(gptviz.InputError, match="query 2, key 5.*not a visible cell"):
+        viz.head_heatmap(trace, 1, 0, highlight=[(2, 5)])
+    with pytest.raises(gptviz.InputError, match="queries run from"):
+        viz.attention_heatmap(short, trace.tokens, highlight=[(1, 0)])
+    with pytest.raises(gptviz.InputError, match="pairs of token positions"):
+        viz.head_lines(trace, 1, 0, highlight=[3])
+
+
 def test_overview_has_one_thumbnail_per_head(odd_model):
     trace = odd_model.trace("one two three four")
     image = viz.attention_overview(trace).axes[0].images[0].get_array()  # RGBA mosaic

@@ -15,7 +15,7 @@ from matplotlib.collections import LineCollection
 
 from ..attention import strongest_links
 from ..errors import InputError
-from .attention import check_pattern, head_pattern, head_title
+from .attention import HIGHLIGHT, check_cells, check_pattern, head_pattern, head_title
 from .style import (finish, key_labels, label_size, label_step, new_figure, plotly_label, styled,
                     to_numpy)
 
@@ -41,15 +41,18 @@ def rule(min_weight: float, per_query: int | None) -> str:
 
 @styled
 def attention_lines(pattern, tokens, title: str = "Attention as lines", min_weight: float = 0.1,
-                    max_lines: int = 3000, per_query: int | None = 2):
+                    max_lines: int = 3000, per_query: int | None = 2, highlight=None):
     """Each token (left) linked to the tokens it attends to most (right), darker and thicker for a
     larger coefficient.
 
     ``pattern``: one head ``[T_query, T_key]``; ``tokens``: one label per key position. Drawn: each
     query's ``per_query`` strongest links (None: all) of at least ``min_weight``, at most ``max_lines``.
+    ``highlight``: ``(query, key)`` position pairs drawn on top in orange, whatever their weight
+    (``axes[0].collections[1]``).
     """
     p, keys = check_pattern(pattern, tokens)
     _check_limits(min_weight, max_lines, per_query)
+    cells = check_cells(highlight, *p.shape)
     n = len(keys)
     links = strongest_links(p, min_weight, max_lines, per_query)
     height = float(np.clip(0.21 * n + 1.4, 3.0, 14.0))
@@ -58,6 +61,8 @@ def attention_lines(pattern, tokens, title: str = "Attention as lines", min_weig
     segments = [((0.0, q), (1.0, k)) for q, k, _ in links]
     colours = [(*LINE_COLOUR, float(np.clip(w, 0.05, 1.0))) for *_, w in links]
     ax.add_collection(LineCollection(segments, colors=colours, linewidths=[0.6 + 2.4 * w for *_, w in links]))
+    if cells:
+        ax.add_collection(LineCollection([((0.0, q), (1.0, k)) for q, k in cells], colors=HIGHLIGHT, linewidths=2.5))
     step = label_step(n, int(height * 7))  # about 7 labels per inch
     size = label_size(int(height * 7) if step > 1 else n)
     for j in range(0, n, step):
@@ -73,8 +78,9 @@ def attention_lines(pattern, tokens, title: str = "Attention as lines", min_weig
     for side in ("top", "right", "left"):
         ax.spines[side].set_visible(False)
     capped = f", the {max_lines} strongest" if len(links) == max_lines else ""
+    marked = f"; {len(cells)} highlighted in orange" if cells else ""
     ax.set_title(f"{title}\n{len(links)} lines: {rule(min_weight, per_query)}{capped}\n"
-                 "darker and thicker = larger coefficient", fontsize=10)
+                 f"darker and thicker = larger coefficient{marked}", fontsize=10)
     return finish(fig)
 
 
