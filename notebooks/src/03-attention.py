@@ -29,6 +29,8 @@ claim(set(trace.ids) <= set(learned_tokens(model).tolist()),
 # The picture follows one token, `.` at position 35, just before `␣Doug` comes back, in block 0,
 # head 0: the dot product of its query with every earlier key, the scaling, the softmax that turns
 # scores into coefficients that add up to 1, and the weighted sum of the value vectors.
+# One row per key token runs across all four panels, so you can follow a key from its dot product
+# to its share of the output.
 
 # %%
 from gptviz.viz import qk_view
@@ -263,8 +265,9 @@ for t in places:
     claim(guess == name, "the model's top guess is that name")
 
 # %% [markdown]
-# The same head as lines: each token on the left is joined to the tokens it attends to; the
-# copying links are orange.
+# The same head as lines: each token on the left is joined to the two tokens it attends to most,
+# when they get at least 0.1, darker and thicker for a larger coefficient; the copying links are
+# orange.
 
 # %%
 from gptviz.viz import head_lines

@@ -150,9 +150,13 @@ print("parameters per block:", sum(p.numel() for p in model.h[0].parameters()))
 #
 # The model reads its stream only once, at the top: `ln_f`, then a score for every vocabulary entry
 # (chapter 6). Nothing stops us from applying that same reading to the stream after *each* block.
-# Each cell shows the top guess for the next token, and its probability, if the model stopped there.
-# The columns are the tokens around each place where a name comes back (chapter 3's copying
-# places): the column of the token just before the name holds the guesses for the name.
+# Each row is a position in the text, each column the stream read after one more block, left to
+# right; the last column is the model's output. Each cell shows the top guess for the next token,
+# and its probability, if the model stopped there. The rows are the tokens around each place where a
+# name comes back (chapter 3's copying places): the row of the token just before the name holds the
+# guesses for the name. This text is all prompt, so generation would use only the last row's output:
+# the other outputs are greyed. They still count in training, where every position is scored
+# against the token that follows it.
 
 # %%
 from gptviz.corpus import name_positions
@@ -163,17 +167,35 @@ places = name_positions(trace.ids, names)  # positions t where token t + 1 is a 
 logit_lens_view(model, trace, positions=sorted({t + d for t in places for d in (-1, 0, 1)}))
 
 # %% [markdown]
-# In those columns the bottom row, the model's final guess, is the name; the rows above it show
-# how high up the stack the stream starts to say it.
+# In those rows the last column, the model's final guess, is the name; the columns before it show
+# how far up the stack the stream starts to say it.
 
 # %%
-from gptviz.lens import logit_lens
+from gptviz.lens import lens_logits, logit_lens
 
 lens = logit_lens(model, trace)  # lens.ids: [n_layer + 1, T, 1], the top guess after each layer
 for t in places:
     guesses = [model.tokenizer.decode([int(i)]) for i in lens.ids[:, t, 0]]
     print(f"after {trace.tokens[t]!r} at {t} (next {trace.tokens[t + 1]!r}), embeddings to top: {guesses}")
-    claim(int(lens.ids[-1, t, 0]) == trace.ids[t + 1], "the bottom row, the model's final guess, is the name")
+    claim(int(lens.ids[-1, t, 0]) == trace.ids[t + 1], "the last column, the model's final guess, is the name")
+
+# %% [markdown]
+# Why does the first column name the input token itself? At the bottom, the stream holds only
+# `wte[t] + wpe[p]`. The lens reads it with `ln_f` and then a dot product with every row of `wte`,
+# because GPT-2's unembedding *is* the token embedding transposed (tied weights, chapter 6). A row's
+# dot product with itself is its squared length, and another row beats it only if it points almost
+# the same way and is longer. So before any block has run, the best "next-token guess" is the same
+# token again: the lens shows the input, not a prediction, and the blocks' work is to move the
+# stream from its own token toward the next one.
+
+# %%
+ids = torch.tensor(trace.ids)
+own = (lens_logits(model, trace["embed.sum"]).argmax(-1) == ids).float().mean().item()
+W = model.wte.weight.detach()
+raw = ((W[ids] @ W.T).argmax(-1) == ids).float().mean().item()
+print(f"the embeddings column names the input token itself at {own:.0%} of positions")
+print(f"wte[t] . wte[s] alone is largest for s = t at {raw:.0%} of positions")
+claim(own >= 0.8, "before any block has run, the lens names the input token itself")
 
 # %% [markdown]
 # At the top of the stack, the lens *is* the model's output:
