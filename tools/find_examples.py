@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import argparse
 
-import torch
 
 import gptviz
 from gptviz.corpus import generate_stories, name_positions
+from gptviz.evaluate import name_head_scores
 from gptviz.interventions import learned_tokens
 
 SENTENCE_ENDS = {".", "!", "?", '."', '!"', '?"'}
@@ -30,16 +30,7 @@ def copy_head(model, stories) -> tuple[int, int, float]:
     """Chapter 3's choice: the head with the most attention on the earlier mentions of the coming
     name, averaged over the places in the first six stories that fit the context."""
     c, tok = model.config, model.tokenizer
-    score, count = torch.zeros(c.n_layer, c.n_head), 0
-    for story in [s for s in stories[:12] if len(tok.encode(s.text)) <= c.n_ctx][:6]:
-        ids = tok.encode(story.text)
-        patterns = model.trace(ids, names="blocks.*.attn.pattern")
-        for t in name_positions(ids, story.name_ids(tok)):
-            earlier = [s for s in range(t + 1) if ids[s] == ids[t + 1]]
-            layers = [patterns[f"blocks.{i}.attn.pattern"] for i in range(c.n_layer)]
-            score += torch.stack([p[:, t, earlier].sum(-1) for p in layers])  # [n_layer, n_head]
-            count += 1
-    score /= max(count, 1)
+    score, _ = name_head_scores(model, [s for s in stories[:12] if len(tok.encode(s.text)) <= c.n_ctx][:6])
     layer, head = divmod(int(score.argmax()), c.n_head)
     return layer, head, float(score[layer, head])
 

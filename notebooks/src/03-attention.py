@@ -215,19 +215,11 @@ head_grid(trace, layer=1)
 
 # %%
 from gptviz.corpus import generate_stories, name_positions
+from gptviz.evaluate import name_head_scores  # open gptviz/evaluate.py to read the loop
 
 tok = model.tokenizer
 stories = [s for s in generate_stories(12, seed=1) if len(tok.encode(s.text)) <= c.n_ctx][:6]
-score, count = torch.zeros(c.n_layer, c.n_head), 0
-for story in stories:
-    ids = tok.encode(story.text)
-    patterns = model.trace(ids, names="blocks.*.attn.pattern")
-    for t in name_positions(ids, story.name_ids(tok)):
-        earlier = [s for s in range(t + 1) if ids[s] == ids[t + 1]]  # where the coming name was seen
-        for layer in range(c.n_layer):
-            score[layer] += patterns[f"blocks.{layer}.attn.pattern"][:, t, earlier].sum(-1)
-        count += 1
-score /= count
+score, count = name_head_scores(model, stories)  # [n_layer, n_head], and how many places
 print(f"{count} places; attention on the earlier name, by layer (rows) and head (columns):")
 print(score.round(decimals=2))
 
