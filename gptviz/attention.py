@@ -48,11 +48,19 @@ def qk_steps(trace, layer: int, head: int, query: int) -> dict[str, np.ndarray]:
             "z": weighted.sum(axis=0)}
 
 
-def strongest_links(p: np.ndarray, min_weight: float, max_lines: int) -> np.ndarray:
+def strongest_links(p: np.ndarray, min_weight: float, max_lines: int, per_query: int | None = None) -> np.ndarray:
     """Rows ``(query, key, weight)`` of the coefficients ``p [T_query, T_key]`` that are at least
-    ``min_weight``, strongest first, at most ``max_lines``; query indices count in key positions."""
+    ``min_weight``, strongest first, at most ``max_lines``, and at most ``per_query`` for each query
+    (None: no such limit); query indices count in key positions."""
     q, k = np.nonzero(p >= min_weight)
     w = p[q, k]
-    order = np.argsort(-w, kind="stable")[:max_lines]
+    order = np.argsort(-w, kind="stable")
+    if per_query is not None:  # keep the links ranked below per_query among their query's
+        queries = q[order]
+        by_query = np.argsort(queries, kind="stable")  # grouped by query, strongest first in each group
+        rank = np.empty_like(order)
+        rank[by_query] = np.arange(order.size) - np.searchsorted(queries[by_query], queries[by_query])
+        order = order[rank < per_query]
+    order = order[:max_lines]
     offset = p.shape[1] - p.shape[0]
     return np.stack([q[order] + offset, k[order], w[order]], axis=1) if order.size else np.zeros((0, 3))

@@ -158,11 +158,15 @@ PRESETS: dict[str, GPTConfig] = {
     "gpt3-small": _gpt3("gpt3-small", 12, 768, 12),
     "gpt3-medium": _gpt3("gpt3-medium", 24, 1024, 16),
     "gpt3-large": _gpt3("gpt3-large", 24, 1536, 16),
-    # The paper lists 24 heads of 128 dimensions for XL, which cannot tile d_model = 2048; 16 heads
-    # of 128 do, and give the same parameter count (heads do not change it).
+    # The paper lists 24 heads of 128 dimensions for XL, which cannot tile d_model = 2048 (they make
+    # 3072, which would be 2.9B parameters, not the stated 1.3B or Table D.1's 1,320M); 16 heads of
+    # 128 do, and give the same parameter count (heads do not change it). gptviz.scale holds the
+    # paper's tables.
     "gpt3-xl": _gpt3("gpt3-xl", 24, 2048, 16),
     "gpt3-2.7b": _gpt3("gpt3-2.7b", 32, 2560, 32),
     "gpt3-6.7b": _gpt3("gpt3-6.7b", 32, 4096, 32),
-    "gpt3-13b": _gpt3("gpt3-13b", 40, 5120, 40),  # the paper's 5140 is a misprint for 40 x 128
+    # Table 2.1 prints d_model 5140, which 40 heads cannot split; 40 heads x 128 = 5120, and the
+    # paper's Table D.1 counts 12,850M parameters, what 5120 gives (5140: 12,953M).
+    "gpt3-13b": _gpt3("gpt3-13b", 40, 5120, 40),
     "gpt3-175b": _gpt3("gpt3-175b", 96, 12288, 96),
 }

@@ -118,6 +118,26 @@ def score_stories(model: GPT, stories: list[Story], edits=None) -> StoryScores:
     return scores
 
 
+@torch.no_grad()
+def name_head_scores(model: GPT, stories: list[Story]) -> tuple[torch.Tensor, int]:
+    """``[n_layer, n_head]``: at every position where the next token is a name the story has already
+    used, the attention each head pays to the earlier occurrences of that name, averaged; and the
+    number of such positions. Stories longer than the context are left out."""
+    tok, L = model.tokenizer, model.config.n_layer
+    score, count = torch.zeros(L, model.config.n_head), 0
+    for story in stories:
+        ids = tok.encode(story.text)
+        if len(ids) > model.config.n_ctx:
+            continue
+        tr = model.trace(ids, names="blocks.*.attn.pattern")
+        for t in name_positions(ids, story.name_ids(tok)):
+            earlier = [s for s in range(t + 1) if ids[s] == ids[t + 1]]  # where the coming name was seen
+            for layer in range(L):
+                score[layer] += tr[f"blocks.{layer}.attn.pattern"][:, t, earlier].sum(-1)
+            count += 1
+    return score / max(count, 1), count
+
+
 def unigram_loss(train_ids: list[int], val_ids: list[int], vocab_size: int = 50257) -> float:
     """Cross-entropy (nats/token) of ``val_ids`` under training-token frequencies (add-one smoothed)."""
     counts = Counter(train_ids)

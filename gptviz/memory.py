@@ -8,8 +8,10 @@ system CPU time in a trace that took 2.9 s; with the memory kept, the same trace
 as the untraced forward pass.
 
 :func:`keep_freed_memory` asks glibc to serve large blocks from its heap and to keep what is freed
-there: the process stays at its high-water mark and the traces that follow reuse those pages (the
-first one or two still fault some in while the heap settles; after that, none).
+there: the process stays at its high-water mark and the traces that follow reuse those pages. The
+first one or two still fault some in while the heap settles. After that the activations fault in
+nothing; the logits (206 MB at 1,024 tokens) are one block, and whether it fits the hole the last
+trace left depends on where small blocks landed in between, so it sometimes faults in again.
 :func:`gptviz.trace.trace` turns it on before its first run; ``GPTVIZ_KEEP_MEMORY=0`` in the
 environment (set before that first trace: the policy lasts as long as the process) leaves the
 allocator alone. :func:`release_memory` gives the free part back to the

@@ -99,13 +99,24 @@ class ClaimError(AssertionError):
     """A chapter's prose says something its model does not show: the build stops on it."""
 
 
+#: Set to 1 by ``tools/build_notebooks.py``: a claim that fails stops the build.
+STRICT_CLAIMS = "GPTVIZ_STRICT_CLAIMS"
+
+
 def claim(holds: bool, prose: str) -> None:
     """Check one sentence of a chapter's prose against what the model computed.
 
     ``holds``: the measured fact, e.g. ``weight_on_name >= 0.5``; ``prose``: the sentence it backs.
-    Building the chapter (``tools/build_notebooks.py``) fails with a :class:`ClaimError` when a claim
-    stops holding, for instance after the bundled model is retrained, so no figure contradicts its text.
+    The chapters' sentences are written for the bundled model. Building them
+    (``tools/build_notebooks.py`` sets ``$GPTVIZ_STRICT_CLAIMS=1``) fails with a :class:`ClaimError`
+    when a claim stops holding, for instance after the model is retrained, so no figure contradicts
+    its text. Anywhere else (a student who loaded GPT-2 with ``setup("gpt2")``) a claim that fails
+    prints a note saying so, and the notebook goes on.
     """
-    if not bool(holds):
+    if bool(holds):
+        return
+    if os.environ.get(STRICT_CLAIMS, "") == "1":
         raise ClaimError(f"the chapter says {prose!r}, but the model no longer shows it: "
                          "rewrite the sentence or pick an example where it holds")
+    print(f"Note: the text says {prose!r}; that was measured on the bundled model, and the model "
+          "loaded here shows something else. Compare the two: that is an experiment too.")

@@ -128,6 +128,19 @@ def test_distribution_change_holds_both_distributions(trace, odd_model):
     assert [t.get_text() for t in ax.get_xticklabels()] == [odd_model.tokenizer.token_str(int(i)) for i in ids]
 
 
+def test_loss_by_position_draws_each_run_and_marks_the_second_copy():
+    clean, ablated = torch.tensor([5.0, 6.0, 7.0, 1.0, 0.5, 0.0]), torch.full((6,), 6.0)
+    fig = viz.loss_by_position({"model": clean, "ablated": ablated}, period=3)
+    ax = fig.axes[0]
+    lines = [line for line in ax.get_lines() if len(line.get_xdata()) == 6]
+    np.testing.assert_allclose(lines[0].get_ydata(), clean.numpy())
+    np.testing.assert_allclose(lines[1].get_ydata(), ablated.numpy())
+    (boundary,) = [line for line in ax.get_lines() if len(set(line.get_xdata())) == 1]
+    assert boundary.get_xdata()[0] == 2.5  # between point 2 (last of the first copy) and point 3
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == ["model: first copy 6.00, second copy 0.50 nats", "ablated: first copy 6.00, second copy 6.00 nats"]
+
+
 # ---- export, escaping ------------------------------------------------------------------------------
 def _views(odd_model):
     """Every view of this module, on a text whose tokens try to inject markup."""
@@ -144,6 +157,7 @@ def _views(odd_model):
         "patch_heatmap_interactive": viz.patch_heatmap_interactive(scores, tr.tokens),
         "attribution_bars": viz.attribution_bars(attribution),
         "distribution_change": viz.distribution_change(probs, probs.roll(1), tr.tokens[:1] * len(probs)),
+        "loss_by_position": viz.loss_by_position({INJECTION: torch.rand(8)}, period=4, title=INJECTION),
     }
 
 
@@ -176,6 +190,9 @@ BAD = [
     (lambda t: viz.patch_heatmap_interactive(torch.zeros(3), t.tokens), r"got shape \[3\]"),
     (lambda t: viz.attribution_bars(t), "what gptviz.interventions.logit_attribution"),
     (lambda t: viz.distribution_change(torch.zeros(5), torch.zeros(4), None), r"same shape \[V\], got \[5\] and \[4\]"),
+    (lambda t: viz.loss_by_position({}, period=3), "at least one run"),
+    (lambda t: viz.loss_by_position(torch.zeros(6), period=0), "period must be the length of r"),
+    (lambda t: viz.loss_by_position(torch.zeros(3), period=3), r"more than period=3 values.*got shape \[3\]"),
 ]
 
 

@@ -20,10 +20,10 @@ module                    views
 ``residual``              :func:`residual_norms`
 ``lens``                  :func:`lens_table`, :func:`logit_lens_view`
 ``sampling``              :func:`distribution_bars`
-``scale``                 :func:`param_breakdown`
+``scale``                 :func:`param_breakdown`, :func:`param_scale`
 ``circuits``              :func:`head_score_grid`, :func:`patch_heatmap`, :func:`attribution_bars`,
                           :func:`distribution_change`, :func:`head_score_grid_interactive`,
-                          :func:`patch_heatmap_interactive`
+                          :func:`patch_heatmap_interactive`, :func:`loss_by_position`
 ``heads_page``            :func:`~gptviz.viz.heads_page.heads_page`: every head on one standalone
                           HTML page (a string; ``export_heads(trace, "heads.html")`` writes it)
 ========================  ====================================================================
@@ -32,14 +32,14 @@ module                    views
 from .attention import (attention_heatmap, attention_heatmap_interactive, attention_overview, head_grid,
                         head_heatmap)
 from .circuits import (attribution_bars, distribution_change, head_score_grid, head_score_grid_interactive,
-                       patch_heatmap, patch_heatmap_interactive)
+                       loss_by_position, patch_heatmap, patch_heatmap_interactive)
 from .lens import lens_table, logit_lens_view
 from .lines import attention_lines, attention_lines_interactive, head_lines
 from .mlp import mlp_activations, top_neurons
 from .qk import qk_view
 from .residual import residual_norms
 from .sampling import distribution_bars
-from .scale import param_breakdown
+from .scale import param_breakdown, param_scale
 from .tokens import bpe_merges, token_strip
 from .vectors import embedding_map, embedding_sum, vector_strip, vectors_2d
 
@@ -47,7 +47,8 @@ __all__ = [
     "attention_heatmap", "attention_heatmap_interactive", "attention_lines", "attention_lines_interactive",
     "attention_overview", "attribution_bars", "bpe_merges", "distribution_bars", "distribution_change",
     "embedding_map", "embedding_sum", "head_grid", "head_heatmap", "head_lines", "head_score_grid",
-    "head_score_grid_interactive", "lens_table", "logit_lens_view", "mlp_activations", "param_breakdown",
+    "head_score_grid_interactive", "lens_table", "logit_lens_view", "loss_by_position", "mlp_activations",
+    "param_breakdown", "param_scale",
     "patch_heatmap", "patch_heatmap_interactive", "qk_view", "residual_norms", "token_strip", "top_neurons",
     "vector_strip", "vectors_2d",
 ]

@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from matplotlib import colormaps
 from matplotlib.cm import ScalarMappable
 from matplotlib.colors import Normalize, to_rgba
+from matplotlib.patches import Rectangle
 
 from ..errors import InputError
 from .style import (MASKED, SEQUENTIAL, ViewFigure, causal_mask, check_head, check_layer, check_len,
@@ -24,6 +25,7 @@ from .style import (MASKED, SEQUENTIAL, ViewFigure, causal_mask, check_head, che
                     to_numpy)
 
 THUMB = 64  # overview thumbnails are pooled down to at most THUMB x THUMB cells
+HIGHLIGHT = "#D55E00"  # Okabe-Ito vermillion: the cells (or links) a text points the reader to
 
 
 def check_pattern(pattern, tokens) -> tuple[np.ndarray, list[str]]:
@@ -39,28 +41,53 @@ def check_pattern(pattern, tokens) -> tuple[np.ndarray, list[str]]:
     return p, check_len(tokens, p.shape[1], f"pattern {list(p.shape)}")
 
 
+def check_cells(cells, n_query: int, n_key: int) -> list[tuple[int, int]]:
+    """``cells``, pairs ``(query, key)`` of positions in the text, checked against a causal pattern
+    ``[n_query, n_key]`` (the queries are the last ``n_query`` positions; a query sees keys up to
+    itself). None gives no cells."""
+    if cells is None:
+        return []
+    checked = []
+    for cell in cells:
+        try:
+            q, k = (int(x) for x in cell)
+        except (TypeError, ValueError):
+            raise InputError(f"highlight takes (query, key) pairs of token positions, got {cell!r}") from None
+        if not n_key - n_query <= q < n_key or not 0 <= k <= q:
+            raise InputError(f"highlight cell (query {q}, key {k}) is not a visible cell: queries run from "
+                             f"{n_key - n_query} to {n_key - 1}, and a query sees keys 0 up to itself")
+        checked.append((q, k))
+    return checked
+
+
 def _heatmap_side(n: int) -> float:
     """Height in inches of a heatmap figure for ``n`` tokens: room for up to 40 labels."""
     return float(np.clip(3.0 + 0.12 * min(n, 40), 4.0, 8.0))
 
 
 @styled
-def attention_heatmap(pattern, tokens, title: str = "Attention coefficients", vmax: float = 1.0):
+def attention_heatmap(pattern, tokens, title: str = "Attention coefficients", vmax: float = 1.0,
+                      highlight=None):
     """Which earlier tokens does each token attend to, and how strongly?
 
     ``pattern``: one head's coefficients ``[T_query, T_key]`` (``trace["blocks.0.attn.pattern"][h]``);
     ``tokens``: one label per key position (``trace.tokens``); queries are the last ``T_query``
     keys. Rows are queries, columns keys, colour the coefficient (0 .. ``vmax``); masked cells are
-    grey. Labels are thinned and shrunk for long texts. Returns a matplotlib figure whose
-    ``axes[0].images[0]`` holds the coefficients.
+    grey. Labels are thinned and shrunk for long texts. ``highlight``: ``(query, key)`` position
+    pairs whose cells get an outline (``axes[0].patches``, in order). Returns a matplotlib figure
+    whose ``axes[0].images[0]`` holds the coefficients.
     """
     p, keys = check_pattern(pattern, tokens)
     n_query, n_key = p.shape
+    cells = check_cells(highlight, n_query, n_key)
     fig = ViewFigure()
     ax = fig.add_axes((0, 0, 1, 1))
     cmap = colormaps[SEQUENTIAL].with_extremes(bad=MASKED)
     image = ax.imshow(np.ma.masked_array(p, causal_mask(n_query, n_key)), cmap=cmap, vmin=0.0,
                       vmax=vmax, interpolation="nearest", aspect="auto")
+    for q, k in cells:
+        ax.add_patch(Rectangle((k - 0.5, q - (n_key - n_query) - 0.5), 1, 1, fill=False,
+                               edgecolor=HIGHLIGHT, linewidth=2.5))
     left = label_inches(*set_token_ticks(ax, "y", keys[n_key - n_query:])) + 0.4
     bottom = label_inches(*set_token_ticks(ax, "x", keys)) + 0.4
     ax.set_xlabel("key: the token attended to")
@@ -97,10 +124,11 @@ def head_title(layer: int, head: int, what: str = "attention coefficients") -> s
     return f"Layer {layer}, head {head}: {what}"
 
 
-def head_heatmap(trace, layer: int, head: int):
-    """The attention heatmap of head ``head`` in layer ``layer`` of a trace."""
+def head_heatmap(trace, layer: int, head: int, highlight=None):
+    """The attention heatmap of head ``head`` in layer ``layer`` of a trace; ``highlight``:
+    ``(query, key)`` position pairs to outline, as in :func:`attention_heatmap`."""
     pattern, layer, head = head_pattern(trace, layer, head)
-    return attention_heatmap(pattern, key_labels(trace), title=head_title(layer, head))
+    return attention_heatmap(pattern, key_labels(trace), title=head_title(layer, head), highlight=highlight)
 
 
 @styled

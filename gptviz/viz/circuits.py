@@ -9,7 +9,9 @@ parts of the model push a logit up.
   ``[n_layer, n_head]``), blue-white-red centred on 0: white where patching changes nothing;
 * :func:`attribution_bars`: the largest direct contributions to one logit (an
   :class:`~gptviz.interventions.Attribution`), blue pushing it up, orange pushing it down, and their sum;
-* :func:`distribution_change`: the next-token probabilities before and after an intervention.
+* :func:`distribution_change`: the next-token probabilities before and after an intervention;
+* :func:`loss_by_position`: the loss at each position of a repeated sequence, one line per run
+  (e.g. before and after an ablation), with the copies marked.
 
 The two heatmaps also come in plotly (``*_interactive``): hover a cell for its exact value.
 """
@@ -333,4 +335,38 @@ def distribution_change(before, after, tokenizer, k: int = 10, title: str = "Nex
     ax.legend(fontsize=8)
     top_p, top_q = _token_labels(tokenizer, [int(np.argmax(p)), int(np.argmax(q))])
     ax.set_title(f"{title}\ntop token {names[0]}: {top_p} ({p.max():.3f}); {names[1]}: {top_q} ({q.max():.3f})")
+    return finish(fig)
+
+
+@styled
+def loss_by_position(losses, period: int, title: str = "Loss at each position of <|endoftext|> + r + r"):
+    """Does the model predict the second copy from the first? One line per run: ``losses`` is a
+    ``[T - 1]`` tensor (e.g. :func:`~gptviz.interventions.position_losses`, or the ``losses`` of an
+    :class:`~gptviz.interventions.InductionReport`) or a dict ``{label: [T - 1]}``. ``period``: the
+    length of r; a line at the start of the second copy, and each copy's mean loss in the legend.
+    Point ``t`` is the loss of token ``t + 1``, so the first copy is points 0 .. period - 1.
+    """
+    runs = losses if isinstance(losses, dict) else {"loss": losses}
+    if not runs:
+        raise InputError("losses must hold at least one run, e.g. {'model': position_losses(trace)}")
+    if isinstance(period, bool) or not isinstance(period, (int, np.integer)) or period < 1:
+        raise InputError(f"period must be the length of r, an int >= 1, got {period!r}")
+    fig = new_figure(9.0, 4.2)
+    ax = fig.add_subplot()
+    colours = [UP, DOWN, NEUTRAL, "#009e73", "#cc79a7"]
+    for i, (label, run) in enumerate(runs.items()):
+        y = to_numpy(run, f"losses[{label!r}]")
+        if y.ndim != 1 or y.size < period + 1:
+            raise InputError(f"losses[{label!r}] must be [T - 1] with more than period={period} values (both "
+                             f"copies of r), got shape {list(y.shape)}")
+        first, second = y[:period].mean(), y[period:].mean()
+        ax.plot(np.arange(y.size), y, color=colours[i % len(colours)], lw=1.4,
+                label=f"{label}: first copy {first:.2f}, second copy {second:.2f} nats")
+    ax.axvline(period - 0.5, color="black", lw=1, ls="--")
+    ax.text(period - 0.5, ax.get_ylim()[1], " second copy begins", va="top", fontsize=8)
+    ax.set_xlabel("position t (the loss of predicting token t + 1)")
+    ax.set_ylabel("loss (nats)")
+    ax.set_ylim(bottom=0)
+    ax.legend(fontsize=8, loc="lower left")
+    ax.set_title(title)
     return finish(fig)

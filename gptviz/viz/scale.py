@@ -23,8 +23,8 @@ FAMILIES = {
 
 
 def human(n: int) -> str:
-    """A parameter count as people say it: 124.4M, 1.6B, 175.0B."""
-    for size, unit in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+    """A parameter count as people say it: 124.4M, 1.6B, 175.0B, 1.0T."""
+    for size, unit in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
         if n >= size:
             return f"{n / size:.1f}{unit}"
     return str(n)
@@ -77,4 +77,51 @@ def param_breakdown(configs=None):
     ax.set_ylabel("model")
     fig.legend(loc="outside lower center", ncol=len(FAMILIES), fontsize=8, frameon=False)
     ax.set_title("Where the parameters are (the unembedding is tied to the token embedding)")
+    return finish(fig)
+
+
+#: Marker colours by family (Okabe-Ito): a preset's name says which family it is in.
+SCALE_FAMILIES = {"gpt2": ("GPT-2", "#0072b2"), "distilgpt2": ("GPT-2", "#0072b2"),
+                  "gpt3": ("GPT-3", "#d55e00")}
+OTHER = ("other", "#009e73")
+
+
+def _family(name: str) -> tuple[str, str]:
+    return SCALE_FAMILIES.get(name.split("-")[0], OTHER)
+
+
+@styled
+def param_scale(configs=None):
+    """How many times bigger is each model than the last? Parameters on a log axis.
+
+    ``configs`` as in :func:`param_breakdown` (default every preset). One dot per model, smallest at
+    the top, its count written beside it; each gridline is ten times the one before, so equal steps
+    along the axis are equal ratios (on a linear axis every model but the largest would sit at 0).
+    """
+    chosen = _configs(configs)
+    totals = {name: c.n_params for name, c in chosen.items()}
+    names = sorted(totals, key=totals.get)
+    fig = new_figure(9, 0.34 * len(names) + 1.5)
+    ax = fig.add_subplot()
+    y = np.arange(len(names))
+    x = np.array([totals[n] for n in names], dtype=float)
+    families = [_family(n) for n in names]
+    ax.hlines(y, x.min() / 3, x, color="#cccccc", lw=1, zorder=1)
+    for label, colour in dict(families).items():
+        mine = [i for i, f in enumerate(families) if f[0] == label]
+        ax.scatter(x[mine], y[mine], s=36, color=colour, label=label, zorder=2)
+    for i, n in enumerate(names):
+        ax.text(x[i] * 1.25, i, human(totals[n]), va="center", fontsize=8)
+    ax.set_xscale("log")
+    lo, hi = x.min() / 3, x.max() * 8
+    ax.set_xlim(lo, hi)
+    decades = 10.0 ** np.arange(np.ceil(np.log10(lo)), np.floor(np.log10(hi)) + 1)
+    ax.set_xticks(decades, [human(int(d)).replace(".0", "") for d in decades])  # no TeX: labels are plain text
+    ax.set_yticks(y, names)
+    ax.set_ylim(len(names) - 0.5, -0.5)
+    ax.grid(axis="x", which="major", color="#dddddd", lw=0.8)
+    ax.set_axisbelow(True)
+    ax.set_xlabel("parameters (log scale: each gridline is 10 times the one before)")
+    ax.legend(loc="upper right", fontsize=8, frameon=False)
+    ax.set_title("From millions to hundreds of billions of parameters")
     return finish(fig)

@@ -11,6 +11,7 @@ import functools
 import html
 import io
 import math
+import numbers
 import unicodedata
 
 import matplotlib
@@ -24,6 +25,7 @@ from ..errors import InputError
 SEQUENTIAL = "viridis"
 DIVERGING = "RdBu_r"
 MASKED = "#d0d0d0"  # causally masked cells: a key the query cannot see
+PROMPT_END = "#d55e00"  # the mark after a prompt's last token (Okabe-Ito vermillion)
 #: Light tints of the Okabe-Ito palette: neighbouring tokens differ for every kind of colour vision.
 TOKEN_COLOURS = ("#f5d08a", "#a6d4f2", "#9fdcc5", "#f2b8a0", "#d9bfe0", "#f7f0a0")
 
@@ -123,6 +125,18 @@ def check_len(tokens, n: int, what: str) -> list[str]:
         raise InputError(f"{what} has {n} positions but {len(tokens)} token labels were given: "
                          "pass one label per position (trace.tokens)")
     return tokens
+
+
+def check_prompt_len(prompt_len, n_tokens: int) -> int:
+    """``prompt_len`` (how many of ``n_tokens`` tokens are the prompt) as an int in
+    ``1 .. n_tokens``; None means the whole text is the prompt."""
+    if prompt_len is None:
+        return n_tokens
+    if isinstance(prompt_len, bool) or not isinstance(prompt_len, numbers.Integral) \
+            or not 1 <= prompt_len <= n_tokens:
+        raise InputError(f"prompt_len must be a whole number from 1 to {n_tokens} (the text's tokens), got "
+                         f"{prompt_len!r}: pass len(out.prompt_ids) for a generation's text")
+    return int(prompt_len)
 
 
 def key_labels(trace) -> list[str]:

@@ -10,12 +10,13 @@ from __future__ import annotations
 import unicodedata
 
 from matplotlib.collections import PatchCollection
-from matplotlib.patches import FancyBboxPatch
+from matplotlib.lines import Line2D
+from matplotlib.patches import FancyBboxPatch, Patch
 
 from ..errors import InputError
 from ..inputs import read_input
 from ..tokenizer import clean_surrogates, get_tokenizer, readable
-from .style import TOKEN_COLOURS, ViewFigure, font_families, styled
+from .style import PROMPT_END, TOKEN_COLOURS, ViewFigure, check_prompt_len, font_families, styled
 
 UNIT = 0.09  # inches per character cell of the strip
 ROW = 0.55  # inches per row of boxes
@@ -23,6 +24,8 @@ LINE_UNITS = 108  # character cells per row (about 10 inches)
 LABEL_PT, ID_PT = 10, 6.5
 MERGED = "#e69f00"  # the part a merge step has just formed (Okabe-Ito orange)
 PLAIN = "#e8e8e8"
+GENERATED_FILL, GENERATED_EDGE = "white", "#0072b2"  # a token the model wrote (Okabe-Ito blue outline)
+GAP = 1.0  # cells left free for the mark where the prompt ends
 MAX_STRIP_TOKENS = 2000  # token_strip: about 60 rows of boxes, a few seconds to draw
 MAX_MERGE_BYTES = 64  # bpe_merges: one row per merge step, so at most 64 rows
 
@@ -36,14 +39,16 @@ def _box_units(label: str, sub: str) -> int:
     return max(_units(label), len(sub) * ID_PT / LABEL_PT) + 1.5
 
 
-def _draw_box(ax, boxes: list, x: float, y: float, label: str, sub: str, colour: str, dashed: bool) -> float:
+def _draw_box(ax, boxes: list, x: float, y: float, label: str, sub: str, colour: str, dashed: bool,
+              edge: str | None = None) -> float:
     """One token box at ``(x, y)`` (cells, rows; y grows downwards): label, and ``sub`` below in
-    small grey type. The box itself joins ``boxes``, drawn by :func:`_add_boxes` as one collection
-    (hundreds of separate patches draw slowly). Returns the box width in cells."""
+    small grey type; ``edge``: an outline colour (a dashed outline marks part of a character). The
+    box itself joins ``boxes``, drawn by :func:`_add_boxes` as one collection (hundreds of separate
+    patches draw slowly). Returns the box width in cells."""
     width = _box_units(label, sub)
     boxes.append(FancyBboxPatch((x + 0.15, y + 0.08), width - 0.3, 0.62, boxstyle="round,pad=0,rounding_size=0.12",
-                                facecolor=colour, edgecolor="#555555" if dashed else "none",
-                                linestyle="--" if dashed else "-", linewidth=0.8))
+                                facecolor=colour, edgecolor=edge or ("#555555" if dashed else "none"),
+                                linestyle="--" if dashed else "-", linewidth=1.2 if edge else 0.8))
     ax.text(x + width / 2, y + 0.4, label, ha="center", va="center", fontsize=LABEL_PT,
             family=font_families(mono=True))
     ax.text(x + width / 2, y + 0.86, sub, ha="center", va="center", fontsize=ID_PT, color="#444444")
@@ -54,10 +59,10 @@ def _add_boxes(ax, boxes: list) -> None:
     ax.add_collection(PatchCollection(boxes, match_original=True, zorder=0))
 
 
-def _canvas(n_rows: int, title: str, units: float = LINE_UNITS) -> tuple[ViewFigure, object]:
+def _canvas(n_rows: int, title: str, units: float = LINE_UNITS, legend: list | None = None) -> tuple[ViewFigure, object]:
     """A figure whose axes measure ``units`` character cells across and ``n_rows`` rows down,
-    with ``title`` on top."""
-    title_in = 0.55
+    with ``title`` on top and, under it, a one-line legend of ``legend`` (artists with labels)."""
+    title_in = 0.55 + (0.35 if legend else 0.0)
     height = n_rows * ROW + title_in + 0.1
     width = max(units * UNIT, 6.0)
     fig = ViewFigure(figsize=(width + 0.4, height))
@@ -66,34 +71,49 @@ def _canvas(n_rows: int, title: str, units: float = LINE_UNITS) -> tuple[ViewFig
     ax.set_ylim(n_rows, 0)
     ax.set_axis_off()
     fig.suptitle(title, y=1 - 0.12 / height, va="top", fontsize=11)
+    if legend:
+        fig.legend(handles=legend, loc="upper center", bbox_to_anchor=(0.5, 1 - 0.45 / height), ncol=len(legend),
+                   fontsize=9, frameon=False)
     return fig, ax
 
 
-def _ids_of(text_or_ids, tok, allow_special: bool) -> tuple[list[int], str]:
+def _ids_of(text_or_ids, tok, allow_special: bool) -> tuple[list[int], str, int | None]:
+    """The ids, the text, and the prompt's length when ``text_or_ids`` is a generation."""
+    if hasattr(text_or_ids, "prompt_ids") and hasattr(text_or_ids, "new_ids"):  # a Generation
+        ids = read_input(tok, list(text_or_ids.prompt_ids) + list(text_or_ids.new_ids)).ids
+        return ids, tok.decode(ids), len(text_or_ids.prompt_ids)
     if hasattr(text_or_ids, "ids"):  # a Trace
-        return list(text_or_ids.ids), text_or_ids.text
+        return list(text_or_ids.ids), text_or_ids.text, None
     read = read_input(tok, text_or_ids, allow_special=allow_special)
-    return read.ids, read.text
+    return read.ids, read.text, None
 
 
 @styled
-def token_strip(text_or_ids, tokenizer=None, allow_special: bool = False):
+def token_strip(text_or_ids, tokenizer=None, allow_special: bool = False, prompt_len: int | None = None):
     """How is this text cut into tokens? Each token in a coloured box with its id beneath.
 
-    ``text_or_ids``: a string, a list of token ids, or a trace (checked as everywhere, see
-    :mod:`gptviz.inputs`; ``allow_special`` reads a literal ``<|endoftext|>`` as its token). Rows wrap
-    at about 10 inches and after every token that ends a line of the text. At most
-    ``MAX_STRIP_TOKENS`` (2,000) tokens.
+    ``text_or_ids``: a string, a list of token ids, a trace (checked as everywhere, see
+    :mod:`gptviz.inputs`; ``allow_special`` reads a literal ``<|endoftext|>`` as its token), or what
+    :func:`~gptviz.generation.generate` returns. For a generation, or with ``prompt_len`` (how many
+    of the tokens are the prompt), the prompt's tokens stay coloured, the generated ones are white
+    with a blue outline, and a bar marks where the prompt ends. Rows wrap at about 10 inches and
+    after every token that ends a line of the text. At most ``MAX_STRIP_TOKENS`` (2,000) tokens.
     """
     tok = tokenizer or get_tokenizer()
-    ids, text = _ids_of(text_or_ids, tok, allow_special)
+    ids, text, from_generation = _ids_of(text_or_ids, tok, allow_special)
+    if prompt_len is None:
+        prompt_len = from_generation
     if len(ids) > MAX_STRIP_TOKENS:
         raise InputError(f"{len(ids):,} tokens are too many for one strip: token_strip draws at most "
                          f"{MAX_STRIP_TOKENS:,}; pass a part of them, e.g. ids[:{MAX_STRIP_TOKENS}]")
+    split = prompt_len is not None
+    prompt_len = check_prompt_len(prompt_len, len(ids))
     labels = tok.tokens(ids)
     # Lay out first (cells, rows), then draw on a canvas of the right height.
     places, x, row, used = [], 0.0, 0, 0.0
-    for i, label in zip(ids, labels):
+    for n, (i, label) in enumerate(zip(ids, labels)):
+        if split and n == prompt_len and n:
+            x += GAP
         width = _box_units(label, str(i))
         if x > 0 and x + width > LINE_UNITS:
             x, row = 0.0, row + 1
@@ -105,11 +125,23 @@ def token_strip(text_or_ids, tokenizer=None, allow_special: bool = False):
     n_rows = places[-1][1] + 1
     title = (f"{len(ids)} tokens for {len(text)} characters "
              "(␣ space, ↵ newline, \\xNN part of a character: dashed box; number below: token id)")
-    fig, ax = _canvas(n_rows, title, used)
+    n_new = len(ids) - prompt_len
+    legend = [Patch(facecolor=TOKEN_COLOURS[0], label=f"prompt: {prompt_len} token{'s' * (prompt_len != 1)}"),
+              Patch(facecolor=GENERATED_FILL, edgecolor=GENERATED_EDGE, lw=1.2,
+                    label=f"generated by the model: {n_new} token{'s' * (n_new != 1)}"),
+              Line2D([], [], color=PROMPT_END, lw=2.5, label="where the prompt ends")] if split else None
+    fig, ax = _canvas(n_rows, title, used, legend)
     boxes = []
     for n, (i, label, (x, row)) in enumerate(zip(ids, labels, places)):
-        _draw_box(ax, boxes, x, row, label, str(i), TOKEN_COLOURS[n % len(TOKEN_COLOURS)], "\\x" in label)
+        generated = split and n >= prompt_len
+        _draw_box(ax, boxes, x, row, label, str(i),
+                  GENERATED_FILL if generated else TOKEN_COLOURS[n % len(TOKEN_COLOURS)], "\\x" in label,
+                  GENERATED_EDGE if generated else None)
     _add_boxes(ax, boxes)
+    if split and 0 < prompt_len < len(ids):
+        x, row = places[prompt_len]
+        x = x - GAP / 2 if x > 0 else 0.05  # the first generated token may start a row
+        ax.plot([x, x], [row + 0.02, row + 0.98], color=PROMPT_END, lw=2.5, solid_capstyle="butt", gid="prompt-end")
     return fig
 
 

@@ -51,6 +51,25 @@ from gptviz.notebook import setup
 model = setup()  # online: setup("gpt2") for the real GPT-2
 
 # %% [markdown]
+# ## How many tokens the bundled model knows
+#
+# The bundled model has GPT-2's whole vocabulary, 50,257 tokens, but its stories use only a small
+# part of it, under a tenth: those are the tokens it has learned, each with an embedding row of its
+# own. Every other token shares one row that stands for "a token the stories never use" (chapter 8
+# says how). The cell below counts them from the weights, so the number it prints is the loaded
+# model's own (the real GPT-2 knows them all):
+
+# %%
+from gptviz.interventions import learned_tokens
+from gptviz.notebook import claim
+
+known = learned_tokens(model)  # ids with a row of their own, <|endoftext|> left out
+print(f"tokens known: {len(known):,} of {model.config.vocab_size:,}, plus <|endoftext|>")
+print("for example:", [model.tokenizer.token_str(i) for i in known[::max(1, len(known) // 8)][:8].tolist()])
+if model.config.name == "gptviz-stories":  # the bundled model (GPT-2 itself knows every token)
+    claim(len(known) < model.config.vocab_size / 10, "its stories use only a small part of it, under a tenth")
+
+# %% [markdown]
 # ## A sentence from the model
 #
 # Give the model the start of a story and let it write. `temperature=0` means *greedy*: at every
@@ -66,24 +85,30 @@ print("stopped because:", out.stop_reason)
 # ## The X-ray: every token flows through every layer
 #
 # Jay Alammar shows GPT-3 as an X-ray: each input token enters at the bottom, travels up through
-# the whole stack of layers, and comes out at the top as a guess of the *next* token. The picture
-# below is that X-ray for our model, computed: one column per token of the text, one row per
-# layer, and in each cell the token the model would predict if it stopped at that layer (chapter 5
-# explains how this *logit lens* reads a layer). The bottom row is the model's real output. The
-# columns are the end of the prompt and the start of what the model wrote.
+# the whole stack of layers, and comes out at the top as a guess of the *next* token. Below is that
+# X-ray for our model, computed and turned on its side so it fits a page: one row per token of the
+# text, and the stream flows left to right, from the embeddings through each block to the model's
+# real output in the last column. Each cell holds the token the model would predict if it stopped at
+# that layer (chapter 5 explains how this *logit lens* reads a layer). The orange line marks where
+# the prompt ends: above it, the end of the prompt; below it, what the model wrote.
 
 # %%
 from gptviz.viz import logit_lens_view
 
 trace = model.trace(out.prompt_ids + out.new_ids)
 n_prompt = len(out.prompt_ids)
-logit_lens_view(model, trace, positions=range(n_prompt - 6, n_prompt + 8))
+logit_lens_view(model, trace, positions=range(n_prompt - 6, n_prompt + 8), prompt_len=n_prompt)
 
 # %% [markdown]
 # "We don't care about the output of the first words. When the input is done, we start caring
 # about the output." Every position gets a prediction, but while reading the prompt only the
 # prediction at the *last* position is used; all the others are predictions of tokens we already
-# have. Let's compare the model's guesses with the actual text.
+# have. That is why the outputs above the last prompt row are greyed: each one guesses a token the
+# prompt already holds, and generation never reads it. The last prompt row's output is the first
+# token the model wrote, and every output below the line names the token in the next row, because
+# greedy decoding takes exactly that top guess. The left column is the odd one out: before any block
+# has run, it names the input token itself, not the next one (chapter 5 says why). Let's compare the
+# model's guesses with the actual text.
 
 # %%
 guesses = trace["logits"].argmax(-1)  # [T]: the top token at every position

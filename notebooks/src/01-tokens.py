@@ -51,6 +51,40 @@ longest = sorted(words, key=lambda i: -len(tok.token_bytes(i)))[:3]
 print("the longest word tokens:", [(i, tok.token_str(i)) for i in longest])
 
 # %% [markdown]
+# ## Tokens, not words
+#
+# The notes this series follows say the vector is scored against "the model's vocabulary (all the
+# words the model knows, 50,000 words in the case of GPT-2)". Two corrections, both computed below.
+# The vocabulary has 50,257 entries, and the 50,000 in that sum is the number of *merges*. And
+# its entries are tokens, not words: a word comes in several tokens (with and without its space, in
+# each capitalisation: "it" is seven), and many tokens are pieces of words, digits, punctuation or
+# single bytes. Under two thirds are a space followed by letters, the shape of a word after a space;
+# once spaces and capitals are set aside, the letter tokens spell only about 30,600 different
+# strings, pieces such as `luence` among them.
+
+# %%
+import random
+from gptviz.notebook import claim
+
+kinds = {"␣ + letters": [], "letters, no space": [], "anything else": []}
+for i in range(V - 1):
+    s = tok.token_str(i)
+    kind = ("␣ + letters" if s[:1] == "␣" and s[1:].isascii() and s[1:].isalpha() else
+            "letters, no space" if s.isascii() and s.isalpha() else "anything else")
+    kinds[kind].append(i)
+for kind, ids_ in kinds.items():
+    print(f"{kind:18} {len(ids_):6,}  e.g. {[tok.token_str(i) for i in random.Random(0).sample(ids_, 6)]}")
+spellings = {}
+for i in kinds["␣ + letters"] + kinds["letters, no space"]:
+    spellings.setdefault(tok.token_str(i).lstrip("␣").lower(), []).append(tok.token_str(i))
+print(f"different strings once spaces and capitals are set aside: {len(spellings):,}")
+print("'it' as tokens:", spellings["it"], "  'luence':", spellings["luence"])
+claim(V == 50257 and V - 1 - single_bytes == 50_000, "50,257 entries; the 50,000 is the number of merges")
+claim(len(spellings["it"]) == 7, '"it" is seven tokens')
+claim(len(kinds["␣ + letters"]) < 2 / 3 * V, "under two thirds are a space followed by letters")
+claim(round(len(spellings), -2) == 30_600, "the letter tokens spell only about 30,600 different strings")
+
+# %% [markdown]
 # ## Byte-pair encoding, step by step
 #
 # How is a word cut? First a regular expression splits the text into *pieces* (a word with its

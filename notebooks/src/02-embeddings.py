@@ -10,21 +10,26 @@
 # loads the real GPT-2.
 
 # %%
-from gptviz.notebook import setup
+from gptviz.notebook import claim, setup
 
 model = setup()  # online: setup("gpt2") for the real GPT-2
-trace = model.trace("Lily had a red ball. Lily gave the ball to Tom.")
+text = ("In a village lived a happy boy named Doug. He had an orange blanket. One afternoon, Doug "
+        "went to the market to skip and hop. A soft wind moved the leaves. Doug heard a small sound "
+        "on a high branch.")  # the first 46 tokens of a validation story
+trace = model.trace(text)  # (generate_stories(200, seed=1)[92])
 
 # %% [markdown]
 # ## Token + position = input
 #
 # Each strip is one vector, each cell one of its numbers (blue negative, red positive). The token
-# embedding of `␣ball` plus the embedding of its position gives the input vector.
+# embedding of `␣Doug` plus the embedding of its position, 8, gives the input vector.
 
 # %%
 from gptviz.viz import embedding_sum
 
-embedding_sum(trace, position=4)
+position = 8
+claim(trace.tokens[position] == "␣Doug", "the token at position 8 is ␣Doug")
+embedding_sum(trace, position)
 
 # %% [markdown]
 # ## One-hot times the embedding matrix is a row lookup
@@ -38,14 +43,14 @@ embedding_sum(trace, position=4)
 import torch
 
 W = model.wte.weight.detach()  # [vocab_size, d_model]
-token_id = trace.ids[4]
+token_id = trace.ids[position]
 one_hot = torch.zeros(model.config.vocab_size)
 one_hot[token_id] = 1.0
 by_product = one_hot @ W  # [50257] @ [50257, d_model] -> [d_model]
 by_lookup = W[token_id]  # row token_id
 print("embedding matrix:", list(W.shape), " one-hot:", list(one_hot.shape), " result:", list(by_product.shape))
 print("product == lookup:", torch.equal(by_product, by_lookup))
-print("== the trace's embed.token:", torch.equal(by_lookup, trace["embed.token"][4]))
+print("== the trace's embed.token:", torch.equal(by_lookup, trace["embed.token"][position]))
 
 # %% [markdown]
 # ### Check your work
@@ -67,17 +72,42 @@ require(my_token_embeddings, trace["embed.token"], what="my_token_embeddings",
         hint="a matrix product: [T, vocab_size] times [vocab_size, d_model] gives [T, d_model].")
 
 # %% [markdown]
-# ## Tokens that play the same part sit together
+# ## Tokens that play the same part point the same way
 #
-# The embedding rows are learned. Words the stories use in the same way (names, animals, colours)
-# end up with similar vectors. Here are some of them projected onto the plane that shows the most
-# of their spread.
+# The embedding rows are learned. Here are some names, animals, colours and places, projected onto
+# the plane that shows the most of their spread. A plane keeps only two of the `d_model`
+# directions (the axes say how much of the spread each keeps), so the map can hint at groups but
+# cannot show them.
 
 # %%
 from gptviz.viz import embedding_map
 
-embedding_map(model, [" Lily", " Tom", " Anna", " Ben", " Mia", " dog", " cat", " bird", " frog",
-                      " red", " blue", " green", " park", " garden", " lake"])
+words = [" Lily", " Tom", " Anna", " Ben", " Mia", " dog", " cat", " bird", " frog",
+         " red", " blue", " green", " park", " garden", " lake"]
+embedding_map(model, words)
+
+# %% [markdown]
+# The test is in all `d_model` dimensions: the tokens whose rows point most nearly the same way
+# (the largest cosine similarity, `gptviz.embeddings.nearest_tokens`).
+# At least three quarters of these neighbours play the same part as the token itself: names next to
+# names, animals next to animals, colours next to colours, places next to places.
+
+# %%
+from gptviz.corpus import ANIMALS, BOYS, COLORS, GIRLS, PETS, PLACES
+from gptviz.embeddings import nearest_tokens
+
+groups = {"name": GIRLS + BOYS, "animal": PETS + ANIMALS, "colour": COLORS, "place": PLACES}
+pieces = {w: model.tokenizer.encode(" " + w) for ws in groups.values() for w in ws}
+group_of = {pieces[w][0]: g for g, ws in groups.items() for w in ws if len(pieces[w]) == 1}
+ids = [model.tokenizer.encode(w)[0] for w in words]
+neighbours, cosines = nearest_tokens(model, W[ids], k=5, exclude=ids)  # [n, 5] each
+same = [[group_of.get(int(j)) == group_of[i] for j in row] for i, row in zip(ids, neighbours)]
+for w, row, cos in zip(words, neighbours, cosines):
+    print(f"{w!r:9} ({group_of[model.tokenizer.encode(w)[0]]:6}) ->",
+          ", ".join(f"{model.tokenizer.decode([int(j)])!r} {x:.2f}" for j, x in zip(row, cos)))
+share = sum(map(sum, same)) / sum(map(len, same))
+print(f"neighbours in the same group: {share:.0%}")
+claim(share >= 0.75, "at least three quarters of the neighbours play the token's own part")
 
 # %% [markdown]
 # ## Learned position embeddings
@@ -127,6 +157,28 @@ print("position 0, first 6 dims:", P[0, :6].tolist())
 print("position 5, first 6 dims:", [round(x, 4) for x in P[5, :6].tolist()])
 
 # %% [markdown]
+# ## Run the model on sinusoids
+#
+# Could the model use sinusoidal positions instead of its own? Its other weights were trained to
+# read `wpe`. `gptviz.compare.run_variant` runs the model with `embed.pos` replaced by the
+# sinusoidal vectors (an edit of its own forward pass, nothing else changed), on a story it never
+# saw:
+# the loss rises by more than two nats per token, and the top guess changes at most positions. These
+# weights were trained with learned positions, and do not work with sinusoidal ones.
+
+# %%
+from gptviz.compare import agreement, run_variant
+from gptviz.corpus import generate_stories
+
+story = model.tokenizer.encode(generate_stories(1, seed=1)[0].text)[: model.config.n_ctx]
+learned_run, sine_run = run_variant(model, story), run_variant(model, story, positions="sinusoidal")
+r = agreement(learned_run.logits, sine_run.logits, story[1:])
+print(f"{len(story)} tokens; loss with learned positions {r['loss_reference']:.2f} nats/token, "
+      f"with sinusoids {r['loss_other']:.2f}; same top token at {r['top1']:.0%} of positions")
+claim(r["loss_other"] > r["loss_reference"] + 2 and r["top1"] < 0.5,
+      "with sinusoids the loss rises by more than two nats per token and most top guesses change")
+
+# %% [markdown]
 # ## Token + position
 #
 # The input to block 0 is the sum, `embed.sum = embed.token + embed.pos`.
@@ -152,7 +204,8 @@ for text in [trace.text, "Tom saw a big dog in the park. The dog ran to Tom."]:
 # %% [markdown]
 # ## Explore
 #
-# Pick tokens and see their vectors, their positions' vectors, the sums, and the nearest tokens (needs a running notebook).
+# Pick tokens and see their vectors, their positions' vectors, the sums, and the nearest tokens
+# (needs a running notebook).
 
 # %%
 # NBVAL_IGNORE_OUTPUT

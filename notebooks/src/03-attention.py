@@ -11,23 +11,31 @@
 # loads the real GPT-2.
 
 # %%
-from gptviz.notebook import setup
+from gptviz.interventions import learned_tokens
+from gptviz.notebook import claim, setup
 
 model = setup()  # online: setup("gpt2") for the real GPT-2
-trace = model.trace("One day, Lily had a red ball. She gave the ball to Tom, and Tom said thank you to Lily.")
+text = ("In a village lived a happy boy named Doug. He had an orange blanket. One afternoon, Doug "
+        "went to the market to skip and hop. A soft wind moved the leaves. Doug heard a small sound "
+        "on a high branch.")  # the first 46 tokens of a validation story
+trace = model.trace(text)  # (generate_stories(200, seed=1)[92])
 print(len(trace.ids), "tokens")
+claim(set(trace.ids) <= set(learned_tokens(model).tolist()),
+      "every token of the story is one the model knows")
 
 # %% [markdown]
 # ## One query, step by step
 #
-# The picture follows one token (the last `␣Lily`) in block 0, head 0: the dot product of its query
-# with every earlier key, the scaling, the softmax that turns scores into coefficients that add up
-# to 1, and the weighted sum of the value vectors.
+# The picture follows one token, `.` at position 35, just before `␣Doug` comes back, in block 0,
+# head 0: the dot product of its query with every earlier key, the scaling, the softmax that turns
+# scores into coefficients that add up to 1, and the weighted sum of the value vectors.
+# One row per key token runs across all four panels, so you can follow a key from its dot product
+# to its share of the output.
 
 # %%
 from gptviz.viz import qk_view
 
-qk_view(trace, layer=0, head=0, query=-2)
+qk_view(trace, layer=0, head=0, query=35)
 
 # %% [markdown]
 # ## q, k and v
@@ -83,6 +91,7 @@ for width in (32, 64, 128):
 #
 # "Previous tokens": a token may not look at tokens after it (when generating, they do not exist
 # yet). The scores above the diagonal are set to minus infinity, so the softmax gives them weight 0.
+# The diagonal itself is kept: "all previous tokens" includes the token itself.
 # The softmax, `e^x` divided by the sum, makes each row positive and sum to 1: these are the
 # *attention coefficients*.
 #
@@ -114,10 +123,19 @@ first = torch.stack([trace[f"blocks.{i}.attn.pattern"][:, 0, 0] for i in range(c
 require(torch.full_like(first, float(predicted_first_weight)), first, what="your prediction, in every head,",
         hint="each row of coefficients sums to 1, and row 0 has only one unmasked entry.")
 
+# %% [markdown]
+# The model's own coefficients show both halves of the mask: nothing above the diagonal, and a
+# weight on the diagonal, the token itself, in every row of every head.
+
 # %%
-p = trace["blocks.0.attn.pattern"]
+p = trace["blocks.0.attn.pattern"]  # [n_head, T, T]
+self_weight = p.diagonal(dim1=-2, dim2=-1)  # [n_head, T]: each token's weight on itself
 print("every row sums to 1:", torch.allclose(p.sum(-1), torch.ones(c.n_head, T)))
 print("nothing above the diagonal:", bool((p.triu(1) == 0).all()))
+print("a weight on the token itself in every row:", bool((self_weight > 0).all()),
+      f"(on average {self_weight.mean():.2f})")
+claim(bool((p.triu(1) == 0).all()) and bool((self_weight > 0).all()),
+      "nothing above the diagonal, and a weight on the diagonal in every row of every head")
 
 # %% [markdown]
 # ## The weighted sum of values
@@ -137,10 +155,16 @@ require(my_z, trace["blocks.0.attn.z"][0], what="my_z",
 # %% [markdown]
 # ## All heads: concatenate, project, add
 #
-# Every head does the same with its own matrices. "For each token, glue the outputs for all attention
+# Every head does the same with its own matrices. "For each token, glue the outputs for all
+# attention
 # heads in the layer": the `n_head` outputs of `d_head` numbers sit side by side, making `d_model`
 # numbers again; one more matrix (`attn.c_proj`) mixes them. The result is *added* to the token's
 # vector: the residual connection (chapter 5).
+#
+# > **Aside: the step the comment leaves out.** The comment goes straight from "glue the outputs"
+# > to "add the input and normalize". GPT-2 (and GPT-3) multiply the glued vector by the output
+# > projection `c_proj` first, a `d_model x d_model` matrix and a bias in every block; the glued
+# > vector itself is never added. The cell after the exercise measures the difference.
 
 # ### Check your work
 #
@@ -160,6 +184,14 @@ require(my_out, trace["blocks.0.attn.out"], what="my_out",
         hint="put the heads side by side for each token (transpose to [T, n_head, d_head], then "
              "reshape); nn.Linear computes x @ weight.T + bias.")
 require(trace["embed.sum"] + my_out, trace["blocks.0.resid_mid"], what="embed.sum + my_out")
+
+# %%
+glued_heads = z.transpose(0, 1).reshape(T, c.d_model)  # what the comment adds to the stream
+out = trace["blocks.0.attn.out"]  # what GPT-2 adds: c_proj of it
+print("c_proj:", list(proj.weight.shape), "+ bias", list(proj.bias.shape))
+gap = (glued_heads - out).norm(dim=-1).mean() / out.norm(dim=-1).mean()
+print(f"glued heads vs attn.out: they differ by {gap:.0%} of attn.out's size, on average")
+claim(gap > 0.1, "the glued vector is not what is added: c_proj changes it")
 
 # %% [markdown]
 # ## All the heads of a block
@@ -183,19 +215,11 @@ head_grid(trace, layer=1)
 
 # %%
 from gptviz.corpus import generate_stories, name_positions
+from gptviz.evaluate import name_head_scores  # open gptviz/evaluate.py to read the loop
 
 tok = model.tokenizer
 stories = [s for s in generate_stories(12, seed=1) if len(tok.encode(s.text)) <= c.n_ctx][:6]
-score, count = torch.zeros(c.n_layer, c.n_head), 0
-for story in stories:
-    ids = tok.encode(story.text)
-    patterns = model.trace(ids, names="blocks.*.attn.pattern")
-    for t in name_positions(ids, story.name_ids(tok)):
-        earlier = [s for s in range(t + 1) if ids[s] == ids[t + 1]]  # where the coming name was seen
-        for layer in range(c.n_layer):
-            score[layer] += patterns[f"blocks.{layer}.attn.pattern"][:, t, earlier].sum(-1)
-        count += 1
-score /= count
+score, count = name_head_scores(model, stories)  # [n_layer, n_head], and how many places
 print(f"{count} places; attention on the earlier name, by layer (rows) and head (columns):")
 print(score.round(decimals=2))
 
@@ -204,22 +228,43 @@ layer, head = divmod(int(score.argmax()), c.n_head)
 print(f"most attention on the earlier name: layer {layer}, head {head} ({score[layer, head]:.0%} on average)")
 
 # %% [markdown]
-# Here is that head on our sentence. Read a row as "where does this token look?": follow the rows
-# of the tokens just before a name, and of `␣She`, to the earlier tokens they weigh most.
+# Here is that head on our story. Read a row as "where does this token look?". The outlined cells
+# are where the copying happens: the row of each token just before a name comes back, at the
+# column of that name's earlier mention.
 
 # %%
 from gptviz.viz import head_heatmap
 
-figure = head_heatmap(trace, layer, head)
+names = {tok.encode(name)[0] for name in [" Doug"]}  # the story's characters
+places = name_positions(trace.ids, names)  # positions t where token t + 1 is a name seen before
+earlier = {t: [s for s in range(t) if trace.ids[s] == trace.ids[t + 1]] for t in places}
+cells = [(t, s) for t in places for s in earlier[t]]
+figure = head_heatmap(trace, layer, head, highlight=cells)
 figure
 
 # %% [markdown]
-# The same head as lines: each token on the left is joined to the tokens it attends to.
+# At each of those places, the head's weight on the name's earlier mentions, and the model's own
+# prediction for the next token: the head puts at least half of its weight on the name, and the
+# model's top guess is that name.
+
+# %%
+pattern, probs = trace[f"blocks.{layer}.attn.pattern"][head], trace["logits"].softmax(-1)  # [T, T], [T, V]
+for t in places:
+    name, weight, guess = trace.ids[t + 1], float(pattern[t, earlier[t]].sum()), int(probs[t].argmax())
+    print(f"after {trace.tokens[t]!r} at {t}: weight {weight:.2f} on {tok.decode([name])!r} at "
+          f"{earlier[t]}; top guess {tok.decode([guess])!r} ({probs[t, guess]:.2f})")
+    claim(weight >= 0.5, "the head puts at least half of its weight on the name's earlier mentions")
+    claim(guess == name, "the model's top guess is that name")
+
+# %% [markdown]
+# The same head as lines: each token on the left is joined to the two tokens it attends to most,
+# when they get at least 0.1, darker and thicker for a larger coefficient; the copying links are
+# orange.
 
 # %%
 from gptviz.viz import head_lines
 
-head_lines(trace, layer, head)
+head_lines(trace, layer, head, highlight=cells)
 
 # %% [markdown]
 # ## Export a picture
@@ -248,9 +293,12 @@ AttentionExplorer(model, trace.text)
 # ## Switch heads off
 #
 # A picture of a head shows what it looks at, not whether the model needs it. To test that, switch
-# the head off: its output `z` becomes zeros (the same as zeroing its rows of `c_proj`), and the model
-# runs again (`gptviz.interventions.ablate`). Each toggle below switches one head or one MLP, runs the
-# model once, and shows the loss on the text and the next-token distribution, before and after (needs
+# the head off: its output `z` becomes zeros (the same as zeroing its rows of `c_proj`), and the
+# model
+# runs again (`gptviz.interventions.ablate`). Each toggle below switches one head or one MLP, runs
+# the
+# model once, and shows the loss on the text and the next-token distribution, before and after
+# (needs
 # a running notebook).
 
 # %%

@@ -10,10 +10,13 @@
 # loads the real GPT-2.
 
 # %%
-from gptviz.notebook import setup
+from gptviz.notebook import claim, setup
 
 model = setup()  # online: setup("gpt2") for the real GPT-2
-trace = model.trace("One day, Lily had a red ball. She gave the ball to Tom, and Tom said thank you to Lily.")
+text = ("In a village lived a happy boy named Doug. He had an orange blanket. One afternoon, Doug "
+        "went to the market to skip and hop. A soft wind moved the leaves. Doug heard a small sound "
+        "on a high branch.")  # the first 46 tokens of a validation story
+trace = model.trace(text)  # (generate_stories(200, seed=1)[92])
 
 # %% [markdown]
 # ## The neurons of one layer
@@ -161,13 +164,23 @@ require(trace["blocks.1.resid_mid"] + my_out, trace["blocks.1.resid_post"], what
 # %% [markdown]
 # ## Neurons that fire
 #
-# For each token, the neurons with the largest outputs after GELU. Some neurons respond to one
-# kind of token wherever it appears.
+# For each token, the neurons with the largest outputs after GELU.
+# Some neurons respond to the same token wherever it appears: one of the five strongest neurons of
+# `␣Doug` is the same at each of its mentions.
 
 # %%
 from gptviz.viz import top_neurons
 
 top_neurons(trace, layer=1, k=5)
+
+# %%
+post = trace["blocks.1.mlp.post"]  # [T, d_mlp]
+top5 = post.topk(5, dim=-1).indices  # [T, 5]: each token's five strongest neurons
+mentions = [t for t, i in enumerate(trace.ids) if i == model.tokenizer.encode(" Doug")[0]]
+shared = set.intersection(*(set(top5[t].tolist()) for t in mentions))
+print(f"'␣Doug' at {mentions}: neurons among its five strongest at every mention: {sorted(shared)}")
+claim(len(mentions) > 1 and len(shared) > 0,
+      "one of the five strongest neurons of ␣Doug is the same at each of its mentions")
 
 # %% [markdown]
 # ## The share of parameters in the MLPs
@@ -188,7 +201,8 @@ for name, config in [("bundled", model.config), ("gpt2", PRESETS["gpt2"]), ("gpt
 # %% [markdown]
 # ## Explore
 #
-# Choose a layer and a token: its strongest neurons, and GELU beside ReLU on the same input (needs a running notebook).
+# Choose a layer and a token: its strongest neurons, and GELU beside ReLU on the same input (needs a
+# running notebook).
 
 # %%
 # NBVAL_IGNORE_OUTPUT

@@ -11,10 +11,13 @@
 # loads the real GPT-2.
 
 # %%
-from gptviz.notebook import setup
+from gptviz.notebook import claim, setup
 
 model = setup()  # online: setup("gpt2") for the real GPT-2
-trace = model.trace("One day, Lily had a red ball. She gave the ball to Tom, and Tom said thank you to Lily.")
+text = ("In a village lived a happy boy named Doug. He had an orange blanket. One afternoon, Doug "
+        "went to the market to skip and hop. A soft wind moved the leaves. Doug heard a small sound "
+        "on a high branch.")  # the first 46 tokens of a validation story
+trace = model.trace(text)  # (generate_stories(200, seed=1)[92])
 
 # %% [markdown]
 # ## What each layer adds
@@ -103,23 +106,33 @@ print(f"token 0 after ln_1: mean {out.mean():.2f}, variance {out.var(unbiased=Fa
 # > for all attention heads ..., add the input and normalize", and the same after the feed-forward
 # > layer. That is the *post-LN* order of the original Transformer, `x = LN(x + attn(x))`. GPT-2
 # > moved the normalisation to the front (*pre-LN*), which trains more stably in deep stacks, and
-# > GPT-3 kept it. Run both orders with the same weights: in post-LN the stream is re-normalised
-# > after every sub-layer, so its size stays fixed; in pre-LN it grows as the blocks add to it.
+# > GPT-3 kept it. Run both orders with the same weights, the loaded model's (here the bundled
+# > model's, trained pre-LN: not GPT-2's). In pre-LN the stream grows as the blocks add to it. In
+# > post-LN it leaves every block freshly normalised, so it no longer builds up block by block: its
+# > size is set anew by each block's last LayerNorm, close to the length of that LayerNorm's scale
+# > `ln_2.weight` (the last column). And weights trained pre-LN do not survive the change: the
+# > loss rises, and most top guesses change.
 
 # %%
 from gptviz.compare import agreement, run_variant
-
 from gptviz.corpus import generate_stories
 
 story = model.tokenizer.encode(generate_stories(1, seed=1)[0].text)[: c.n_ctx]  # a story it never saw
 pre_ln, post_ln = run_variant(model, story, norm="pre"), run_variant(model, story, norm="post")
-print("mean norm of the stream:   pre-LN (GPT-2)   post-LN")
+pre_size, post_size = (run.stream.norm(dim=-1).mean(-1) for run in (pre_ln, post_ln))  # [n_layer + 1] each
+scale = torch.stack([block.ln_2.weight.detach().norm() for block in model.h])  # [n_layer]
+print("mean norm of the stream:   pre-LN (GPT-2)   post-LN   |ln_2.weight|")
 for i in range(c.n_layer + 1):
     label = "embeddings" if i == 0 else f"after block {i - 1}"
-    print(f"{label:24} {pre_ln.stream[i].norm(dim=-1).mean():10.2f} {post_ln.stream[i].norm(dim=-1).mean():10.2f}")
+    print(f"{label:24} {pre_size[i]:10.2f} {post_size[i]:10.2f}" + (f" {scale[i - 1]:10.2f}" if i else ""))
+claim(bool((pre_size.diff() > 0).all()), "in pre-LN the stream grows as the blocks add to it")
+claim(bool(((post_size[1:] / scale - 1).abs() < 0.15).all()),
+      "in post-LN its size after each block is close to the length of that block's ln_2.weight")
 r = agreement(pre_ln.logits, post_ln.logits, story[1:])
-print(f"post-LN with GPT-2's weights: same top token at {r['top1']:.0%} of positions, "
+print(f"post-LN with the same weights: same top token at {r['top1']:.0%} of positions, "
       f"loss {r['loss_reference']:.2f} -> {r['loss_other']:.2f}")
+claim(r["loss_other"] > r["loss_reference"] and r["top1"] < 0.5,
+      "the loss rises, and most top guesses change")
 
 # %% [markdown]
 # ## Each block has its own matrices
@@ -137,12 +150,52 @@ print("parameters per block:", sum(p.numel() for p in model.h[0].parameters()))
 #
 # The model reads its stream only once, at the top: `ln_f`, then a score for every vocabulary entry
 # (chapter 6). Nothing stops us from applying that same reading to the stream after *each* block.
-# Each cell shows the top guess for the next token, and its probability, if the model stopped there.
+# Each row is a position in the text, each column the stream read after one more block, left to
+# right; the last column is the model's output. Each cell shows the top guess for the next token,
+# and its probability, if the model stopped there. The rows are the tokens around each place where a
+# name comes back (chapter 3's copying places): the row of the token just before the name holds the
+# guesses for the name. This text is all prompt, so generation would use only the last row's output:
+# the other outputs are greyed. They still count in training, where every position is scored
+# against the token that follows it.
 
 # %%
+from gptviz.corpus import name_positions
 from gptviz.viz import logit_lens_view
 
-logit_lens_view(model, trace)
+names = {model.tokenizer.encode(name)[0] for name in [" Doug"]}  # the story's characters
+places = name_positions(trace.ids, names)  # positions t where token t + 1 is a name seen before
+logit_lens_view(model, trace, positions=sorted({t + d for t in places for d in (-1, 0, 1)}))
+
+# %% [markdown]
+# In those rows the last column, the model's final guess, is the name; the columns before it show
+# how far up the stack the stream starts to say it.
+
+# %%
+from gptviz.lens import lens_logits, logit_lens
+
+lens = logit_lens(model, trace)  # lens.ids: [n_layer + 1, T, 1], the top guess after each layer
+for t in places:
+    guesses = [model.tokenizer.decode([int(i)]) for i in lens.ids[:, t, 0]]
+    print(f"after {trace.tokens[t]!r} at {t} (next {trace.tokens[t + 1]!r}), embeddings to top: {guesses}")
+    claim(int(lens.ids[-1, t, 0]) == trace.ids[t + 1], "the last column, the model's final guess, is the name")
+
+# %% [markdown]
+# Why does the first column name the input token itself? At the bottom, the stream holds only
+# `wte[t] + wpe[p]`. The lens reads it with `ln_f` and then a dot product with every row of `wte`,
+# because GPT-2's unembedding *is* the token embedding transposed (tied weights, chapter 6). A row's
+# dot product with itself is its squared length, and another row beats it only if it points almost
+# the same way and is longer. So before any block has run, the best "next-token guess" is the same
+# token again: the lens shows the input, not a prediction, and the blocks' work is to move the
+# stream from its own token toward the next one.
+
+# %%
+ids = torch.tensor(trace.ids)
+own = (lens_logits(model, trace["embed.sum"]).argmax(-1) == ids).float().mean().item()
+W = model.wte.weight.detach()
+raw = ((W[ids] @ W.T).argmax(-1) == ids).float().mean().item()
+print(f"the embeddings column names the input token itself at {own:.0%} of positions")
+print(f"wte[t] . wte[s] alone is largest for s = t at {raw:.0%} of positions")
+claim(own >= 0.8, "before any block has run, the lens names the input token itself")
 
 # %% [markdown]
 # At the top of the stack, the lens *is* the model's output:
@@ -157,7 +210,8 @@ check_trace(last, trace, "logits")
 # %% [markdown]
 # ## Explore
 #
-# Move through positions and layers: what would the model predict if it stopped there? (needs a running notebook)
+# Move through positions and layers: what would the model predict if it stopped there? (needs a
+# running notebook)
 
 # %%
 # NBVAL_IGNORE_OUTPUT

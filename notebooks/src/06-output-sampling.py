@@ -20,7 +20,8 @@ trace = model.trace(prompt)
 # %% [markdown]
 # ## The candidates
 #
-# The bars are the model's probabilities for the token after `prompt`, highest first.
+# The bars are the model's probabilities for the token after `prompt`, highest first, on a log
+# scale: each step down the axis is ten times less likely, so the tail stays visible.
 
 # %%
 from gptviz.sampling import distribution
@@ -107,6 +108,33 @@ print("kept:", greedy.n_kept, "token:", greedy.top(1)[0].token)
 print("the argmax of the scores:", tok.token_str(int(logits.argmax())))
 
 # %% [markdown]
+# ## Sampling from the whole list
+#
+# "A better strategy is to sample a word from the entire list using the score as the probability of
+# selecting that word." With no top-k and no temperature, the draw is from the full, untruncated
+# distribution: every one of the 50,257 tokens can come out, each as often as its probability says.
+# Ten thousand draws with one seed: the top tokens come out at their probabilities, and the draws
+# that land outside the 40 most likely tokens are as many as the probability those hold together,
+# about one draw in fifty here.
+
+# %%
+from gptviz.notebook import claim
+
+full = distribution(logits, tokenizer=tok)  # temperature 1, no top-k, no top-p: the whole list
+draws = full.draws(10_000, seed=0)
+print(f"{full.n_kept:,} tokens can be drawn")
+for c in full.top(3):
+    print(f"{c.token!r:10} probability {c.prob:.3f}, drawn {(draws == c.id).float().mean():.3f} of the time")
+beyond40 = distribution(logits, top_k=40).mass_cut  # the probability outside the 40 most likely tokens
+outside = (~torch.isin(draws, full.kept[:40])).float().mean().item()
+print(f"outside the top 40: {outside:.3f} of the draws; the probability they hold: {beyond40:.3f}")
+claim(full.n_kept == model.config.vocab_size, "every one of the 50,257 tokens can come out")
+claim(all(abs((draws == c.id).float().mean() - c.prob) < 0.01 for c in full.top(3)),
+      "the top tokens come out at their probabilities")
+claim(abs(outside - beyond40) < 0.005 and 1 / 80 < beyond40 < 1 / 30,
+      "the draws outside the top 40 are as many as their probability, about one in fifty")
+
+# %% [markdown]
 # ## Top-k = 40
 #
 # "A middle ground is setting top_k to 40, and having the model consider the 40 words with the
@@ -120,6 +148,12 @@ print("draws with seeds 0..9:", [tok.token_str(top40.draw(seed=s)) for s in rang
 
 # %%
 distribution_bars(top40, n=45, title="top_k = 40: the grey tokens can no longer be drawn")
+
+# %% [markdown]
+# Left of the dashed line are the 40 tokens top-k keeps. Each has two bars: its probability (blue)
+# and its renormalised probability (orange), the blue one divided by the mass kept, so the 40 sum to
+# 1 again. Right of the line, the grey tokens are dropped: they can no longer be drawn, however close
+# their score is to the 40th.
 
 # %% [markdown]
 # ### Check your work

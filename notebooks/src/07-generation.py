@@ -2,9 +2,9 @@
 # # 7 · Generation: one token at a time
 #
 # A GPT writes by repeating one step: score every token, pick one, append it to the input, and run
-# again. This chapter runs that loop by hand, starts texts from nothing, shows when generation
-# stops, and proves the fact that makes it fast: the model never re-reads the tokens it has
-# already read.
+# again. This chapter runs that loop by hand, starts texts from nothing, puts six ways of picking
+# side by side, shows when generation stops, and proves the fact that makes it fast: the model
+# never re-reads the tokens it has already read.
 #
 # **Runs offline** on the bundled model; online, `setup("gpt2")` (the same as `gptviz.load("gpt2")`)
 # loads the real GPT-2.
@@ -19,15 +19,16 @@ tok = model.tokenizer
 # ## The loop
 #
 # "In the next step, we add the output from the first step to our input sequence, and have the
-# model make its next prediction." Each box below is a token; the ones after the prompt were
-# written by the model, one per pass.
+# model make its next prediction." Each box below is a token: the coloured ones are the prompt, the
+# white ones with a blue outline were written by the model, one per pass, and the orange bar marks
+# where the prompt ends.
 
 # %%
 from gptviz.viz import token_strip
 
 prompt = "Tom had a little dog named Rex. One day,"
 out = model.generate(prompt, max_new_tokens=20, temperature=0)
-token_strip(out.prompt_ids + out.new_ids)
+token_strip(out)
 
 # %% [markdown]
 # The same loop by hand: run the model on all the tokens so far, take the scores at the last
@@ -61,13 +62,72 @@ require(ids[len(truth.prompt_ids):], truth.new_ids, what="your 20 tokens",
 #
 # "In the rambling case, we can simply hand it the start token and have it start generating words
 # (the trained model uses `<|endoftext|>` as its start token)." With no prompt, gptviz starts from
-# that token, id 50256. Sampling with top_k = 40 gives a different story for every seed:
+# that token, id 50256. Sampling from the full distribution (chapter 6) gives a different story for
+# every seed:
 
 # %%
 for seed in range(3):
-    sample = model.generate(None, max_new_tokens=40, top_k=40, seed=seed)
+    sample = model.generate(None, max_new_tokens=40, seed=seed)  # temperature 1, nothing cut
     print(f"seed {seed}: {sample.new_text!r}\n")
 print("the first token of each:", tok.token_str(sample.prompt_ids[0]), sample.prompt_ids)
+
+# %% [markdown]
+# ## Six ways to pick, side by side
+#
+# The same prompt and the same seed, six ways of picking each token: greedy (always the top token),
+# the full distribution (temperature 1, nothing cut), top-k = 40, and the full distribution at
+# temperatures 0.5, 0.8 and 1.5. Full sampling and top-40 draw the same random numbers, so they
+# write the same words until a draw lands where their two distributions differ. The `nats` column
+# is the loss of each text under the model's own distribution, how unlikely its words are: greedy's
+# is the lowest and temperature 1.5's the highest, and at 1.5 the sentences come apart. The
+# `repeated` column is the share of 4-token phrases that already came earlier: over 40 tokens,
+# hardly any.
+
+# %%
+from gptviz.decoding import format_rows, side_by_side
+from gptviz.notebook import claim
+
+story_prompt = "Once upon a time, there was a little girl named Lily."
+rows = {r.name: r for r in side_by_side(model, story_prompt, max_new_tokens=40, seed=0)}
+print(format_rows(list(rows.values())))
+full_ids, top40_ids = rows["full distribution"].generation.new_ids, rows["top-k 40"].generation.new_ids
+same = next((i for i, (a, b) in enumerate(zip(full_ids, top40_ids)) if a != b), len(full_ids))
+print(f"full distribution and top-40: the same first {same} tokens")
+claim(10 <= same < len(full_ids), "full sampling and top-40 write the same words until a draw lands where they differ")
+nats = {name: r.surprisal for name, r in rows.items()}
+claim(min(nats, key=nats.get) == "greedy" and max(nats, key=nats.get) == "temperature 1.5",
+      "greedy's is the lowest and temperature 1.5's the highest")
+claim(max(r.repeated for r in rows.values()) < 0.05, "over 40 tokens, hardly any")
+
+# %% [markdown]
+# ## Greedy repeats itself
+#
+# Greedy decoding has no randomness: the same context always gives the same pick, so the seed
+# changes nothing. And when a context comes back that is like an earlier one, the same words come
+# back too. Let every setting write on past `<|endoftext|>` until the context is full, and count the
+# share of 4-token phrases that already appeared earlier in the text: greedy's is several times every
+# sampler's, because its second story retells its first: the longest phrase it writes twice,
+# printed below, is in both stories. That is the notes' point: "better results are achieved if the
+# model considers other words as well". A sampler can leave a path it has taken before; greedy
+# cannot.
+
+# %%
+from gptviz.decoding import longest_repeat
+
+long = side_by_side(model, story_prompt, max_new_tokens=model.config.n_ctx, seed=0, stop_at_eos=False)
+for r in long:
+    print(f"{r.name:18} {len(r.generation.new_ids)} tokens, {r.repeated:.1%} of its 4-token phrases repeated")
+greedy = long[0].generation
+again = model.generate(story_prompt, max_new_tokens=model.config.n_ctx, temperature=0, seed=1, stop_at_eos=False)
+print("greedy with another seed: the same text:", again.new_ids == greedy.new_ids)
+greedy_ids = greedy.prompt_ids + greedy.new_ids
+length, first, second = longest_repeat(greedy_ids)
+print(f"the longest phrase written twice, {length} tokens, at positions {first} and {second}:")
+print(repr(tok.decode(greedy_ids[second:second + length])))
+others = max(r.repeated for r in long[1:])
+claim(long[0].name == "greedy" and long[0].repeated > 3 * others, "greedy's share is several times every sampler's")
+claim(again.new_ids == greedy.new_ids, "the seed changes nothing")
+claim(tok.eot_id in greedy_ids[first + length:second] and length >= 8, "its second story retells its first")
 
 # %% [markdown]
 # ## When does it stop?

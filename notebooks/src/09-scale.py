@@ -3,44 +3,170 @@
 #
 # GPT-3 is GPT-2's design, made bigger: more layers, wider vectors, more heads, a longer context.
 # Nothing in the code of the previous chapters changes; only the numbers in the configuration do.
-# This chapter counts every parameter from those numbers and checks the famous 175 billion.
+# This chapter puts the GPT-3 paper's own table beside gptviz's presets, counts every parameter from
+# those numbers, checks the famous 175 billion, and works out what the size costs: the compute to
+# train it and the memory to run it.
 #
 # **Runs offline**: nothing here needs weights. Online, `setup("gpt2")` (the same as
 # `gptviz.load("gpt2")`) would load the real GPT-2.
 
 # %%
-from gptviz.notebook import setup
+from gptviz.notebook import claim, setup
 
 model = setup()  # online: setup("gpt2") for the real GPT-2
+
+# %% [markdown]
+# ## How big, on a log scale
+#
+# One dot per model, the bundled one included. On an ordinary axis every model but the largest
+# would sit at zero, so the axis is logarithmic: each gridline is ten times the one before, and
+# equal steps along it are equal ratios.
+
+# %%
+from gptviz import PRESETS
+from gptviz.viz import param_scale
+
+param_scale(dict(PRESETS, bundled=model.config))
+
+# %% [markdown]
+# GPT-3 175B is more than a thousand times GPT-2 small, and the largest GPT-2 (XL) is smaller than
+# GPT-3's 2.7B, the fifth of its eight sizes. The ratios:
+
+# %%
+n = {name: c.n_params for name, c in PRESETS.items()}
+print(f"GPT-3 175B / GPT-2 small: {n['gpt3-175b'] / n['gpt2']:,.0f}")
+print(f"GPT-2 small / the bundled model: {n['gpt2'] / model.config.n_params:,.1f}")
+print(f"GPT-2 XL: {n['gpt2-xl']:,}; GPT-3 2.7B: {n['gpt3-2.7b']:,}")
+claim(n["gpt3-175b"] / n["gpt2"] > 1000, "GPT-3 175B is more than a thousand times GPT-2 small")
+claim(n["gpt3-xl"] < n["gpt2-xl"] < n["gpt3-2.7b"], "the largest GPT-2 is smaller than GPT-3's 2.7B, the fifth size")
 
 # %% [markdown]
 # ## Where the parameters are
 #
 # One bar per published model, split into its parts. As models grow, the embeddings (which grow
-# with `d_model`) shrink to almost nothing, and the blocks (which grow with `n_layer x d_model²`)
-# take over; in the blocks, the MLPs hold twice as much as attention.
+# with `d_model`) shrink from about a third of GPT-2 small to under one percent of GPT-3 175B, and
+# the blocks (which grow with `n_layer x d_model²`) take over; in the blocks, the MLPs hold twice as
+# much as attention.
 
 # %%
 from gptviz.viz import param_breakdown
 
 param_breakdown()
 
+# %%
+def embedding_share(c):
+    p = c.param_counts()
+    return (p["token_embedding"] + p["position_embedding"]) / p["total"]
+
+print(f"embeddings: {embedding_share(PRESETS['gpt2']):.1%} of GPT-2 small, {embedding_share(PRESETS['gpt3-175b']):.2%} of GPT-3 175B")
+mlp_vs_attention = [c.param_counts()["mlp"] / c.param_counts()["attention"] for c in PRESETS.values()]
+print(f"MLP / attention, every preset: {min(mlp_vs_attention):.3f} to {max(mlp_vs_attention):.3f}")
+claim(0.25 < embedding_share(PRESETS["gpt2"]) < 0.4, "the embeddings are about a third of GPT-2 small")
+claim(embedding_share(PRESETS["gpt3-175b"]) < 0.01, "the embeddings are under one percent of GPT-3 175B")
+claim(all(abs(r - 2) < 0.01 for r in mlp_vs_attention), "the MLPs hold twice as much as attention")
+
 # %% [markdown]
-# ## The configurations
+# ## The paper's table beside the presets
 #
-# "96 layers and 96 heads per layer in GPT-3", vectors 12,288 wide, a context of 2,048 tokens:
+# The GPT-3 paper (Brown et al. 2020, "Language Models are Few-Shot Learners", Table 2.1) lists
+# eight sizes, all with a context of 2,048 tokens. Below, each printed row, and under it, wherever
+# they differ, gptviz's preset. Three parameter counts: Table 2.1's (rounded), the one the paper's
+# compute table (Table D.1) uses, in millions, and the preset's, counted from its shape. The batch size is in tokens per optimiser step.
 
 # %%
-from gptviz import PRESETS
+from gptviz.scale import GPT3_TABLE, paper_vs_preset
+from gptviz.viz.scale import human
 
-print(f"{'model':12} {'layers':>6} {'heads':>5} {'d_model':>7} {'d_head':>6} {'context':>7} {'parameters':>16}")
-for name in ["gpt2", "gpt2-medium", "gpt2-large", "gpt2-xl", "gpt3-small", "gpt3-xl", "gpt3-13b", "gpt3-175b"]:
-    c = PRESETS[name]
-    print(f"{name:12} {c.n_layer:6} {c.n_head:5} {c.d_model:7,} {c.d_head:6} {c.n_ctx:7,} {c.n_params:16,}")
-c = model.config
-print(f"{'bundled':12} {c.n_layer:6} {c.n_head:5} {c.d_model:7,} {c.d_head:6} {c.n_ctx:7,} {c.n_params:16,}")
+print(f"{'paper':13} {'params':>7} {'layers':>6} {'d_model':>7} {'heads':>5} {'d_head':>6} {'batch':>6} {'lr':>7}"
+      f" {'Table D.1':>10}   {'preset':11} {'counted':>15}")
+for r in GPT3_TABLE:
+    c = PRESETS[r.preset]
+    print(f"{r.name:13} {human(int(r.n_params)):>7} {r.n_layers:6} {r.d_model:7,} {r.n_heads:5} {r.d_head:6} "
+          f"{r.batch_tokens / 1e6:5.1f}M {r.learning_rate:7.1e} {r.compute_params / 1e6:9,.0f}M   {r.preset:11} {c.n_params:15,}")
+    for column, (printed, ours) in paper_vs_preset(r).items():
+        print(f"{'':13} {column} printed {printed}, preset {ours}")
 
 # %% [markdown]
+# Six rows are the presets exactly. Every counted total is within 2% of Table 2.1's rounded one,
+# and within 0.5% of Table D.1's. Two rows cannot be built as printed, because their heads times
+# head width is not their width:
+
+# %%
+exact = [r.name for r in GPT3_TABLE if not paper_vs_preset(r)]
+off = max(abs(PRESETS[r.preset].n_params / r.n_params - 1) for r in GPT3_TABLE)
+print(len(exact), "rows equal to their preset; largest gap between counted and printed totals:", f"{off:.1%}")
+for r in GPT3_TABLE:
+    if not r.tiles:
+        print(f"{r.name}: {r.n_heads} heads x {r.d_head} = {r.n_heads * r.d_head:,}, but d_model is printed as {r.d_model:,}")
+d1_gap = lambda n, row: abs(n / row.compute_params - 1)  # noqa: E731  (a count beside Table D.1's)
+print("largest gap to Table D.1:", f"{max(d1_gap(PRESETS[r.preset].n_params, r) for r in GPT3_TABLE):.2%}")
+claim(len(GPT3_TABLE) == 8 and all(PRESETS[r.preset].n_ctx == 2048 for r in GPT3_TABLE),
+      "eight sizes, all with a context of 2,048 tokens")
+claim(len(exact) == 6 and off < 0.02, "six rows are the presets exactly; every count is within 2%")
+claim(all(d1_gap(PRESETS[r.preset].n_params, r) < 0.005 for r in GPT3_TABLE), "within 0.5% of Table D.1's")
+claim([r.name for r in GPT3_TABLE if not r.tiles] == ["GPT-3 XL", "GPT-3 13B"], "two rows cannot be built as printed")
+
+# %% [markdown]
+# ## Why GPT-3 XL has 16 heads here
+#
+# The XL row says 24 heads of 128 dimensions, which would make vectors 3,072 wide, not the printed
+# 2,048. Which column is wrong? The parameter counts decide: at width 2,048 the model has 1.3
+# billion parameters, as Table 2.1 prints, and 1,316 million beside Table D.1's 1,320 million; at
+# 3,072 it would have 2.9 billion. So the width is right, and 2,048 split into heads of 128 is 16 heads.
+# (The number of heads changes no parameter count: only how the width is cut.)
+
+# %%
+from gptviz.scale import paper_row, with_shape
+
+xl, row = PRESETS["gpt3-xl"], paper_row("gpt3-xl")
+wide = with_shape(xl, row.n_heads * row.d_head)
+print(f"width {xl.d_model:,}: {xl.n_params / 1e6:,.0f}M parameters; width {wide.d_model:,}: {wide.n_params / 1e6:,.0f}M; "
+      f"Table 2.1: {row.n_params / 1e9:.1f}B; Table D.1: {row.compute_params / 1e6:,.0f}M")
+print(f"{xl.d_model:,} / {row.d_head} = {xl.d_model // row.d_head} heads; the preset has {xl.n_head} of {xl.d_head}")
+claim(round(xl.n_params / 1e9, 1) == 1.3 and round(xl.n_params / 1e6) == 1316 and row.compute_params == 1320e6
+      and round(wide.n_params / 1e9, 1) == 2.9, "at width 2,048: 1.3 billion, 1,316 million beside Table D.1's "
+      "1,320 million; at 3,072: 2.9 billion")
+claim(xl.n_head == xl.d_model // row.d_head == 16 and xl.d_head == row.d_head, "2,048 split into heads of 128 is 16 heads")
+
+# %% [markdown]
+# ## Why 13B has d_model 5120
+#
+# The 13B row prints a width of 5,140 with 40 heads of 128. But 5,140 cannot be split into 40 equal
+# heads at all (it is 128.5 each), and 40 x 128 = 5,120. Table 2.1's rounded count cannot decide
+# between them: width 5,140 would give 12.95 billion parameters and 5,120 gives 12.85 billion, and
+# both round to 13 billion. Table D.1 decides: it counts 13B's training compute with 12,850 million
+# parameters; width 5,120 gives 12,853 million, and 5,140 would give 12,953 million. So the printed
+# 5,140 is a misprint for 40 x 128 = 5,120, the width gptviz uses.
+
+# %%
+b13, row = PRESETS["gpt3-13b"], paper_row("gpt3-13b")
+printed = with_shape(b13, row.d_model)  # one head: 5,140 cannot be split into 40
+print(f"{row.d_model:,} / {row.n_heads} = {row.d_model / row.n_heads}; {row.n_heads} x {row.d_head} = {row.n_heads * row.d_head:,}")
+print(f"width {b13.d_model:,}: {b13.n_params / 1e6:,.0f}M; width {row.d_model:,}: {printed.n_params / 1e6:,.0f}M; "
+      f"Table 2.1: {row.n_params / 1e9:.1f}B; Table D.1: {row.compute_params / 1e6:,.0f}M")
+claim(row.d_model % row.n_heads != 0 and b13.d_model == row.n_heads * row.d_head == 5120,
+      "5,140 cannot be split into 40 equal heads, and 40 x 128 = 5,120")
+claim(f"{printed.n_params / 1e9:.2f} {b13.n_params / 1e9:.2f}" == "12.95 12.85" and round(printed.n_params / 1e9) == 13,
+      "width 5,140 would give 12.95 billion, 5,120 gives 12.85 billion, both round to 13 billion")
+print(f"beside Table D.1: width {b13.d_model:,} is {d1_gap(b13.n_params, row):.2%} off, {row.d_model:,} {d1_gap(printed.n_params, row):.2%}")
+claim((row.compute_params, round(b13.n_params / 1e6), round(printed.n_params / 1e6)) == (12_850e6, 12_853, 12_953),
+      "Table D.1: 12,850 million; width 5,120 gives 12,853 million, and 5,140 would give 12,953 million")
+claim(d1_gap(b13.n_params, row) < 0.001 < 0.005 < d1_gap(printed.n_params, row), "Table D.1 decides")
+
+# %% [markdown]
+# ## GPT-2 beside GPT-3
+#
+# The comment this series follows says "96 layers and 96 heads per layer in GPT-3", with vectors
+# 12,288 wide and a context of 2,048 tokens; GPT-2's sizes and the bundled model beside it:
+
+# %%
+print(f"{'model':12} {'layers':>6} {'heads':>5} {'d_model':>7} {'d_head':>6} {'context':>7} {'parameters':>16}")
+for name, c in [(name, PRESETS[name]) for name in ["gpt2", "gpt2-medium", "gpt2-large", "gpt2-xl", "gpt3-175b"]] + [
+        ("bundled", model.config)]:
+    print(f"{name:12} {c.n_layer:6} {c.n_head:5} {c.d_model:7,} {c.d_head:6} {c.n_ctx:7,} {c.n_params:16,}")
+g = PRESETS["gpt3-175b"]
+claim((g.n_layer, g.n_head, g.d_model, g.n_ctx) == (96, 96, 12288, 2048), "96 layers, 96 heads, 12,288 wide, 2,048 tokens")
+
 # ## Count every parameter
 #
 # For one configuration (`V` vocabulary, `n` context, `D = d_model`, `L` layers):
@@ -81,6 +207,9 @@ print(f"GPT-3: {my_param_count(g):,} parameters = {my_param_count(g) / 1e9:.1f} 
 # %%
 for part, count in g.param_counts().items():
     print(f"{part:20} {count:18,}  {count / g.n_params:6.1%}")
+share = {part: count / g.n_params for part, count in g.param_counts().items()}
+claim(f"{share['mlp']:.1%}" == "66.4%" and f"{share['attention']:.1%}" == "33.2%",
+      "the MLPs are 66.4%, and attention 33.2%")
 
 # %% [markdown]
 # "These actually account for around 70% of the parameters in GPT-3": the MLPs are 66.4%, and attention,
@@ -99,6 +228,78 @@ gpt3, ours = matrix_shapes(PRESETS["gpt3-175b"]), matrix_shapes(model.config)
 for name in gpt3:
     print(f"{name:20} GPT-3 {gpt3[name][0]:>6} x {gpt3[name][1]:<6}   bundled {ours[name][0]:>6} x {ours[name][1]}")
 print("the bundled model's own matrices:", list(model.wte.weight.shape), list(model.h[0].mlp.c_fc.weight.T.shape))
+claim((gpt3["token embedding"], gpt3["query, one head"], gpt3["MLP in"], gpt3["MLP out"]) ==
+      ((50257, 12288), (12288, 128), (12288, 49152), (49152, 12288)), "the matrices the comment names")
+
+# %% [markdown]
+# ## Training compute: C ≈ 6·N·D
+#
+# How much arithmetic does training take? Each weight takes part in one multiply and one add per
+# token on the way forward (2 operations), and the way back costs twice that (the gradient for the
+# inputs and the one for the weights): 6 floating-point operations (FLOPs) per parameter per token.
+# For `N` parameters and `D` training tokens, `C ≈ 6·N·D`. GPT-3 175B read 300 billion tokens; the
+# paper gives its compute as 3.14e23 FLOPs (3,640 petaflop/s-days: a machine doing 10^15
+# operations a second, for 3,640 days), and 6·N·D, computed below, agrees to 0.1%.
+
+# %%
+from gptviz.scale import GPT3_TRAINING_FLOPS, GPT3_TRAINING_TOKENS, pf_days, training_flops
+
+C = training_flops(g.n_params, GPT3_TRAINING_TOKENS)
+print(f"6 x {g.n_params:,} x {GPT3_TRAINING_TOKENS:,.0f} = {C:.3e} FLOPs = {pf_days(C):,.0f} petaflop/s-days")
+print(f"the paper: {GPT3_TRAINING_FLOPS:.2e} FLOPs; ratio {C / GPT3_TRAINING_FLOPS:.4f}")
+claim(f"{C:.2e}" == "3.14e+23" and abs(C / GPT3_TRAINING_FLOPS - 1) < 0.001, "6·N·D agrees with 3.14e23 to 0.1%")
+claim(round(pf_days(C), -1) == 3640, "3,640 petaflop/s-days")
+
+# %% [markdown]
+# The count leaves out attention's own products (scores and weighted sums use no weights): at
+# GPT-3's full context they add under 3% to the blocks' work. By the same estimate, the bundled
+# model's training, whose token count its training record gives, took the fraction of GPT-3's
+# compute printed below.
+
+# %%
+from gptviz.scale import attention_flops_share, trained_tokens
+
+print(f"attention's T x T products at 2,048 tokens: {attention_flops_share(g):.1%} of the blocks' FLOPs")
+claim(attention_flops_share(g) < 0.03, "at GPT-3's full context they add under 3%")
+D_ours = trained_tokens(model)
+if D_ours:  # gptviz's own models keep a training record; GPT-2 has none
+    ours = training_flops(model.config.n_params, D_ours)
+    print(f"the bundled model: 6 x {model.config.n_params:,} x {D_ours:,} = {ours:.2e} FLOPs, "
+          f"1 / {C / ours:,.0f} of GPT-3's")
+
+# %% [markdown]
+# ## The KV cache at 2,048 tokens
+#
+# Generation keeps every earlier token's keys and values (chapter 7): 2 vectors of `d_model`
+# numbers per token per layer. For one sequence filling GPT-3's context of 2,048 tokens, in 16-bit
+# numbers, GPT-3 175B's cache is 9 GiB, under 3% of its 325 GiB of weights, but it is needed once
+# per sequence being written: a few dozen sequences at once hold as much as the weights. The
+# smaller the model, the bigger its cache beside its weights: for GPT-3 Small, over a quarter.
+
+# %%
+from gptviz.kvcache import kv_cache_bytes
+
+print(f"{'model':11} {'per token':>10} {'2,048 tokens':>13} {'weights':>10} {'cache / weights':>15}")
+for name in [r.preset for r in GPT3_TABLE]:
+    c = PRESETS[name]
+    kv, weights = kv_cache_bytes(c, 2048, bytes_per_number=2), 2 * c.n_params
+    print(f"{name:11} {kv / 2048 / 2**20:7.2f} MiB {kv / 2**30:9.2f} GiB {weights / 2**30:7.1f} GiB {kv / weights:15.1%}")
+kv175 = kv_cache_bytes(g, 2048, bytes_per_number=2)
+print(f"sequences whose caches hold as much as GPT-3's weights: {2 * g.n_params / kv175:.0f}")
+claim(kv175 == 9 * 2**30 and round(2 * g.n_params / 2**30) == 325, "9 GiB, beside its 325 GiB of weights")
+claim(kv175 / (2 * g.n_params) < 0.03, "under 3% of its weights")
+claim(20 < 2 * g.n_params / kv175 < 50, "a few dozen sequences at once hold as much as the weights")
+ratios = [kv_cache_bytes(PRESETS[r.preset], 2048, 2) / (2 * PRESETS[r.preset].n_params) for r in GPT3_TABLE]
+claim(ratios == sorted(ratios, reverse=True) and ratios[0] > 0.25, "the smaller the model, the bigger its "
+      "cache beside its weights: for GPT-3 Small, over a quarter")
+
+# %% [markdown]
+# GPT-2 small's context is 1,024 tokens, so its cache is never bigger than
+# `kv_cache_bytes(PRESETS["gpt2"], 1024)`: in 32-bit floats, the docstring's 72 MiB.
+
+# %%
+print(kv_cache_bytes(PRESETS["gpt2"], PRESETS["gpt2"].n_ctx) // 2**20, "MiB")
+claim(kv_cache_bytes(PRESETS["gpt2"], 1024) == 72 * 2**20, "72 MiB")
 
 # %% [markdown]
 # ## What changes and what does not
@@ -122,9 +323,3 @@ print(f"GPT-3's weights in 16-bit floats: {2 * g.n_params / 2**30:,.0f} GiB")
 # against the tied embedding (6), generation one token at a time (7), and next-token training (8).
 # GPT-3 also alternates dense attention with a *locally banded sparse* kind in some layers, which
 # changes no parameter count.
-#
-# How much bigger is each step? The ratio of parameters to the bundled model's:
-
-# %%
-for name in ["gpt2", "gpt2-xl", "gpt3-175b"]:
-    print(f"{name:10} {PRESETS[name].n_params / model.config.n_params:10,.0f} x the bundled model")
