@@ -17,6 +17,7 @@ from gptviz.sampling import distribution
 from gptviz.viz.style import SEQUENTIAL, causal_mask
 from gptviz.widgets import (AttentionExplorer, EmbeddingExplorer, FeedForwardExplorer, GenerationStepper,
                             LogitLensExplorer, SamplingExplorer, TokenizerExplorer)
+from gptviz.widgets import _render
 from gptviz.widgets._render import colourise
 
 TEXT = "The robot picked up the red ball because it was the only toy left."
@@ -124,6 +125,21 @@ def test_attention_head_switch_shows_that_heads_coefficients(odd_model, count_fo
         assert f"Layer {layer}, head {head}" in ex.title.value
     assert len(set(shown.values())) == 3
     assert runs.passes == 0
+
+
+def test_attention_lines_are_thinned_as_the_exported_view_but_show_all_of_the_query(odd_model):
+    from gptviz.viz.lines import MIN_WEIGHT, PER_QUERY
+    from gptviz.widgets.attention import QUERY_MIN_WEIGHT
+
+    ex = AttentionExplorer(odd_model, TEXT, layer=1, head=2)
+    ex.query.value = 5
+    pattern = ex.shown_pattern
+    marked = ex.lines.value.split(f'stroke="{_render.ACCENT}"')[1]
+    plain = ex.lines.value.split(f'stroke="{_render.ACCENT}"')[0].split(f'stroke="{_render.BAR}"')[1]
+    assert marked.count("<line") == int((pattern[5] >= QUERY_MIN_WEIGHT).sum()) > 0
+    strong = pattern >= MIN_WEIGHT
+    expected = sum(min(int(strong[q].sum()), PER_QUERY) for q in range(len(pattern)) if q != 5)
+    assert plain.count("<line") == expected < int((pattern >= QUERY_MIN_WEIGHT).sum())
 
 
 def test_attention_query_selects_the_qk_breakdown(odd_model, count_forward):
@@ -323,6 +339,16 @@ def test_logit_lens_last_layer_is_the_models_prediction(odd_model, count_forward
     ex.layer.value = 0
     assert "after the embeddings" in ex.top.value
     assert runs.passes == 2  # reading the text, and the model(ids) of this test
+
+
+def test_logit_lens_grid_runs_layers_across_as_the_exported_table(odd_model):
+    ex = LogitLensExplorer(odd_model, TEXT)
+    ex.position.value = 4
+    rows = re.findall(r"<tr><th[^>]*>(\d+)&nbsp;", ex.grid.value)
+    assert [int(r) for r in rows] == ex.window()  # one row per input token of the window
+    header = ex.grid.value.split("<thead>")[1].split("</thead>")[0]
+    assert header.count("<th") == 1 + len(ex.lens.row_labels)  # a column per layer read
+    assert ex.grid.value.count("outline:3px") == 1
 
 
 def test_explorer_built_on_a_bad_text_waits_for_a_good_one(odd_model, tmp_path, count_forward):

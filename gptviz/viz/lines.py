@@ -21,6 +21,7 @@ from .style import (finish, key_labels, label_size, label_step, new_figure, plot
 
 LINE_COLOUR = (0.0, 0.447, 0.698)  # Okabe-Ito blue
 N_SHADES = 8  # interactive lines are grouped into this many opacity levels
+MIN_WEIGHT, PER_QUERY = 0.1, 2  # the thinning every lines view uses: each query's 2 strongest links of at least 0.1
 
 
 def _check_limits(min_weight: float, max_lines: int, per_query: int | None) -> None:
@@ -40,8 +41,8 @@ def rule(min_weight: float, per_query: int | None) -> str:
 
 
 @styled
-def attention_lines(pattern, tokens, title: str = "Attention as lines", min_weight: float = 0.1,
-                    max_lines: int = 3000, per_query: int | None = 2, highlight=None):
+def attention_lines(pattern, tokens, title: str = "Attention as lines", min_weight: float = MIN_WEIGHT,
+                    max_lines: int = 3000, per_query: int | None = PER_QUERY, highlight=None):
     """Each token (left) linked to the tokens it attends to most (right), darker and thicker for a
     larger coefficient.
 
@@ -118,8 +119,8 @@ def _head_traces(p: np.ndarray, keys: list[str], min_weight: float, max_lines: i
     return traces
 
 
-def attention_lines_interactive(pattern, tokens, title: str = "Attention as lines", min_weight: float = 0.1,
-                                max_lines: int = 3000, per_query: int | None = 2) -> go.Figure:
+def attention_lines_interactive(pattern, tokens, title: str = "Attention as lines", min_weight: float = MIN_WEIGHT,
+                                max_lines: int = 3000, per_query: int | None = PER_QUERY) -> go.Figure:
     """:func:`attention_lines` in plotly: hover a line for its two tokens and exact coefficient.
 
     ``pattern``: one head ``[T_query, T_key]``, or a layer's heads ``[H, T_query, T_key]`` with a

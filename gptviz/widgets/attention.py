@@ -6,16 +6,27 @@ import numpy as np
 
 from ..attention import qk_steps, strongest_links
 from ..viz.attention import attention_heatmap_interactive, head_heatmap, head_title
-from ..viz.lines import attention_lines_interactive, head_lines
+from ..viz.lines import MIN_WEIGHT, PER_QUERY, attention_lines_interactive, head_lines
 from ..viz.qk import qk_view
 from ..viz.style import SEQUENTIAL, causal_mask
 from . import _render
 from .base import Explorer, ExportBar, html_box, int_slider, position_picker, row, set_positions, text_box
 
 NAMES = ["blocks.*.attn.q", "blocks.*.attn.k", "blocks.*.attn.v", "blocks.*.attn.pattern"]
-MIN_WEIGHT = 0.02  # lines weaker than this are not drawn
+QUERY_MIN_WEIGHT = 0.02  # the selected query's lines: every one at least this strong
 MAX_LINES = 600  # at most this many of the strongest lines
 DEFAULT_TEXT = "The robot picked up the red ball because it was the only toy left on the floor."
+
+
+def shown_links(pattern: np.ndarray, query: int) -> np.ndarray:
+    """The lines the explorer draws for ``pattern [T, T]``, rows ``(query, key, weight)``: each
+    query's ``PER_QUERY`` strongest links of at least ``MIN_WEIGHT`` (as in :func:`~gptviz.viz.attention_lines`),
+    and every link of ``query`` of at least ``QUERY_MIN_WEIGHT``."""
+    links = strongest_links(pattern, MIN_WEIGHT, MAX_LINES, PER_QUERY)
+    keys = np.nonzero(pattern[query] >= QUERY_MIN_WEIGHT)[0]
+    selected = np.stack([np.full(keys.size, query), keys, pattern[query, keys]], axis=1)
+    others = links[links[:, 0] != query] if len(links) else links
+    return np.concatenate([others, selected]) if len(selected) else others
 
 
 class AttentionExplorer(Explorer):
@@ -24,7 +35,8 @@ class AttentionExplorer(Explorer):
 
     Controls: ``text`` (re-runs the model when you leave the box), ``layer``, ``head``, ``query``
     (a position). Outputs: ``heatmap`` (rows are queries, columns keys; the query's row outlined),
-    ``lines``, ``qk``, and ``export_bar`` (saves the heatmap, the lines or the q.k view as PNG, SVG
+    ``lines`` (thinned as the exported lines view is: each query's strongest links, and all of the
+    selected query's), ``qk``, and ``export_bar`` (saves the heatmap, the lines or the q.k view as PNG, SVG
     or HTML into ``folder``). ``shown_pattern`` is the ``[T, T]`` array drawn last.
     """
 
@@ -72,8 +84,7 @@ class AttentionExplorer(Explorer):
         rgb = _render.colourise(pattern, SEQUENTIAL, 0.0, 1.0, self._mask)
         scale = _render.colour_bar(SEQUENTIAL, "0", "1", "coefficient; grey: a later token, masked")
         self.heatmap.value = self._heat.html(rgb, query, head_title(layer, head), scale)
-        links = strongest_links(pattern, MIN_WEIGHT, MAX_LINES)
-        self.lines.value = self._links.svg(links, query)
+        self.lines.value = self._links.svg(shown_links(pattern, query), query)
         self.qk.value = qk_table(qk_steps(self.trace, layer, head, query), tokens, query)
 
     # ---- export --------------------------------------------------------------------------------

@@ -155,8 +155,9 @@ def activation_svg(pre: np.ndarray, gelu: np.ndarray, width: int = 360, height: 
 class LogitLensExplorer(Explorer):
     """What would the model predict if it stopped after ``layer`` blocks? The logit lens reads the
     residual stream after each block through the final LayerNorm and the unembedding. The grid shows
-    the top guess after every layer at the positions around the selected one; the table, the top 10
-    at the selected position and layer (the text's real next token in bold). The lens of the whole
+    the top guess after every layer (columns, as in the exported :func:`~gptviz.viz.lens_table`) at
+    the positions around the selected one (rows); the table, the top 10 at the selected position and
+    layer (the text's real next token in bold). The lens of the whole
     text is computed once per text (at most 256 tokens: ``token_limit``); the controls only choose
     what is shown.
     """
@@ -192,7 +193,7 @@ class LogitLensExplorer(Explorer):
         set_positions(self.position, trace.tokens, self._position)
 
     def window(self) -> list[int]:
-        """The positions shown as columns: up to ``WINDOW`` around the selected one."""
+        """The positions shown as rows: up to ``WINDOW`` around the selected one."""
         T, pos = self.trace.n_tokens, self.position.value
         start = int(np.clip(pos - self.WINDOW // 2, 0, max(T - self.WINDOW, 0)))
         return list(range(start, min(start + self.WINDOW, T)))
@@ -203,13 +204,13 @@ class LogitLensExplorer(Explorer):
         lens, pos, layer = self.lens, self.position.value, self.layer.value
         tokens = self.trace.tokens
         cmap = colormaps[SEQUENTIAL]
-        cols = self.window()
-        head = "".join(f'<th style="padding:2px 4px;{_render.MONO};font-weight:{"bold" if c == pos else "normal"}">'
-                       f'{_render.esc(tokens[c])}</th>' for c in cols)
+        rows = self.window()
+        head = "".join(f'<th style="padding:2px 4px;font-weight:{"bold" if r == layer else "normal"}">'
+                       f'{_render.esc(label)}</th>' for r, label in enumerate(lens.row_labels))
         body = []
-        for r, label in enumerate(lens.row_labels):
+        for c in rows:  # one row per input token, one column per layer: the stream flows left to right
             cells = []
-            for c in cols:
+            for r in range(len(lens.row_labels)):
                 p = float(lens.probs[r, c, 0])
                 rgba = cmap(p)
                 colour = "#{:02x}{:02x}{:02x}".format(*(int(v * 255) for v in rgba[:3]))
@@ -219,13 +220,14 @@ class LogitLensExplorer(Explorer):
                 cells.append(f'<td title="{_render.esc(lens.labels[r][c][0])} {p:.3f}" style="background:{colour};'
                              f'color:{text_colour(rgba)};{mark}padding:2px 4px;text-align:center;{_render.MONO}">'
                              f'{_render.esc(word)}</td>')
-            weight = "bold" if r == layer else "normal"
-            body.append(f'<tr><th style="text-align:right;padding:2px 6px;font-weight:{weight}">'
-                        f'{_render.esc(label)}</th>'
-                        f'{"".join(cells)}</tr>')
+            weight = "bold" if c == pos else "normal"
+            body.append(f'<tr><th style="text-align:right;padding:2px 6px;{_render.MONO};font-weight:{weight}">'
+                        f'{c}&nbsp;{_render.esc(tokens[c])}</th>{"".join(cells)}</tr>')
         self.grid.value = (_render.heading("Logit lens: the top next-token guess after each layer",
-                                           "columns: input tokens; colour: probability; the last row is the "
-                                           "model's real output") +
+                                           "rows: input tokens (the guess is for the token after each); "
+                                           "columns: the residual stream read after each layer, left to "
+                                           "right; the last column is the model's real output; colour: "
+                                           "probability") +
                            f'<table style="border-collapse:collapse;{_render.FONT}"><thead><tr><th></th>{head}</tr>'
                            f'</thead><tbody>{"".join(body)}</tbody></table>' +
                            _render.colour_bar(SEQUENTIAL, "0", "1", "probability of the top guess"))
