@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 
-
 import gptviz
 from gptviz.corpus import generate_stories, name_positions
 from gptviz.evaluate import name_head_scores

@@ -20,12 +20,11 @@ from matplotlib.colors import Normalize, to_rgba
 from matplotlib.patches import Rectangle
 
 from ..errors import InputError
-from .style import (MASKED, SEQUENTIAL, ViewFigure, causal_mask, check_head, check_layer, check_len,
+from .style import (ACCENT, MASKED, SEQUENTIAL, ViewFigure, causal_mask, check_head, check_layer, check_len,
                     finish, key_labels, label_inches, new_figure, plotly_label, set_token_ticks, styled,
                     to_numpy)
 
 THUMB = 64  # overview thumbnails are pooled down to at most THUMB x THUMB cells
-HIGHLIGHT = "#D55E00"  # Okabe-Ito vermillion: the cells (or links) a text points the reader to
 
 
 def check_pattern(pattern, tokens) -> tuple[np.ndarray, list[str]]:
@@ -87,7 +86,7 @@ def attention_heatmap(pattern, tokens, title: str = "Attention coefficients", vm
                       vmax=vmax, interpolation="nearest", aspect="auto")
     for q, k in cells:
         ax.add_patch(Rectangle((k - 0.5, q - (n_key - n_query) - 0.5), 1, 1, fill=False,
-                               edgecolor=HIGHLIGHT, linewidth=2.5))
+                               edgecolor=ACCENT, linewidth=2.5))
     left = label_inches(*set_token_ticks(ax, "y", keys[n_key - n_query:])) + 0.4
     bottom = label_inches(*set_token_ticks(ax, "x", keys)) + 0.4
     ax.set_xlabel("key: the token attended to")

@@ -12,29 +12,15 @@ tokens the prompt already holds) are greyed out.
 
 from __future__ import annotations
 
-import unicodedata
-
 from matplotlib import colormaps
 from matplotlib.patches import Patch, Rectangle
 
 from ..lens import LogitLens, logit_lens
-from .style import (PROMPT_END, SEQUENTIAL, check_prompt_len, choose_positions, finish, new_figure, styled,
+from .style import (ACCENT, SEQUENTIAL, check_prompt_len, choose_positions, finish, new_figure, shorten, styled,
                     text_colour, to_numpy)
 
 IGNORED_FILL, IGNORED_TEXT = "#e4e4e4", "#8a8a8a"  # outputs generation never uses
 MAX_LABEL = 10  # character cells of a guessed token shown in a cell, "…" included
-
-
-def _short(label: str) -> str:
-    """``label`` cut to ``MAX_LABEL`` character cells (an East Asian wide character takes two)."""
-    widths = [2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in label]
-    if sum(widths) <= MAX_LABEL:
-        return label
-    n, used = 0, 0
-    while used + widths[n] <= MAX_LABEL - 1:
-        used += widths[n]
-        n += 1
-    return label[:n] + "…"
 
 
 def _mark_prompt_end(ax, rows: list[int], prompt_len: int, n_cols: int) -> None:
@@ -44,10 +30,10 @@ def _mark_prompt_end(ax, rows: list[int], prompt_len: int, n_cols: int) -> None:
     if rows != sorted(rows) or not 0 < n_before < len(rows):
         return
     y = n_before - 0.5
-    ax.axhline(y, color=PROMPT_END, lw=2.5, gid="prompt-end")
-    ax.text(n_cols - 0.45, y - 0.08, "prompt ▲", color=PROMPT_END, fontsize=8, ha="left", va="bottom",
+    ax.axhline(y, color=ACCENT, lw=2.5, gid="prompt-end")
+    ax.text(n_cols - 0.45, y - 0.08, "prompt ▲", color=ACCENT, fontsize=8, ha="left", va="bottom",
             clip_on=False)
-    ax.text(n_cols - 0.45, y + 0.08, "generated ▼", color=PROMPT_END, fontsize=8, ha="left", va="top",
+    ax.text(n_cols - 0.45, y + 0.08, "generated ▼", color=ACCENT, fontsize=8, ha="left", va="top",
             clip_on=False)
 
 
@@ -74,7 +60,7 @@ def lens_table(lens: LogitLens, positions=None, prompt_len: int | None = None):
                                    lw=1, gid="ignored"))
         for c in range(n_cols):
             colour = IGNORED_TEXT if ignored and c == out else text_colour(cmap(probs[r, c]))
-            ax.text(c, r, f"{_short(lens.labels[c][pos][0])}\n{probs[r, c]:.2f}", ha="center", va="center",
+            ax.text(c, r, f"{shorten(lens.labels[c][pos][0], MAX_LABEL)}\n{probs[r, c]:.2f}", ha="center", va="center",
                     fontsize=8, color=colour)
     _mark_prompt_end(ax, rows, prompt_len, n_cols)
     ax.set_yticks(range(n_rows), [f"{pos}  {lens.tokens[pos]}" for pos in rows], fontsize=9)

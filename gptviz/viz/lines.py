@@ -15,8 +15,8 @@ from matplotlib.collections import LineCollection
 
 from ..attention import strongest_links
 from ..errors import InputError
-from .attention import HIGHLIGHT, check_cells, check_pattern, head_pattern, head_title
-from .style import (finish, key_labels, label_size, label_step, new_figure, plotly_label, styled,
+from .attention import check_cells, check_pattern, head_pattern, head_title
+from .style import (ACCENT, finish, key_labels, label_size, label_step, new_figure, plotly_label, styled,
                     to_numpy)
 
 LINE_COLOUR = (0.0, 0.447, 0.698)  # Okabe-Ito blue
@@ -63,7 +63,7 @@ def attention_lines(pattern, tokens, title: str = "Attention as lines", min_weig
     colours = [(*LINE_COLOUR, float(np.clip(w, 0.05, 1.0))) for *_, w in links]
     ax.add_collection(LineCollection(segments, colors=colours, linewidths=[0.6 + 2.4 * w for *_, w in links]))
     if cells:
-        ax.add_collection(LineCollection([((0.0, q), (1.0, k)) for q, k in cells], colors=HIGHLIGHT, linewidths=2.5))
+        ax.add_collection(LineCollection([((0.0, q), (1.0, k)) for q, k in cells], colors=ACCENT, linewidths=2.5))
     step = label_step(n, int(height * 7))  # about 7 labels per inch
     size = label_size(int(height * 7) if step > 1 else n)
     for j in range(0, n, step):

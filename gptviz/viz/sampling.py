@@ -65,8 +65,9 @@ def distribution_bars(dist, n: int = 20, title: str = "Next-token candidates"):
     ``dist``: a :class:`~gptviz.sampling.Distribution`; ``n``: how many candidates (by logit) to show.
     On a log scale, so the tail stays visible. When top-k or top-p cuts, two bars per token: the
     probability after temperature (blue; grey and hatched for a token that is dropped) and the
-    renormalised probability that a draw uses (orange, kept tokens only); with no cut, one bar. A dashed line marks each cut-off; with top-p, the green
-    step line (right axis) is the cumulative probability that top-p compares with ``p``.
+    renormalised probability that a draw uses (orange, kept tokens only); with no cut, one bar. A
+    dashed line marks each cut-off; with top-p, the green step line (right axis) is the cumulative
+    probability that top-p compares with ``p``.
     """
     n = int(np.clip(n, 1, dist.logits.numel()))
     ids = torch.argsort(dist.logits, descending=True, stable=True)[:n].tolist()

@@ -25,7 +25,9 @@ from ..errors import InputError
 SEQUENTIAL = "viridis"
 DIVERGING = "RdBu_r"
 MASKED = "#d0d0d0"  # causally masked cells: a key the query cannot see
-PROMPT_END = "#d55e00"  # the mark after a prompt's last token (Okabe-Ito vermillion)
+#: Okabe-Ito vermillion: what a picture points the reader to (highlighted cells and links, where the
+#: prompt ends, the explorers' selected row and chosen token).
+ACCENT = "#d55e00"
 #: Light tints of the Okabe-Ito palette: neighbouring tokens differ for every kind of colour vision.
 TOKEN_COLOURS = ("#f5d08a", "#a6d4f2", "#9fdcc5", "#f2b8a0", "#d9bfe0", "#f7f0a0")
 
@@ -178,11 +180,26 @@ def set_token_ticks(ax, axis: str, tokens: list[str], max_labels: int = 40,
     return labels, size
 
 
+def cell_width(label: str) -> int:
+    """Character cells a label takes in a monospaced font: East Asian wide characters take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in label)
+
+
+def shorten(label: str, cells: int) -> str:
+    """``label`` cut to at most ``cells`` character cells (:func:`cell_width`), "…" included."""
+    if cell_width(label) <= cells:
+        return label
+    n, used = 0, 0
+    while used + cell_width(label[n]) <= cells - 1:
+        used += cell_width(label[n])
+        n += 1
+    return label[:n] + "…"
+
+
 def label_inches(labels: list[str], size: float) -> float:
     """A generous estimate of the length of the longest label at ``size`` points, in inches, with
     the tick and its padding (East Asian wide characters count double)."""
-    longest = max((sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in label)
-                   for label in labels), default=0)
+    longest = max((cell_width(label) for label in labels), default=0)
     return longest * size * 0.65 / 72 + 0.12
 
 

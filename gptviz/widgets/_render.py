@@ -23,11 +23,10 @@ import numpy as np
 from matplotlib.colors import to_rgb
 from PIL import Image
 
-from ..viz.style import MASKED, TOKEN_COLOURS, colour_levels
+from ..viz.style import ACCENT, MASKED, TOKEN_COLOURS, colour_levels
 
 FONT = "font-family:var(--jp-ui-font-family, sans-serif);font-size:12px"
 MONO = "font-family:var(--jp-code-font-family, monospace)"
-ACCENT = "#d55e00"  # Okabe-Ito vermillion: the selected row, the chosen token, the newest cache row
 BAR = "#0072b2"  # Okabe-Ito blue
 CUT = "#bbbbbb"
 

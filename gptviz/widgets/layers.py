@@ -11,9 +11,9 @@ from matplotlib import colormaps
 
 from ..compare import variant_edits
 from ..lens import logit_lens
-from ..viz.lens import lens_table
+from ..viz.lens import MAX_LABEL, lens_table
 from ..viz.mlp import mlp_activations, top_neurons
-from ..viz.style import DIVERGING, SEQUENTIAL, symmetric_limit, text_colour
+from ..viz.style import DIVERGING, SEQUENTIAL, shorten, symmetric_limit, text_colour
 from . import _render
 from .base import Explorer, ExportBar, html_box, int_slider, position_picker, row, set_positions, text_box
 
@@ -215,8 +215,7 @@ class LogitLensExplorer(Explorer):
                 rgba = cmap(p)
                 colour = "#{:02x}{:02x}{:02x}".format(*(int(v * 255) for v in rgba[:3]))
                 mark = f"outline:3px solid {_render.ACCENT};outline-offset:-3px;" if (r, c) == (layer, pos) else ""
-                word = lens.labels[r][c][0]
-                word = word if len(word) <= 10 else word[:9] + "…"
+                word = shorten(lens.labels[r][c][0], MAX_LABEL)
                 cells.append(f'<td title="{_render.esc(lens.labels[r][c][0])} {p:.3f}" style="background:{colour};'
                              f'color:{text_colour(rgba)};{mark}padding:2px 4px;text-align:center;{_render.MONO}">'
                              f'{_render.esc(word)}</td>')
