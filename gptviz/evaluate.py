@@ -170,26 +170,6 @@ def bigram_loss(train_ids: list[int], val_docs: list[list[int]], vocab_size: int
     return loss / count
 
 
-@torch.no_grad()
-def name_head_scores(model: GPT, stories: list[Story]) -> tuple[torch.Tensor, int]:
-    """``[n_layer, n_head]``: at every position where the next token is a name the story has already
-    used, the attention each head pays to the earlier occurrences of that name, averaged; and the
-    number of such positions. Stories longer than the context are left out."""
-    tok, L = model.tokenizer, model.config.n_layer
-    score, count = torch.zeros(L, model.config.n_head), 0
-    for story in stories:
-        ids = tok.encode(story.text)
-        if len(ids) > model.config.n_ctx:
-            continue
-        tr = model.trace(ids, names="blocks.*.attn.pattern")
-        for t in name_positions(ids, story.name_ids(tok)):
-            earlier = [s for s in range(t + 1) if ids[s] == ids[t + 1]]  # where the coming name was seen
-            for layer in range(L):
-                score[layer] += tr[f"blocks.{layer}.attn.pattern"][:, t, earlier].sum(-1)
-            count += 1
-    return score / max(count, 1), count
-
-
 def _best_head(scores: torch.Tensor) -> dict:
     layer, head = divmod(int(scores.argmax()), scores.shape[1])
     return {"layer": layer, "head": head, "score": round(scores[layer, head].item(), 3)}
