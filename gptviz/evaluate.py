@@ -59,6 +59,8 @@ class StoryScores:
     name_positions: int = 0
     unseen_sum: float = 0.0
     unseen_max: float = 0.0
+    unseen_max_known: float = 0.0  # the max over positions whose next token the model learned
+    unseen_targets: int = 0  # positions whose next token is itself one the training text never uses
 
     @property
     def loss(self) -> float:
@@ -111,6 +113,10 @@ def score_stories(model: GPT, stories: list[Story], edits=None) -> StoryScores:
         mass = logits.softmax(-1)[:, unseen].sum(-1)  # (T,)
         scores.unseen_sum += mass.sum().item()
         scores.unseen_max = max(scores.unseen_max, mass.max().item())
+        known = ~unseen[targets]  # (T,): the next token is one the model learned
+        scores.unseen_targets += int((~known).sum())
+        if known.any():
+            scores.unseen_max_known = max(scores.unseen_max_known, mass[known].max().item())
         positions = name_positions(ids, story.name_ids(tok))
         best = logits.argmax(-1)
         scores.name_hits += sum(int(best[t] == ids[t + 1]) for t in positions)
@@ -230,6 +236,8 @@ def evaluate(model: GPT, n_val: int = 1000, n_train_for_baselines: int = 20000) 
         "name_positions": scores.name_positions,
         "unseen_mass_mean": float(f"{scores.unseen_mass:.3g}"),
         "unseen_mass_max": float(f"{scores.unseen_max:.3g}"),
+        "unseen_mass_max_known": float(f"{scores.unseen_max_known:.3g}"),
+        "unseen_targets": scores.unseen_targets,
         "unseen_tokens": len(unseen_token_ids(model)),
         "learned_tokens": len(learned_tokens(model)),
         "name_heads": {"stories": 40, "positions": places,
@@ -266,7 +274,9 @@ def card_figures(f: dict) -> str:
          f"{head(ind['previous_token_head'])}: {ind['previous_token_head']['score']:.2f}"),
         ("distinct tokens learned (an embedding row of their own, `<|endoftext|>` aside)", f"{f['learned_tokens']:,}"),
         (f"probability given to the {f['unseen_tokens']:,} tokens the training text never uses",
-         f"mean {f['unseen_mass_mean']:.2g}, max {f['unseen_mass_max']:.2g}"),
+         f"mean {f['unseen_mass_mean']:.2g}, max {f['unseen_mass_max']:.2g} ({f['unseen_mass_max_known']:.2g} where "
+         f"the next token is one it learned; at the other {f['unseen_targets']} the next token is itself one the "
+         "training text never uses)"),
         (f"the same on the first {f['sample']['stories']} validation stories (what the tests re-measure)",
          f"loss {f['sample']['val_loss']:.3f}, name recall {f['sample']['name_recall']:.1%}"),
         ("file", f"{f['file_mb']} MB, sha256 `{f['sha256'][:16]}…`"),
