@@ -89,12 +89,15 @@ embedding_map(model, words)
 # %% [markdown]
 # The test is in all `d_model` dimensions: the tokens whose rows point most nearly the same way
 # (the largest cosine similarity, `gptviz.embeddings.nearest_tokens`).
-# At least three quarters of these neighbours play the same part as the token itself: names next to
-# names, animals next to animals, colours next to colours, places next to places.
+# About half of these neighbours play the same part as the token itself: names next to names,
+# animals next to animals, colours next to colours, places next to places. That is far more than
+# chance: a token drawn at random from the 3,773 the model knows is in the same group less than one
+# time in ten. The rest are words of the songs and lists, where any word can follow any other.
 
 # %%
 from gptviz.corpus import ANIMALS, BOYS, COLORS, GIRLS, PETS, PLACES
 from gptviz.embeddings import nearest_tokens
+from gptviz.interventions import learned_tokens
 
 groups = {"name": GIRLS + BOYS, "animal": PETS + ANIMALS, "colour": COLORS, "place": PLACES}
 pieces = {w: model.tokenizer.encode(" " + w) for ws in groups.values() for w in ws}
@@ -106,8 +109,11 @@ for w, row, cos in zip(words, neighbours, cosines):
     print(f"{w!r:9} ({group_of[model.tokenizer.encode(w)[0]]:6}) ->",
           ", ".join(f"{model.tokenizer.decode([int(j)])!r} {x:.2f}" for j, x in zip(row, cos)))
 share = sum(map(sum, same)) / sum(map(len, same))
-print(f"neighbours in the same group: {share:.0%}")
-claim(share >= 0.75, "at least three quarters of the neighbours play the token's own part")
+known = learned_tokens(model).tolist()
+chance = sum(sum(group_of.get(j) == group_of[i] for j in known) / len(known) for i in ids) / len(ids)
+print(f"neighbours in the same group: {share:.0%}; a random known token: {chance:.0%}")
+claim(0.4 <= share <= 0.6, "about half of these neighbours play the token's own part")
+claim(len(known) == 3773 and chance < 0.1, "a random token of the 3,773 the model knows is in the same group less than one time in ten")
 
 # %% [markdown]
 # ## Learned position embeddings

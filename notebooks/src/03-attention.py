@@ -202,7 +202,7 @@ claim(gap > 0.1, "the glued vector is not what is added: c_proj changes it")
 # %%
 from gptviz.viz import head_grid
 
-head_grid(trace, layer=1)
+head_grid(trace, layer=2)  # the block of the head that copies names (below)
 
 # %% [markdown]
 # ## A head that looks back at a name

@@ -164,17 +164,18 @@ require(trace["blocks.1.resid_mid"] + my_out, trace["blocks.1.resid_post"], what
 # %% [markdown]
 # ## Neurons that fire
 #
-# For each token, the neurons with the largest outputs after GELU.
-# Some neurons respond to the same token wherever it appears: one of the five strongest neurons of
-# `␣Doug` is the same at each of its mentions.
+# For each token, the neurons of block 0's MLP with the largest outputs after GELU. Block 0 reads
+# little more than the token and its position, so some of its neurons respond to the same token
+# wherever it appears: one of the five strongest neurons of `␣Doug` is the same at each of its
+# mentions.
 
 # %%
 from gptviz.viz import top_neurons
 
-top_neurons(trace, layer=1, k=5)
+top_neurons(trace, layer=0, k=5)
 
 # %%
-post = trace["blocks.1.mlp.post"]  # [T, d_mlp]
+post = trace["blocks.0.mlp.post"]  # [T, d_mlp]
 top5 = post.topk(5, dim=-1).indices  # [T, 5]: each token's five strongest neurons
 mentions = [t for t, i in enumerate(trace.ids) if i == model.tokenizer.encode(" Doug")[0]]
 shared = set.intersection(*(set(top5[t].tolist()) for t in mentions))

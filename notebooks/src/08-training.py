@@ -140,19 +140,19 @@ remeasured = score_stories(model, val_stories).loss
 print(f"card: {card['val_loss']:.3f} on {card['val_stories']:,} stories, {card['sample']['val_loss']:.3f} on "
       f"{len(val_stories)}; measured now on those {len(val_stories)}: {remeasured:.3f}; Ben's story: {per_token.mean():.3f}")
 claim(abs(remeasured - card["sample"]["val_loss"]) < 0.005, "measured that way again, it comes out as the card says")
-claim(per_token.mean() > 5 * card["val_loss"], "the card's loss is several times lower than the story's")
+claim(per_token.mean() > 4 * card["val_loss"], "the card's loss is several times lower than the story's")
 
 # %% [markdown]
 # **2. Only an opening.** Ben's story is just the start of a story, and a story's start is its
 # hardest part: the characters and the plot are new there, while later on they come back. The first
-# tokens of the card's own stories, as many as Ben's story has, cost more than twice their
-# whole-story average:
+# tokens of the card's own stories, as many as Ben's story has, cost more than one and a half times
+# their whole-story average:
 
 # %%
 openings = torch.cat([position_losses(model.trace(story_ids(s, tok)[: len(story) + 1])) for s in val_stories])
 print(f"the first {len(story)} predictions of each of the {len(val_stories)} stories: {openings.mean():.3f} nats per "
       f"token; whole stories: {remeasured:.3f}")
-claim(openings.mean() > 2 * remeasured, "the first tokens cost more than twice the whole-story average")
+claim(openings.mean() > 1.5 * remeasured, "the first tokens cost more than one and a half times the whole-story average")
 
 # %% [markdown]
 # **3. Written by hand.** Even read after `<|endoftext|>` as the card reads, Ben's story costs more
