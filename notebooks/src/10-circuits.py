@@ -136,9 +136,9 @@ claim(sink_without.mean() < sink.mean(), "position 0 gets less of the weight wit
 
 # %% [markdown]
 # Position 0 now gets less: a word such as `Once` is no place to park. Where does the name head's
-# parked weight go? The two patterns, one above the other (without the `<|endoftext|>`, every position is
-# one lower), and the *entropy* of each row, in nats: 0 when a row puts all its weight on one token,
-# higher the more it spreads.
+# parked weight go? The two patterns, one above the other (without the `<|endoftext|>`, every
+# position is one lower), and the *entropy* of each row, in nats: 0 when a row puts all its weight
+# on one token, higher the more it spreads.
 
 # %%
 from gptviz.viz import head_heatmap
@@ -155,10 +155,10 @@ head_heatmap(with_eot, layer, head)
 head_heatmap(without, layer, head)
 
 # %%
-lily = [tok.encode(" Lily")[0]]
-copies = name_positions(without.ids, set(lily))  # rows t (without <|endoftext|>) where ␣Lily comes back next
+lily = tok.encode(" Lily")[0]
+copies = name_positions(without.ids, {lily})  # rows t (without <|endoftext|>) where ␣Lily comes back next
 for t in copies:
-    earlier = [k for k in range(t + 1) if without.ids[k] == lily[0]]
+    earlier = [k for k in range(t + 1) if without.ids[k] == lily]
     w_without, w_with = p_without[t, earlier].sum().item(), p_with[t + 1, [k + 1 for k in earlier]].sum().item()
     print(f"row {without.tokens[t]!r} before ␣Lily comes back: weight on the earlier ␣Lily {w_with:.2f} with, {w_without:.2f} without")
     claim(min(w_with, w_without) > 0.9, "where the name comes back, the head finds it either way")
@@ -172,6 +172,7 @@ claim(spread_without > 2 * spread_with, "without it, the parked weight spreads o
 # layers must cope with it. That is why the model meets every story after an `<|endoftext|>`, and
 # why `gptviz` does the same when it scores a story.
 
+# %% [markdown]
 # ## Induction: copying what came next last time
 #
 # Here is a text no story contains: 50 tokens drawn at random from those the model knows, then
