@@ -15,7 +15,9 @@ stories (:data:`gptviz.train.VAL_SEED`), each read on its own after an ``<|endof
 * **name recall**: at every position where the next token is the name of a character the story
   has already named, how often the model's top prediction is that name (copying from context);
 * **unseen mass**: the probability the model gives to tokens that never occur in the training
-  stories (the restricted-softmax training of :mod:`gptviz.train` must leave it tiny);
+  stories (the restricted-softmax training of :mod:`gptviz.train` must leave it tiny); its max is
+  also given over the positions whose next token the model learned, since where the next token is
+  itself unseen (a word copied from earlier in the text), copying it is right;
 * **name heads**: for every head, the attention it pays, where the next token is a name already
   used, to the earlier occurrences of that name;
 * **induction**: on ``<|endoftext|>`` + r + r, r being 50 tokens drawn uniformly from the tokens the

@@ -202,7 +202,7 @@ claim(gap > 0.1, "the glued vector is not what is added: c_proj changes it")
 # %%
 from gptviz.viz import head_grid
 
-head_grid(trace, layer=2)  # the block of the head that copies names (below)
+head_grid(trace, layer=2)
 
 # %% [markdown]
 # ## A head that looks back at a name
@@ -226,11 +226,12 @@ print(score.round(decimals=2))
 # %%
 layer, head = divmod(int(score.argmax()), c.n_head)
 print(f"most attention on the earlier name: layer {layer}, head {head} ({score[layer, head]:.0%} on average)")
+claim(layer == 2, "it is in block 2, the block of the grid above")
 
 # %% [markdown]
-# Here is that head on our story. Read a row as "where does this token look?". The outlined cells
-# are where the copying happens: the row of each token just before a name comes back, at the
-# column of that name's earlier mention.
+# The head is in block 2, whose four heads the grid above shows. Here it is on our story. Read a
+# row as "where does this token look?". The outlined cells are where the copying happens: the row
+# of each token just before a name comes back, at the column of that name's earlier mention.
 
 # %%
 from gptviz.viz import head_heatmap

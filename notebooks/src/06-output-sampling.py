@@ -115,7 +115,7 @@ print("the argmax of the scores:", tok.token_str(int(logits.argmax())))
 # distribution: every one of the 50,257 tokens can come out, each as often as its probability says.
 # Ten thousand draws with one seed: the top tokens come out at their probabilities, and the draws
 # that land outside the 40 most likely tokens are as many as the probability those hold together,
-# about one draw in four here: the story could go to any of dozens of places.
+# about one draw in four here.
 
 # %%
 from gptviz.notebook import claim

@@ -97,20 +97,15 @@ for layer in range(c.n_layer):
 
 # %% [markdown]
 # Most heads give the first token more than its even share, and two give it most of their weight.
-# The one that uses it most is the head chapter 3 found copying names. That fits: a name comes next
-# at only a few positions of a story, and everywhere else this head has nothing to read, so it parks.
+# We will meet the one that uses it most again: it is the head that copies names (the section
+# *Copying names* below checks it). That fits: a name comes next at only a few positions of a story,
+# and everywhere else this head has nothing to read, so it parks.
 
 # %%
-from gptviz.corpus import generate_stories, name_positions
-from gptviz.evaluate import name_head_scores
-
-six = [s for s in generate_stories(12, seed=1) if len(tok.encode(s.text)) <= c.n_ctx][:6]  # chapter 3's stories
-name_head = divmod(int(name_head_scores(model, six)[0].argmax()), c.n_head)
 layer, head = divmod(int(sink.argmax()), c.n_head)
-print(f"most weight on the first token: layer {layer}, head {head} ({sink.max():.2f}); "
-      f"chapter 3's name head: layer {name_head[0]}, head {name_head[1]}")
+sink_head = (layer, head)
+print(f"most weight on the first token: layer {layer}, head {head} ({sink.max():.2f})")
 claim(int((sink > 0.5).sum()) == 2, "two give it most of their weight")
-claim((layer, head) == name_head, "the one that uses it most is the head chapter 3 found copying names")
 
 # %% [markdown]
 # Parking is harmless only if what the sink *sends* is small. A head passes on its weights times
@@ -155,6 +150,8 @@ head_heatmap(with_eot, layer, head)
 head_heatmap(without, layer, head)
 
 # %%
+from gptviz.corpus import name_positions
+
 lily = tok.encode(" Lily")[0]
 copies = name_positions(without.ids, {lily})  # rows t (without <|endoftext|>) where ␣Lily comes back next
 for t in copies:
@@ -323,7 +320,8 @@ for layer in range(c.n_layer):
 # that look at them least.
 
 # %%
-from gptviz.evaluate import score_stories
+from gptviz.corpus import generate_stories
+from gptviz.evaluate import name_head_scores, score_stories
 from gptviz.interventions import ablation_edits
 from gptviz.train import VAL_SEED
 
@@ -349,13 +347,15 @@ claim(without_copy < 0.1 < 0.9 < base, "with the two copy heads off, the model a
 claim(0.03 < base - without_control < 0.15 and without_control > 0.5,
       "with the control pair off, recall falls by some points, but the model still names the right character most of the time")
 claim(copy_heads[0] == (ind_layer, ind_head), "the first copy head is the induction head of the section above")
+claim(copy_heads[0] == sink_head, "it is also the head that uses the sink most")
 
 # %% [markdown]
 # Two heads carry the skill: with both off, the model almost never writes the right name. The
 # control pair is not idle either (no head of a four-layer model is): with it off, recall falls by
 # some points and the loss rises, but the model still names the right character most of the time.
-# The first copy head is the induction head of the section above: one head copies names and
-# repeated tokens alike, with the same rule, "find the earlier occurrence and look just after it".
+# The first copy head is the induction head of the section above, and the head that parks most on
+# the sink: one head copies names and repeated tokens alike, with the same rule, "find the earlier
+# occurrence and look just after it", and rests on the first token when there is nothing to copy.
 
 # %% [markdown]
 # ## Where does the name travel? Activation patching
