@@ -145,6 +145,14 @@ def article(word: str) -> str:
 
 
 # ---- characters and mentions ----------------------------------------------------------------
+PRONOUN_CHANCE = 0.15
+"""How often a character who was just mentioned is called by a pronoun rather than by name.
+
+Kept low, as in stories for young children, who hear the name again and again: at 0.35, the
+sentence starts where the story may go on with "She" or with the name were close calls, most of
+all with two girls or two boys in the cast, where "She" gathers the chances of both ("She" beat
+either name), and the bundled model's top guess was then the pronoun or another opening word."""
+
 _PRONOUNS = {"she": ("she", "her", "her"), "he": ("he", "him", "his"), "it": ("it", "it", "its")}
 
 
@@ -207,7 +215,7 @@ class _Ref:
         return self.w.mark(self.who, "name", "name", False)
 
     def _either(self, form: str, cap: bool = False) -> str:
-        pronoun = self.w.last == self.who and self.w.chance(0.35)
+        pronoun = self.w.last == self.who and self.w.chance(PRONOUN_CHANCE)
         return self.w.mark(self.who, form, form if pronoun else "name", cap)
 
     He = property(lambda self: self._either("subj", True))

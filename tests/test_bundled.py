@@ -17,9 +17,6 @@ from gptviz.tokenizer import assets_dir
 from gptviz.train import STORIES_CONFIG, VAL_SEED
 
 FOLDER = assets_dir() / "models" / BUNDLED
-# Issue 14's targets that the model in the folder misses (see its card). strict: once a retrained
-# model meets a target, its test passes, xfail fails the run, and the marker must go.
-NAMES_MISSED = pytest.mark.xfail(strict=True, reason="this model's name recall is 90.5%, below 93% (card: Evaluation)")
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +88,6 @@ def test_name_recall_matches_the_card(sample_scores, metrics):
     assert sample_scores.name_recall == pytest.approx(metrics["sample"]["name_recall"], abs=1e-4)
 
 
-@NAMES_MISSED
 def test_name_recall_meets_the_issue_target(sample_scores, metrics):
     assert sample_scores.name_recall >= 0.9
     assert metrics["name_recall"] >= 0.93
