@@ -109,9 +109,10 @@ print(f"token 0 after ln_1: mean {out.mean():.2f}, variance {out.var(unbiased=Fa
 # > GPT-3 kept it. Run both orders with the same weights, the loaded model's (here the bundled
 # > model's, trained pre-LN: not GPT-2's). In pre-LN the stream grows as the blocks add to it. In
 # > post-LN it leaves every block freshly normalised, so it no longer builds up block by block: its
-# > size is set anew by each block's last LayerNorm, close to the length of that LayerNorm's scale
-# > `ln_2.weight` (the last column). And weights trained pre-LN do not survive the change: the
-# > loss rises, and most top guesses change.
+# > size is set anew by each block's last LayerNorm, near the length of that LayerNorm's scale
+# > `ln_2.weight` (the last column): within 5% of it after blocks 1 to 3, and about a fifth short
+# > of it after block 0. And weights trained pre-LN do not survive the change: the loss rises, and
+# > most top guesses change.
 
 # %%
 from gptviz.compare import agreement, run_variant
@@ -126,8 +127,9 @@ for i in range(c.n_layer + 1):
     label = "embeddings" if i == 0 else f"after block {i - 1}"
     print(f"{label:24} {pre_size[i]:10.2f} {post_size[i]:10.2f}" + (f" {scale[i - 1]:10.2f}" if i else ""))
 claim(bool((pre_size.diff() > 0).all()), "in pre-LN the stream grows as the blocks add to it")
-claim(bool(((post_size[1:] / scale - 1).abs() < 0.15).all()),
-      "in post-LN its size after each block is close to the length of that block's ln_2.weight")
+ratio = post_size[1:] / scale  # [n_layer]
+claim(bool(((ratio[1:] - 1).abs() < 0.05).all()) and 0.15 < 1 - ratio[0] < 0.25,
+      "in post-LN its size is within 5% of the length of ln_2.weight after blocks 1 to 3, about a fifth short after block 0")
 r = agreement(pre_ln.logits, post_ln.logits, story[1:])
 print(f"post-LN with the same weights: same top token at {r['top1']:.0%} of positions, "
       f"loss {r['loss_reference']:.2f} -> {r['loss_other']:.2f}")
