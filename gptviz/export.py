@@ -236,6 +236,11 @@ def plotly_image(fig, fmt: str, width=None, height=None, scale: float = 1) -> by
     import kaleido
     from kaleido.errors import ChromeNotFoundError
 
+    missing = GptvizError(
+        f"Saving a plotly figure as .{fmt} needs Chromium, which was not found: install it "
+        "(apt-get install chromium) or set BROWSER_PATH, or export to .html instead")
+    if not chromium_found():  # kaleido's server thread would wait forever instead of raising
+        raise missing
     layout = fig.layout
     opts = {"format": fmt, "width": int(width or layout.width or 700),
             "height": int(height or layout.height or 500), "scale": float(scale)}
@@ -243,10 +248,16 @@ def plotly_image(fig, fmt: str, width=None, height=None, scale: float = 1) -> by
         kaleido.start_sync_server(mathjax=False, silence_warnings=True)
         return kaleido.calc_fig_sync(fig.to_dict(), opts=opts)
     except ChromeNotFoundError:
-        raise GptvizError(
-            f"Saving a plotly figure as .{fmt} needs Chromium, which was not found: install it "
-            "(apt-get install chromium) or set BROWSER_PATH, or export to .html instead"
-        ) from None
+        raise missing from None
+
+
+def chromium_found() -> bool:
+    """Whether kaleido will find a Chromium to run: ``BROWSER_PATH``, one on ``PATH`` or in a usual
+    place, or one that kaleido downloaded (the search kaleido itself makes)."""
+    from choreographer.browsers.chromium import Chromium
+
+    path = Chromium.find_browser(skip_local=False)
+    return bool(path) and os.path.isfile(path) and os.access(path, os.X_OK)
 
 
 # ---- every head ----------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Exports: PNG at the requested size, SVG that parses, PDF, and HTML that is offline and escaped;
 every head into a folder, by a fast path that draws the same pixels as the ordinary one."""
 
+import os
 import re
 import xml.etree.ElementTree as ET
 
@@ -10,7 +11,7 @@ from PIL import Image
 
 import gptviz
 from gptviz import viz
-from gptviz.export import export, export_heads
+from gptviz.export import chromium_found, export, export_heads
 
 INJECTION = "<script>alert(1)</script> \"><img src=x onerror=alert(1)>"
 
@@ -80,5 +81,24 @@ def test_every_head_into_a_folder(trace, odd_model, tmp_path):
 @pytest.mark.browser
 def test_plotly_png_at_the_requested_size(trace, tmp_path):
     """Static export of a plotly figure through kaleido and Chromium, with nothing fetched."""
+    if not chromium_found():  # as the other browser tests: a skip, a failure in CI
+        if os.environ.get("GPTVIZ_REQUIRE_BROWSER") == "1":
+            pytest.fail("GPTVIZ_REQUIRE_BROWSER=1 but kaleido finds no Chromium", pytrace=False)
+        pytest.skip("needs Chromium for kaleido (apt-get install chromium)")
     fig = viz.attention_heatmap_interactive(trace["blocks.0.attn.pattern"][0], trace.tokens)
     assert Image.open(export(fig, tmp_path / "head.png", width=500, height=400)).size == (500, 400)
+
+
+@pytest.mark.parametrize("where", ["BROWSER_PATH names no file", "no Chromium anywhere"])
+def test_plotly_png_without_chromium_is_a_clear_error_not_a_hang(trace, tmp_path, monkeypatch, where):
+    """kaleido's server thread waits forever when it finds no browser; export must say what to do."""
+    if where == "no Chromium anywhere":
+        from choreographer.browsers.chromium import Chromium
+
+        monkeypatch.setattr(Chromium, "find_browser", classmethod(lambda cls, **kw: None))
+    else:
+        monkeypatch.setenv("BROWSER_PATH", str(tmp_path / "no-chromium-here"))
+    fig = viz.attention_heatmap_interactive(trace["blocks.0.attn.pattern"][0], trace.tokens)
+    with pytest.raises(gptviz.GptvizError, match=r"needs Chromium.*apt-get install chromium.*\.html"):
+        export(fig, tmp_path / "head.png")
+    assert not (tmp_path / "head.png").exists()
