@@ -276,15 +276,16 @@ def card_figures(f: dict) -> str:
          f"{head(ind['previous_token_head'])}: {ind['previous_token_head']['score']:.2f}"),
         ("distinct tokens learned (an embedding row of their own, `<|endoftext|>` aside)", f"{f['learned_tokens']:,}"),
         (f"probability given to the {f['unseen_tokens']:,} tokens the training text never uses",
-         f"mean {f['unseen_mass_mean']:.2g}, max {f['unseen_mass_max']:.2g} ({f['unseen_mass_max_known']:.2g} where "
-         f"the next token is one it learned; at the other {f['unseen_targets']} the next token is itself one the "
-         "training text never uses)"),
+         f"mean {f['unseen_mass_mean']:.2g}, max {f['unseen_mass_max']:.2g}; max {f['unseen_mass_max_known']:.2g} over "
+         f"the positions whose next token it learned (at the other {f['unseen_targets']}, the next token is itself "
+         "one the training text never uses)"),
         (f"the same on the first {f['sample']['stories']} validation stories (what the tests re-measure)",
          f"loss {f['sample']['val_loss']:.3f}, name recall {f['sample']['name_recall']:.1%}"),
         ("file", f"{f['file_mb']} MB, sha256 `{f['sha256'][:16]}…`"),
     ]
     if "train_seconds" in f:
-        rows.append(("training wall time (this 2-core machine)", f"{f['train_seconds'] / 60:.1f} min, `{f['command']}`"))
+        rows.append(("training time, the stages' sum (this 2-core machine; writing the corpora aside)",
+                     f"{f['train_seconds'] / 60:.1f} min, `{f['command']}`"))
     lines = ["| figure | value |", "|---|---|"] + [f"| {a} | {b} |" for a, b in rows]
     losses = ind["losses_seed0"]
     lines += ["", f"Loss (nats) at each position of one repeated sequence (seed 0; column c of row t is "
