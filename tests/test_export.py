@@ -1,7 +1,6 @@
 """Exports: PNG at the requested size, SVG that parses, PDF, and HTML that is offline and escaped;
 every head into a folder, by a fast path that draws the same pixels as the ordinary one."""
 
-import os
 import re
 import xml.etree.ElementTree as ET
 
@@ -12,6 +11,8 @@ from PIL import Image
 import gptviz
 from gptviz import viz
 from gptviz.export import chromium_found, export, export_heads
+
+from browser.harness import INSTALL_HINT, without_browser
 
 INJECTION = "<script>alert(1)</script> \"><img src=x onerror=alert(1)>"
 
@@ -81,10 +82,8 @@ def test_every_head_into_a_folder(trace, odd_model, tmp_path):
 @pytest.mark.browser
 def test_plotly_png_at_the_requested_size(trace, tmp_path):
     """Static export of a plotly figure through kaleido and Chromium, with nothing fetched."""
-    if not chromium_found():  # as the other browser tests: a skip, a failure in CI
-        if os.environ.get("GPTVIZ_REQUIRE_BROWSER") == "1":
-            pytest.fail("GPTVIZ_REQUIRE_BROWSER=1 but kaleido finds no Chromium", pytrace=False)
-        pytest.skip("needs Chromium for kaleido (apt-get install chromium)")
+    if not chromium_found():
+        without_browser(f"kaleido finds no Chromium: {INSTALL_HINT}")
     fig = viz.attention_heatmap_interactive(trace["blocks.0.attn.pattern"][0], trace.tokens)
     assert Image.open(export(fig, tmp_path / "head.png", width=500, height=400)).size == (500, 400)
 

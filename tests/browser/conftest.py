@@ -8,7 +8,6 @@ browser tests took are printed at the end of the run.
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
@@ -16,7 +15,7 @@ import pytest
 
 from .harness import (
     CHROMIUM, CHROMIUM_ARGS, INSTALL_HINT, NOTEBOOKS, SCREENSHOTS, VIEWPORT, Notebook, screenshot_file,
-    start_jupyter, state_env,
+    start_jupyter, state_env, without_browser,
 )
 
 _spent = {"seconds": 0.0, "tests": set()}  # set-up, call and tear-down time of the browser tests
@@ -47,9 +46,7 @@ def chromium():
         except ImportError:
             missing = "the playwright package is missing: pip install -e '.[dev]'"
     if missing:
-        if os.environ.get("GPTVIZ_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"GPTVIZ_REQUIRE_BROWSER=1 but {missing}", pytrace=False)
-        pytest.skip(f"browser tests need Chromium; {missing}")
+        without_browser(missing)
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         yield browser

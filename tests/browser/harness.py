@@ -31,6 +31,7 @@ import urllib.request
 from pathlib import Path
 
 import nbformat
+import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOKS = REPO / "notebooks"
@@ -42,6 +43,14 @@ CHROMIUM_ARGS = [
 ]
 VIEWPORT = {"width": 1280, "height": 900}
 INSTALL_HINT = "install it with `apt-get install chromium chromium-driver` (Debian/Ubuntu)"
+
+
+def without_browser(missing: str) -> None:
+    """End a test that needs Chromium, ``missing`` saying what is not there: a skip, or a failure
+    when ``GPTVIZ_REQUIRE_BROWSER=1`` (as in CI)."""
+    if os.environ.get("GPTVIZ_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"GPTVIZ_REQUIRE_BROWSER=1 but {missing}", pytrace=False)
+    pytest.skip(f"browser tests need Chromium; {missing}")
 
 SERVER_START_S = 90  # a cold JupyterLab on a busy 2-core machine: ~5 s idle, far more under load
 RUN_ALL_S = 240  # one notebook, every cell (a kernel start, torch import, model load, figures)
