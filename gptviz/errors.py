@@ -31,3 +31,8 @@ class EditError(GptvizError, ValueError):
 class ExportError(GptvizError, OSError):
     """A file that could not be written (no space, no permission, a folder in the way); the file it
     would have replaced is left as it was."""
+
+
+class NonFiniteError(GptvizError, FloatingPointError):
+    """A forward pass whose logits hold NaN or an infinity; the message names the first site where a
+    non-finite value appeared (``allow_nonfinite=True`` returns the trace anyway)."""

@@ -78,7 +78,8 @@ class StoryScores:
 
 
 def story_ids(story: Story, tokenizer) -> list[int]:
-    """``<|endoftext|>``, the story's tokens, ``<|endoftext|>``: how the model meets a story in training."""
+    """``<|endoftext|>``, the story's tokens, ``<|endoftext|>``: how the model meets a story in training
+    (the baselines read these; :func:`score_stories` reads the same through ``run(bos=True)``)."""
     return [EOT_ID] + tokenizer.encode(story.text) + [EOT_ID]
 
 
@@ -104,11 +105,9 @@ def score_stories(model: GPT, stories: list[Story], edits=None) -> StoryScores:
     unseen = torch.zeros(model.config.vocab_size, dtype=torch.bool)
     unseen[unseen_token_ids(model)] = True
     for story in stories:
-        ids = story_ids(story, tok)[: model.config.n_ctx + 1]
-        if edits is None:
-            logits = model(torch.tensor(ids[:-1], device=model.device))[0].float().cpu()  # (T, V)
-        else:
-            logits = model.trace(ids[:-1], names=["logits"], edits=edits)["logits"]  # [T, V]
+        body = tok.encode(story.text) + [EOT_ID]  # read after <|endoftext|>; the last target ends the story
+        tr = model.run(body[:-1], names=["logits"], edits=edits, bos=True, truncate=True)
+        logits, ids = tr["logits"], tr.ids + [EOT_ID]  # [T, V]; ids[t + 1] is the target at t
         targets = torch.tensor(ids[1:])
         scores.loss_sum += F.cross_entropy(logits, targets, reduction="sum").item()
         scores.tokens += len(targets)
@@ -130,14 +129,13 @@ def score_stories(model: GPT, stories: list[Story], edits=None) -> StoryScores:
 def name_head_scores(model: GPT, stories: list[Story]) -> tuple[torch.Tensor, int]:
     """``[n_layer, n_head]``: at every position where the next token is a name the story has already
     used, the attention each head pays to the earlier occurrences of that name, averaged; and the
-    number of such positions. Stories longer than the context are left out."""
+    number of such positions. Each story is read after ``<|endoftext|>`` (``bos=True``), its last
+    tokens kept when it is longer than the context."""
     tok, L = model.tokenizer, model.config.n_layer
     score, count = torch.zeros(L, model.config.n_head), 0
     for story in stories:
-        ids = tok.encode(story.text)
-        if len(ids) > model.config.n_ctx:
-            continue
-        tr = model.trace(ids, names="blocks.*.attn.pattern")
+        tr = model.run(tok.encode(story.text), names="blocks.*.attn.pattern", bos=True, truncate=True)
+        ids = tr.ids
         for t in name_positions(ids, story.name_ids(tok)):
             earlier = [s for s in range(t + 1) if ids[s] == ids[t + 1]]  # where the coming name was seen
             for layer in range(L):
@@ -209,8 +207,7 @@ def continue_text(model: GPT, prompt: str, max_new_tokens: int = 60, temperature
     context is full: :func:`gptviz.generation.generate`, whose steps every generation shares."""
     from .generation import generate
 
-    out = generate(model, [EOT_ID] + model.tokenizer.encode(prompt), max_new_tokens=max_new_tokens,
-                   temperature=temperature, seed=seed)
+    out = generate(model, prompt, max_new_tokens=max_new_tokens, temperature=temperature, seed=seed, bos=True)
     new = out.new_ids[:-1] if out.stop_reason == "eos" else out.new_ids
     return model.tokenizer.decode(new)
 

@@ -20,14 +20,12 @@ import numbers
 import secrets
 from dataclasses import dataclass
 
-import torch
-
 from .errors import InputError
-from .inputs import check_flag, read_input
+from .inputs import check_flag
 from .kvcache import KVCache
 from .sampling import Distribution, check_seed, check_settings, distribution, step_seed
 from .tokenizer import EOT_ID
-from .trace import Trace, trace
+from .trace import Trace, run
 
 
 @dataclass
@@ -72,7 +70,7 @@ class Step:
 def generate(model, prompt=None, max_new_tokens: int = 50, temperature: float = 1.0, top_k: int | None = None,
              top_p: float | None = None, seed: int | None = None, stop_at_eos: bool = True,
              greedy: bool = False, use_cache: bool = True, truncate: bool = False,
-             allow_special: bool = False) -> Generation:
+             allow_special: bool = False, bos: bool = False) -> Generation:
     """Continue ``prompt`` (a string, a list or 1-D tensor of token ids, or None for an unconditional
     sample from ``<|endoftext|>``) by up to ``max_new_tokens`` tokens.
 
@@ -84,7 +82,8 @@ def generate(model, prompt=None, max_new_tokens: int = 50, temperature: float = 
     as many as leave room for ``max_new_tokens`` (at least one token of prompt), and
     ``Generation.dropped`` says how many went. A string prompt is read by the gate
     (:func:`gptviz.inputs.read_input`): ``allow_special=True`` reads a literal ``<|endoftext|>`` in it
-    as the document boundary; ids may hold 50256 freely.
+    as the document boundary; ids may hold 50256 freely. ``bos=True`` reads ``<|endoftext|>`` before
+    the prompt (as the model met every training document; no prompt always starts there).
 
     It runs a :class:`Stepper` to the end: the two share every step.
     """
@@ -92,7 +91,7 @@ def generate(model, prompt=None, max_new_tokens: int = 50, temperature: float = 
     room = min(max_new_tokens, model.config.n_ctx - 1) if check_flag(truncate, "truncate") else 1
     stepper = Stepper(model, prompt, temperature, top_k, top_p, seed=seed, greedy=greedy, stop_at_eos=stop_at_eos,
                       truncate=truncate, room=room, use_cache=use_cache, allow_special=allow_special,
-                      max_new_tokens=max_new_tokens, keep_steps=False)
+                      max_new_tokens=max_new_tokens, keep_steps=False, bos=bos)
     while not stepper.stopped:
         stepper.step()
     tok = model.tokenizer
@@ -105,8 +104,8 @@ class Stepper:
     """Generation one step at a time: ``step()`` picks and reads one token, ``back()`` undoes it,
     ``reset()`` returns to the prompt; iterating yields steps until generation stops.
 
-    The prompt is read once, at construction, through the gate (:func:`gptviz.inputs.read_input`;
-    None starts from ``<|endoftext|>``). Each step draws from the current distribution with the seed
+    The prompt is read once, at construction, by :func:`gptviz.trace.run` (the gate; ``bos=True``
+    reads ``<|endoftext|>`` first; None is ``<|endoftext|>`` alone). Each step draws from the current distribution with the seed
     of ``(seed, position)``, appends the token and reads it (one new row per layer in ``cache``),
     which gives the next distribution. ``back()`` followed by ``step()`` picks the same token again,
     as long as the settings (public attributes ``temperature``, ``top_k``, ``top_p``, ``greedy``,
@@ -126,7 +125,7 @@ class Stepper:
                  top_p: float | None = None, seed: int | None = 0, greedy: bool = False,
                  stop_at_eos: bool = True, record: bool = False, truncate: bool = False, room: int = 1,
                  use_cache: bool = True, allow_special: bool = False, max_new_tokens: int | None = None,
-                 keep_steps: bool = True):
+                 keep_steps: bool = True, bos: bool = False):
         self.temperature, self.top_k, self.top_p = check_settings(temperature, top_k, top_p)
         self.greedy = check_flag(greedy, "greedy") or self.temperature == 0.0
         seed = check_seed(seed)
@@ -138,14 +137,14 @@ class Stepper:
             raise InputError(f"room={room!r}: keep between 1 and {model.config.n_ctx - 1} positions free "
                              "for new tokens")
         self.model = model
-        read = read_input(model, [EOT_ID] if prompt is None else prompt, allow_special=allow_special, room=room,
-                          truncate=check_flag(truncate, "truncate"), what="prompt")
+        self.cache = KVCache(model.config.n_layer) if check_flag(use_cache, "use_cache") else None
+        read = run(model, [] if prompt is None else prompt, names=["logits"], cache=self.cache,
+                   bos=prompt is None or check_flag(bos, "bos"), allow_special=allow_special, room=room,
+                   truncate=check_flag(truncate, "truncate"), what="prompt")
         self.dropped = read.dropped
         self.prompt_len = len(read.ids)
-        self.cache = KVCache(model.config.n_layer) if check_flag(use_cache, "use_cache") else None
-        self.ids = read.ids
-        with torch.inference_mode():
-            self._prompt_logits = _read(model, self.ids, self.cache)
+        self.ids = list(read.ids)
+        self._prompt_logits = read["logits"][-1].clone()
         self.reset()
 
     def reset(self) -> None:
@@ -177,12 +176,10 @@ class Stepper:
         self.stopped = self.stop_reason is not None
         recorded = None
         if self.stop_reason != "max_new_tokens":
-            with torch.inference_mode():
-                if self.record:
-                    recorded = trace(model, [token] if self.cache is not None else self.ids, cache=self.cache)
-                    self._logits = recorded["logits"][-1]
-                else:
-                    self._logits = _read(model, [token] if self.cache is not None else self.ids, self.cache)
+            read = run(model, [token] if self.cache is not None else self.ids, cache=self.cache,
+                       names=None if self.record else ["logits"])
+            recorded = read if self.record else None
+            self._logits = read["logits"][-1].clone()
         step = Step(position, token, model.tokenizer.token_str(token), dist, recorded,
                     len(self.cache) if self.cache is not None else len(self.ids))
         if self.keep_steps:
@@ -223,12 +220,6 @@ def _check_count(max_new_tokens) -> int:
     if isinstance(max_new_tokens, bool) or not isinstance(max_new_tokens, numbers.Integral) or max_new_tokens < 1:
         raise InputError(f"max_new_tokens must be a whole number >= 1, got {max_new_tokens!r}: e.g. max_new_tokens=50")
     return int(max_new_tokens)
-
-
-def _read(model, ids: list[int], cache: KVCache | None) -> torch.Tensor:
-    """Read ``ids`` (appending them to ``cache``, if any); the logits ``[V]`` at the last position."""
-    logits = model(torch.tensor([ids], device=model.device), cache=cache)  # (1, T, V)
-    return logits[0, -1].to("cpu", torch.float32)
 
 
 def _stop_reason(token: int, n_ids: int, n_ctx: int, stop_at_eos: bool, n_new: int,

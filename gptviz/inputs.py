@@ -16,9 +16,13 @@ The same input meets the same rules everywhere:
   may hold 50256 freely: an id list says exactly what it means.
 * **A lone surrogate** (half of a UTF-16 pair) is read as U+FFFD, the replacement character, as the
   tokenizer reads it; :attr:`Input.notes` says so.
+* **End of text** (``bos``): gptviz reads exactly the tokens it is given. ``bos=True`` puts
+  ``<|endoftext|>`` (id 50256) first, as the model met every training document; it takes a place in
+  the context like any token. The default is ``bos=False`` everywhere.
 * **The context**: the ids must fit in ``n_ctx`` positions, less ``past`` already cached and
-  ``room`` kept free for new tokens. Too long is an error, or with ``truncate=True`` only the last
-  ids are kept (:attr:`Input.dropped` counts the others).
+  ``room`` kept free for new tokens (:func:`space_for_input`, the one check). Too long is an error,
+  or with ``truncate=True`` only the last ids that fit are kept, after the ``<|endoftext|>`` of
+  ``bos=True`` (:func:`keep_last`, the one rule; :attr:`Input.dropped` counts the others).
 
 Each message names the fix in the words of the interface the user is in (``via``): an argument for
 Python (:data:`PYTHON`), a flag for the command line (:data:`CLI`), a control for an explorer
@@ -58,8 +62,8 @@ _EMPTY = {
 @dataclass(frozen=True)
 class Input:
     """What passed the gate: ``ids`` the model reads; ``text`` they stand for (the text as given,
-    surrogates mended, or the ids decoded; after truncation, the kept part); ``dropped``, ids cut
-    from the front by ``truncate=True``; ``notes``, sentences about what was changed (an explorer
+    surrogates mended, or the ids decoded; after truncation, the kept part; with ``bos=True`` it
+    starts with ``<|endoftext|>``); ``dropped``, ids cut from the front by ``truncate=True``; ``notes``, sentences about what was changed (an explorer
     shows them)."""
 
     ids: list[int]
@@ -70,7 +74,7 @@ class Input:
 
 def read_input(source, text_or_ids, *, allow_special: bool = False, room: int = 0, past: int = 0,
                truncate: bool | None = None, via: str = PYTHON, what: str = "text",
-               limit: tuple[int, str] | None = None) -> Input:
+               limit: tuple[int, str] | None = None, bos: bool = False) -> Input:
     """Check a text or token ids and turn them into the ids a model reads.
 
     ``source``: a model (its tokenizer, vocabulary and context are used) or a
@@ -81,10 +85,14 @@ def read_input(source, text_or_ids, *, allow_special: bool = False, room: int = 
     :data:`PYTHON`, :data:`CLI` or :data:`EXPLORER`, the interface whose words the messages use;
     ``what``: what the input is called in them (``"text"``, ``"prompt"``). ``limit``: ``(most, why)``,
     a smaller bound than the context that the caller sets for its own cost, with its reason.
+    ``bos``: put ``<|endoftext|>`` first (it counts inside the context; not after cached positions).
     """
     if via not in VIAS:
         raise ValueError(f"via must be one of {VIAS}, got {via!r}")  # a programming error, not user input
     check_flag(allow_special, "allow_special")
+    if check_flag(bos, "bos") and past:
+        raise InputError(f"bos=True puts <|endoftext|> at position 0, but {past} positions are already cached: "
+                         "pass bos=False to continue the cache")
     config = getattr(source, "config", None)
     tokenizer = source.tokenizer if config is not None else source
     notes = []
@@ -100,7 +108,7 @@ def read_input(source, text_or_ids, *, allow_special: bool = False, room: int = 
         raise InputError(f"No {what} given (None): {_EMPTY[via]}")
     else:
         ids, mended = tokenizer.check_ids(text_or_ids), None
-        if not ids:
+        if not ids and not bos:
             raise InputError(f"The token list is empty: give at least one id ({EOT_ID} is {EOT})")
     vocab = config.vocab_size if config is not None else tokenizer.vocab_size
     too_big = next((i for i in ids if i >= vocab), None)
@@ -112,14 +120,23 @@ def read_input(source, text_or_ids, *, allow_special: bool = False, room: int = 
         most, why = space_for_input(config.n_ctx, room, past), _context(config.n_ctx, room, past)
         if limit is not None and limit[0] < most:
             most, why = limit
-        if len(ids) > most:
+        n = len(ids) + bos
+        if n > most:
             if not truncate:
-                raise InputError(f"The {what} is {len(ids):,} tokens, but {why}: {_shorten(most, truncate, via, what)}")
-            dropped = len(ids) - most
-            ids = ids[dropped:]
-            notes.append(f"The {what} is {len(ids) + dropped:,} tokens and {why}: only its last {most:,} are read.")
+                raise InputError(f"The {what} is {n:,} tokens{' with <|endoftext|> first' if bos else ''}, but {why}: "
+                                 f"{_shorten(most, truncate, via, what)}")
+            if most <= bos:
+                raise InputError(f"{why}: no room for the {what} after <|endoftext|>")
+            ids, dropped = keep_last(ids, most, bos)
+            notes.append(f"The {what} is {n:,} tokens and {why}: only its last {most - bos:,} are read.")
+        elif bos:
+            ids = [EOT_ID] + ids
+    elif bos:
+        ids = [EOT_ID] + ids
     if mended is None or dropped:
         mended = tokenizer.decode(ids)
+    elif bos:
+        mended = EOT + mended
     return Input(ids, mended, dropped, tuple(notes))
 
 
@@ -142,6 +159,18 @@ def space_for_input(n_ctx: int, room: int = 0, past: int = 0) -> int:
                              "more tokens; start again from a shorter text")
         raise InputError(f"room={room}: keep between 1 and {n_ctx - 1} positions free for new tokens")
     return n_ctx - past - room
+
+
+def keep_last(ids: list[int], most: int, bos: bool = False) -> tuple[list[int], int]:
+    """The one truncation rule: the last ids of ``ids`` that fit in ``most`` positions, after
+    ``<|endoftext|>`` when ``bos`` (which then stays first); and how many ids were cut from the front.
+
+    >>> keep_last([1, 2, 3, 4], 3, bos=True)
+    ([50256, 3, 4], 2)
+    """
+    room = most - bos
+    dropped = max(0, len(ids) - room)
+    return [EOT_ID] * bos + list(ids[dropped:]), dropped
 
 
 def check_fits(n_ctx: int, n: int, past: int = 0) -> None:

@@ -13,12 +13,9 @@ from dataclasses import dataclass
 import torch
 
 from .errors import InputError
+from .trace import SITE, run, stream_names
 
-
-def stream_names(config) -> list[str]:
-    """The residual stream before block 0 and after each block: ``embed.sum``,
-    ``blocks.0.resid_post``, ..., ``blocks.{L-1}.resid_post`` (L + 1 names)."""
-    return ["embed.sum"] + [f"blocks.{i}.resid_post" for i in range(config.n_layer)]
+__all__ = ["stream_names", "lens_logits", "LogitLens", "logit_lens", "contribution_norms"]
 
 
 def lens_logits(model, resid: torch.Tensor) -> torch.Tensor:
@@ -27,9 +24,7 @@ def lens_logits(model, resid: torch.Tensor) -> torch.Tensor:
     if resid.dim() != 2 or resid.shape[-1] != model.config.d_model:
         raise InputError(f"resid must have shape [T, {model.config.d_model}] (one residual stream "
                          f"of this model), got {list(resid.shape)}")
-    with torch.inference_mode():
-        logits = model.unembed(resid[None].to(model.device, model.wte.weight.dtype))  # (1, T, V): GPT.forward's last step
-    return logits[0].to("cpu", torch.float32)
+    return run(model, resid, start_layer=model.config.n_layer, names=[SITE.logits])[SITE.logits]  # after the last block
 
 
 @dataclass
@@ -51,7 +46,7 @@ class LogitLens:
     @property
     def row_labels(self) -> list[str]:
         """Short names for the rows: ``embeddings``, ``after block 0``, ..."""
-        return ["embeddings" if r == "embed.sum" else f"after block {r.split('.')[1]}" for r in self.rows]
+        return ["embeddings" if r == SITE.embed_sum else f"after block {r.split('.')[1]}" for r in self.rows]
 
 
 def logit_lens(model, trace, k: int = 1) -> LogitLens:
@@ -79,7 +74,7 @@ def contribution_norms(trace) -> dict[str, torch.Tensor]:
     """How much does each part add to the residual stream? The L2 norm, per position, of each term
     of the sum: ``embed.sum``, then ``blocks.{i}.attn.out`` and ``blocks.{i}.mlp.out`` for every
     block. Returns ``{name: [T] norms}`` in the order the terms are added."""
-    names = ["embed.sum"]
+    names = [SITE.embed_sum]
     for i in range(trace.config.n_layer):
-        names += [f"blocks.{i}.attn.out", f"blocks.{i}.mlp.out"]
+        names += [f"blocks.{i}.{SITE.attn_out}", f"blocks.{i}.{SITE.mlp_out}"]
     return {name: trace[name].norm(dim=-1) for name in names}

@@ -14,11 +14,11 @@ hub weights load by copying keys (see :mod:`gptviz.hub`).
 
 The attention matrix is always formed explicitly: its coefficients are what gptviz shows.
 
-Every recorded activation passes through a *site*: ``x = site("attn.q", x)``. A site hands the tensor to
-the recorder of :func:`gptviz.trace.trace`, which may keep it, or replace it (an *edit*: ablation and
+Every recorded activation passes through a *site*: ``q = site(S.attn_q, q)``. A site hands the tensor to
+the recorder of :func:`gptviz.trace.run`, which may keep it, or replace it (an *edit*: ablation and
 patching are edits), and the forward pass goes on with what the site returns. Sites are called in the
-order the model computes, under the names of :data:`gptviz.trace.SITES`; inside a block the recorder
-adds ``blocks.{i}.`` itself. With no recorder (a plain ``model(ids)``) a site is one ``if`` and nothing
+order the model computes, under the names of :data:`gptviz.trace.SITES` (``S.attn_q`` is ``"attn.q"``,
+read from that table); inside a block the recorder adds ``blocks.{i}.`` itself. With no recorder (a plain ``model(ids)``) a site is one ``if`` and nothing
 else.
 
 Three methods split the forward pass where a variant needs to enter or leave it, so variants never
@@ -39,6 +39,8 @@ from torch import nn
 from .config import GPTConfig
 from .inputs import check_fits
 from .kvcache import KVCache
+from .trace import SITE as S  # the sites' names, from the one table
+from .trace import Trace, run
 
 
 class Sites(Protocol):
@@ -79,22 +81,22 @@ class CausalSelfAttention(nn.Module):
             past = cache.length(layer)
             k, v = cache.append(layer, k, v)  # (B, nh, T_past + T, hs)
         if site is not None:
-            q, k, v = site("attn.q", q), site("attn.k", k), site("attn.v", v)
+            q, k, v = site(S.attn_q, q), site(S.attn_k, k), site(S.attn_v, v)
             if cache is not None:
                 cache.replace(layer, k, v)  # an edited key or value is what later steps read
         scores = q @ k.transpose(-2, -1)  # (B, nh, T, T_past + T)
         scores.mul_(self.scale).masked_fill_(self.mask[past:past + T, :past + T], float("-inf"))  # in place: no copies
         if site is not None:
-            scores = site("attn.scores", scores)
+            scores = site(S.attn_scores, scores)
         pattern = F.softmax(scores, dim=-1)  # (B, nh, T, T_past + T): each row sums to 1
         if site is not None:
-            pattern = site("attn.pattern", pattern)
+            pattern = site(S.attn_pattern, pattern)
         z = pattern @ v  # (B, nh, T, hs): each head's weighted sum of values
         if site is not None:
-            z = site("attn.z", z)
+            z = site(S.attn_z, z)
         out = self.c_proj(z.transpose(1, 2).reshape(B, T, C))  # heads side by side: (B, T, C)
         if site is not None:
-            out = site("attn.out", out)
+            out = site(S.attn_out, out)
         return out
 
 
@@ -109,13 +111,13 @@ class MLP(nn.Module):
     def forward(self, x: torch.Tensor, site: Recorder = None) -> torch.Tensor:
         pre = self.c_fc(x)  # (B, T, d_mlp)
         if site is not None:
-            pre = site("mlp.pre", pre)
+            pre = site(S.mlp_pre, pre)
         post = F.gelu(pre, approximate="tanh")  # GPT-2's GELU is the tanh approximation
         if site is not None:
-            post = site("mlp.post", post)
+            post = site(S.mlp_post, post)
         out = self.c_proj(post)  # (B, T, C)
         if site is not None:
-            out = site("mlp.out", out)
+            out = site(S.mlp_out, out)
         return out
 
 
@@ -134,16 +136,16 @@ class Block(nn.Module):
         """``site`` is the recorder of this block (names without ``blocks.{i}.``); ``i`` its index."""
         h = self.ln_1(x)
         if site is not None:
-            h = site("ln_1", h)
+            h = site(S.ln_1, h)
         x = x + self.attn(h, site, cache, i)
         if site is not None:
-            x = site("resid_mid", x)
+            x = site(S.resid_mid, x)
         h = self.ln_2(x)
         if site is not None:
-            h = site("ln_2", h)
+            h = site(S.ln_2, h)
         x = x + self.mlp(h, site)
         if site is not None:
-            x = site("resid_post", x)
+            x = site(S.resid_post, x)
         return x
 
 
@@ -212,10 +214,10 @@ class GPT(nn.Module):
         tok_emb = self.wte(ids)  # (B, T, C)
         pos_emb = self.wpe(pos)[None]  # (1, T, C)
         if rec is not None:
-            tok_emb, pos_emb = rec("embed.token", tok_emb), rec("embed.pos", pos_emb)
+            tok_emb, pos_emb = rec(S.embed_token, tok_emb), rec(S.embed_pos, pos_emb)
         x = tok_emb + pos_emb  # (B, T, C)
         if rec is not None:
-            x = rec("embed.sum", x)
+            x = rec(S.embed_sum, x)
         return x
 
     def blocks_from(self, x: torch.Tensor, start: int = 0, rec: Recorder = None,
@@ -231,7 +233,7 @@ class GPT(nn.Module):
         """``ln_f`` of a residual stream ``(B, T, d_model)``: what the unembedding reads."""
         x = self.ln_f(x)
         if rec is not None:
-            x = rec("ln_f", x)
+            x = rec(S.ln_f, x)
         return x
 
     def unembed(self, x: torch.Tensor, rec: Recorder = None) -> torch.Tensor:
@@ -239,7 +241,7 @@ class GPT(nn.Module):
         against every row of the token embedding (the unembedding is tied to it)."""
         logits = self.final_norm(x, rec) @ self.wte.weight.T  # (B, T, V)
         if rec is not None:
-            logits = rec("logits", logits)
+            logits = rec(S.logits, logits)
         return logits
 
     def hidden(self, ids: torch.Tensor) -> torch.Tensor:
@@ -247,13 +249,17 @@ class GPT(nn.Module):
         Training uses it to score only the tokens its corpus uses."""
         return self.final_norm(self.blocks_from(self.embed(ids)))
 
-    def trace(self, text_or_ids, names=None, max_bytes: int | None = None, allow_special: bool = False,
-              edits=None):
-        """Run one sequence and record its activations (``edits``: replace some); see :func:`gptviz.trace.trace`."""
-        from .trace import trace
+    def run(self, source, **options) -> Trace:
+        """The one recorded forward pass, from a text, token ids or a residual stream entering block
+        ``start_layer``; every option is :func:`gptviz.trace.run`'s."""
+        return run(self, source, **options)
 
-        return trace(self, text_or_ids, names=names, max_bytes=max_bytes, allow_special=allow_special,
-                     edits=edits)
+    def trace(self, text_or_ids, names=None, max_bytes: int | None = None, allow_special: bool = False,
+              edits=None, cache=None, bos: bool = False, truncate: bool | None = None,
+              allow_nonfinite: bool = False) -> Trace:
+        """Run one sequence and record its activations (``edits``: replace some): :func:`gptviz.trace.run`."""
+        return run(self, text_or_ids, names=names, max_bytes=max_bytes, allow_special=allow_special, edits=edits,
+                   cache=cache, bos=bos, truncate=truncate, allow_nonfinite=allow_nonfinite)
 
     def generate(self, *args, **kwargs):
         """Continue a prompt; see :func:`gptviz.generation.generate`."""

@@ -8,6 +8,11 @@ prefix. Shapes are in letters: ``T`` tokens (query positions), ``K`` key positio
 ``T_past + T`` when a trace continues a :class:`~gptviz.kvcache.KVCache`), ``H`` heads, ``D`` =
 d_model, ``d`` = d_head, ``F`` = d_mlp, ``V`` = vocab_size.
 
+Every forward pass that records goes through one call, :func:`run` (``model.run``): it takes a text,
+token ids or a recorded residual stream, applies the input gate (:func:`gptviz.inputs.read_input`),
+the end-of-text policy (``bos``), truncation and the model's device and dtype once, and returns a
+:class:`Trace`. :func:`trace` is ``run`` from the tokens.
+
 ``model.trace(text, edits={name: fn})`` replaces activations as they are computed: ``fn`` receives the
 activation in the shape above and returns its replacement; everything downstream is computed from the
 replacement, and the trace records it. ``name`` may be a glob (``"blocks.*.attn.z"``). Ablation and
@@ -20,12 +25,13 @@ import fnmatch
 import math
 import os
 from collections.abc import Callable, Iterable, Mapping
+from types import SimpleNamespace
 
 import torch
 
 from .config import GPTConfig
-from .errors import ActivationNameError, EditError, GptvizError, InputError, TraceTooLargeError
-from .inputs import CLI, EXPLORER, PYTHON, parse_size, read_input
+from .errors import ActivationNameError, EditError, GptvizError, InputError, NonFiniteError, TraceTooLargeError
+from .inputs import CLI, EXPLORER, PYTHON, check_fits, check_flag, parse_size, read_input
 from .memory import keep_freed_memory
 
 DEFAULT_MAX_BYTES = 4 * 2**30
@@ -57,6 +63,20 @@ FINAL_SITES = (
     ("ln_f", "TD", "final LayerNorm"),
     ("logits", "TV", "a score for every vocabulary entry"),
 )
+
+
+#: The one table: every site, in order (block sites once, for every block).
+SITES = EMBED_SITES + BLOCK_SITES + FINAL_SITES
+#: The names the model passes to its sites, derived from the table (``SITE.attn_q == "attn.q"``).
+SITE = SimpleNamespace(**{n.replace(".", "_"): n for n, _, _ in SITES})
+#: Where a non-finite value is expected: the masked scores are -inf by design.
+_MAY_BE_MINUS_INF = "attn.scores"
+
+
+def stream_names(config: GPTConfig) -> list[str]:
+    """The residual stream before block 0 and after each block: ``embed.sum``,
+    ``blocks.0.resid_post``, ..., ``blocks.{L-1}.resid_post`` (L + 1 names)."""
+    return [SITE.embed_sum] + [f"blocks.{i}.{SITE.resid_post}" for i in range(config.n_layer)]
 
 
 def site_names(config: GPTConfig) -> list[tuple[str, str]]:
@@ -134,11 +154,12 @@ class Trace(Mapping):
     A read-only mapping from names (in recording order) to tensors. Attributes: ``ids`` (token ids),
     ``tokens`` (readable token strings), ``text`` (the decoded text), ``config`` (the model's
     :class:`~gptviz.config.GPTConfig`), ``start`` (position of the first token: non-zero for a
-    generation step that continues a cache), ``edited`` (the names an edit replaced).
+    generation step that continues a cache), ``edited`` (the names an edit replaced), ``dropped``
+    (ids cut from the front by ``truncate=True``). A trace run from a residual stream has no ids.
     """
 
     def __init__(self, tensors: dict[str, torch.Tensor], ids: list[int], tokens: list[str],
-                 config: GPTConfig, text: str, start: int = 0, edited: tuple[str, ...] = ()):
+                 config: GPTConfig, text: str, start: int = 0, edited: tuple[str, ...] = (), dropped: int = 0):
         self._tensors = tensors
         self.ids = ids
         self.tokens = tokens
@@ -146,6 +167,7 @@ class Trace(Mapping):
         self.text = text
         self.start = start
         self.edited = edited
+        self.dropped = dropped
 
     def __getitem__(self, name: str) -> torch.Tensor:
         try:
@@ -214,16 +236,20 @@ class Recorder:
     """What the model calls at each site (see :class:`gptviz.model.Sites`): applies the edit for that
     name, if any, then keeps a float32 CPU copy of the result (batch element 0) if the name is wanted.
 
-    ``edits`` map full names to functions of one sequence's activation (no batch dimension). With
-    ``batched=True`` they receive and return the whole batch instead (the patching sweeps run many
-    patched copies in one batch).
+    ``edits`` map full names to functions of one sequence's activation (no batch dimension), which
+    they receive as a float32 CPU tensor, as a trace holds it; their result goes back into the model
+    in its device and dtype. With ``batched=True`` they receive and return the whole batch instead (the
+    patching sweeps run many patched copies in one batch), and the whole batch is recorded.
+    ``check_finite=True`` raises :class:`~gptviz.errors.NonFiniteError` at the first site whose
+    value holds NaN or an infinity (``-inf`` scores aside: they are the mask).
     """
 
     def __init__(self, config: GPTConfig, wanted: Iterable[str] = (), edits: dict[str, Edit] | None = None,
-                 batched: bool = False):
+                 batched: bool = False, check_finite: bool = False):
         self.wanted = set(wanted)
         self.edits = edits or {}
         self.batched = batched
+        self.check_finite = check_finite
         self.tensors: dict[str, torch.Tensor] = {}
         self._block_names = [{n: f"blocks.{i}.{n}" for n, _, _ in BLOCK_SITES} for i in range(config.n_layer)]
 
@@ -231,8 +257,10 @@ class Recorder:
         fn = self.edits.get(name)
         if fn is not None:
             x = self._edit(name, fn, x)
+        if self.check_finite:
+            _check_finite(name, x, name in self.edits)
         if name in self.wanted:
-            self.tensors[name] = x[0].detach().to("cpu", torch.float32)
+            self.tensors[name] = (x if self.batched else x[0]).detach().to("cpu", torch.float32)
         return x
 
     def block(self, i: int) -> "_BlockSites":
@@ -241,7 +269,7 @@ class Recorder:
         return _BlockSites(self, self._block_names[i])
 
     def _edit(self, name: str, fn: Edit, x: torch.Tensor) -> torch.Tensor:
-        given = x if self.batched else x[0]
+        given = (x if self.batched else x[0]).to("cpu", torch.float32)
         try:
             out = fn(given)
         except GptvizError:
@@ -260,6 +288,16 @@ class Recorder:
                             "allowed: it masks a key)")
         out = out.to(x.device, x.dtype)
         return out if self.batched else out[None]
+
+
+def _check_finite(name: str, x: torch.Tensor, edited: bool) -> None:
+    """NonFiniteError if ``x`` holds NaN or an infinity (at the scores, ``-inf`` is the mask: allowed)."""
+    bad = torch.isnan(x).any() or (x == float("inf")).any() if name.endswith(_MAY_BE_MINUS_INF) \
+        else not torch.isfinite(x).all()
+    if bad:
+        cause = "an edit replaced it" if edited else "check the weights (a NaN or an overflow) and the edits before it"
+        raise NonFiniteError(f"the logits hold NaN or infinite values; the first non-finite value appeared at "
+                             f"{name!r} ({cause}). Fix that, or pass allow_nonfinite=True to get the trace anyway")
 
 
 class _BlockSites:
@@ -283,15 +321,20 @@ def trace_budget(max_bytes=None) -> int:
     return DEFAULT_MAX_BYTES if value in (None, "") else parse_size(value, "GPTVIZ_MAX_TRACE_BYTES")
 
 
-def check_budget(config: GPTConfig, T: int, names=None, max_bytes=None, via: str = PYTHON, past: int = 0) -> int:
+def check_budget(config: GPTConfig, T: int, names=None, max_bytes=None, via: str = PYTHON, past: int = 0,
+                 batch: int = 1) -> int:
     """The bytes a trace of ``T`` tokens recording ``names`` takes; TraceTooLargeError when that is over
     the budget (:func:`trace_budget`), with fixes that work for this model, in the words of ``via``
-    (:mod:`gptviz.inputs`): a names= filter that fits, the most tokens that fit, a budget that fits."""
+    (:mod:`gptviz.inputs`): a names= filter that fits, the most tokens that fit, a budget that fits.
+    ``batch``: copies run side by side (a patching sweep); each also holds one block's activations
+    while it runs, and those count too."""
     wanted = select_names(config, names)
+    one_block = [f"blocks.0.{n}" for n, _, _ in BLOCK_SITES]
 
     def cost(n: int, chosen=wanted) -> int:
         shapes = activation_shapes(config, n, past)
-        return sum(math.prod(shapes[name]) for name in chosen) * _BYTES_PER_FLOAT
+        working = sum(math.prod(shapes[name]) for name in one_block) if batch > 1 else 0
+        return batch * (sum(math.prod(shapes[name]) for name in chosen) + working) * _BYTES_PER_FLOAT
 
     budget, need = trace_budget(max_bytes), cost(T)
     if need <= budget:
@@ -316,33 +359,105 @@ def check_budget(config: GPTConfig, T: int, names=None, max_bytes=None, via: str
         fixes.append(f"set the environment variable GPTVIZ_MAX_TRACE_BYTES={raise_to}"
                      + (" (os.environ in a cell)" if via == EXPLORER else "") + " if the machine has the memory")
     kind = "A full trace" if len(wanted) == len(activation_shapes(config, 1)) else "A filtered trace"
+    if batch > 1:
+        kind = f"A batch of {batch:,} copies"
     raise TraceTooLargeError(
         f"{kind} of {T:,} tokens on {config.name or 'this model'} would take {need / 2**20:,.0f} MiB, over the "
         f"budget of {budget / 2**20:,.0f} MiB: {', '.join(fixes[:-1])}{' or ' if len(fixes) > 1 else ''}{fixes[-1]}"
     )
 
 
-def trace(model, text_or_ids, names=None, max_bytes: int | None = None, allow_special: bool = False,
-          cache=None, edits=None) -> Trace:
-    """Run ``model`` on one sequence and record its activations.
+def run(model, source, *, start_layer: int = 0, names=None, edits=None, cache=None, bos: bool = False,
+        allow_special: bool = False, truncate: bool | None = None, max_bytes=None, allow_nonfinite: bool = False,
+        room: int = 0, what: str = "text") -> Trace:
+    """The one forward pass that records: run ``model`` on ``source`` and return its :class:`Trace`.
 
-    ``text_or_ids``: a string, or token ids (list or 1-D tensor), checked by the gate
-    (:func:`gptviz.inputs.read_input`; ``allow_special`` reads a literal ``<|endoftext|>`` as id 50256).
-    ``names``: record only these names or globs (default: everything). ``max_bytes``: refuse, before
-    running, a trace larger than this (default ``$GPTVIZ_MAX_TRACE_BYTES`` or 4 GiB; see :func:`check_budget`). ``cache``: a :class:`~gptviz.kvcache.KVCache` to
+    ``source``: a text or token ids (checked by the gate, :func:`gptviz.inputs.read_input`:
+    ``allow_special`` reads a literal ``<|endoftext|>`` as id 50256; ``bos=True`` puts
+    ``<|endoftext|>`` first, inside the context; ``truncate=True`` keeps the last ids that fit,
+    ``room`` positions kept free for new tokens; ``what`` names the input in messages), or a residual
+    stream ``[T, D]`` entering block ``start_layer`` (e.g. ``trace[f"blocks.{l-1}.resid_post"]``), or
+    a batch of them ``[B, T, D]``: ``edits`` then receive and return the whole batch and the trace keeps
+    it (``[B, ...]`` per name). A stream goes into the model in its device and dtype.
+    ``names``: record only these names or globs (default: everything that runs; from a stream that
+    records neither ``ln_f`` nor ``logits``, the pass stops after the last block). ``max_bytes``: refuse,
+    before running, a trace larger than this (default ``$GPTVIZ_MAX_TRACE_BYTES`` or 4 GiB; see
+    :func:`check_budget`; a batch counts every copy). ``cache``: a :class:`~gptviz.kvcache.KVCache` to
     continue (the trace then covers only the new tokens as queries). ``edits``: ``{name or glob: fn}``;
-    ``fn(tensor) -> tensor`` receives the activation in its trace shape (no batch dimension) and returns
-    its replacement, which the rest of the forward pass uses and the trace records.
+    ``fn(tensor) -> tensor`` receives the activation in its trace shape (float32, CPU, no batch
+    dimension) and returns its replacement, which the rest of the forward pass uses and the trace
+    records. Logits that hold NaN or an infinity raise :class:`~gptviz.errors.NonFiniteError` naming
+    the first site where one appeared, unless ``allow_nonfinite=True``.
+
+    Trace tensors are ordinary tensors (recorded under ``torch.no_grad``): write into them, or feed
+    them to the model's modules, freely.
     """
     config = model.config
-    start = len(cache) if cache is not None else 0
-    read = read_input(model, text_or_ids, allow_special=allow_special, past=start)
-    ids = read.ids
+    check_flag(allow_nonfinite, "allow_nonfinite")
+    past = len(cache) if cache is not None else 0
+    if isinstance(source, torch.Tensor) and source.is_floating_point():
+        if check_flag(bos, "bos"):
+            raise InputError("bos=True puts <|endoftext|> before the tokens, but the source is a residual stream: "
+                             "pass bos=False (the stream already holds whatever its tokens were)")
+        x, first = _check_stream(model, source, start_layer, past), start_layer
+        ids, text, dropped, batch, batched = [], "", 0, x.shape[0], source.dim() == 3
+    else:
+        if not (isinstance(start_layer, int) and start_layer == 0 and not isinstance(start_layer, bool)):
+            raise InputError(f"start_layer={start_layer!r} needs a residual stream as the source (a float tensor "
+                             "[T, d_model], e.g. trace['blocks.0.resid_post']); text and ids start at layer 0")
+        read = read_input(model, source, allow_special=allow_special, room=room, past=past, truncate=truncate,
+                          what=what, bos=bos)
+        ids, text, dropped, batch, batched, first = read.ids, read.text, read.dropped, 1, False, None
+        x = torch.tensor([ids], device=model.device)
+    T = x.shape[1]
     wanted = select_names(config, names)
     resolved = resolve_edits(config, edits)
-    check_budget(config, len(ids), wanted, max_bytes, past=start)
-    recorder = Recorder(config, wanted, resolved)
+    check_budget(config, T, wanted, max_bytes, past=past, batch=batch)
+
+    # From a stream, stop after the last block when nothing after it is wanted (a sweep's batch).
+    to_logits = first is None or any(n in wanted or n in resolved for n, _, _ in FINAL_SITES)
+
+    def forward(recorder: Recorder) -> torch.Tensor:
+        """The logits (or the last residual stream, from a stream that stops there)."""
+        with torch.no_grad():
+            if first is None:
+                return model(x, rec=recorder, cache=cache)
+            out = model.blocks_from(x, first, recorder, cache)
+            return model.unembed(out, recorder) if to_logits else out
+
+    recorder = Recorder(config, wanted, resolved, batched=batched)
     keep_freed_memory()  # the next trace reuses this one's pages instead of faulting in new ones
-    with torch.inference_mode():
-        model(torch.tensor([ids], device=model.device), rec=recorder, cache=cache)
-    return Trace(recorder.tensors, ids, model.tokenizer.tokens(ids), config, read.text, start, tuple(resolved))
+    logits = forward(recorder)
+    if not allow_nonfinite and not torch.isfinite(logits).all():
+        if cache is not None:
+            cache.truncate(past)
+        forward(Recorder(config, (), resolved, batched=batched, check_finite=True))  # raises at the first bad site
+        raise NonFiniteError("the logits hold NaN or infinite values, but a second run found none: the model or an "
+                             "edit is not deterministic. Pass allow_nonfinite=True to get the trace anyway")
+    tokens = model.tokenizer.tokens(ids) if ids else []
+    return Trace(recorder.tensors, ids, tokens, config, text, past, tuple(resolved), dropped)
+
+
+def _check_stream(model, stream: torch.Tensor, start_layer, past: int) -> torch.Tensor:
+    """A recorded residual stream ``[T, D]`` or ``[B, T, D]`` as the model takes it: ``(B, T, D)``, on
+    its device, in its dtype; an InputError naming the fix for a bad shape or start layer."""
+    config = model.config
+    L = config.n_layer
+    if isinstance(start_layer, bool) or not isinstance(start_layer, int) or not 0 <= start_layer <= L:
+        raise InputError(f"start_layer= takes a block from 0 to {L} ({L}: only ln_f and the unembedding), "
+                         f"got {start_layer!r}")
+    if stream.dim() not in (2, 3) or stream.shape[-1] != config.d_model or stream.shape[-2] == 0:
+        raise InputError(f"a residual stream source must have shape [T, {config.d_model}] (or [B, T, "
+                         f"{config.d_model}] for a batch), got {list(stream.shape)}")
+    check_fits(config.n_ctx, stream.shape[-2], past)
+    x = stream if stream.dim() == 3 else stream[None]
+    return x.detach().to(model.device, model.wte.weight.dtype)
+
+
+def trace(model, text_or_ids, names=None, max_bytes: int | None = None, allow_special: bool = False,
+          cache=None, edits=None, bos: bool = False, truncate: bool | None = None,
+          allow_nonfinite: bool = False) -> Trace:
+    """Run ``model`` on one sequence (a text or token ids) and record its activations: :func:`run`
+    from the tokens, which documents every argument."""
+    return run(model, text_or_ids, names=names, edits=edits, cache=cache, bos=bos, allow_special=allow_special,
+               truncate=truncate, max_bytes=max_bytes, allow_nonfinite=allow_nonfinite)

@@ -22,11 +22,13 @@ patched forward pass per cell, several times faster (``benchmarks/interventions.
 
 from __future__ import annotations
 
+import numbers
+
 import torch
 
 from ..errors import InputError
 from ..inputs import read_input
-from ..trace import Recorder, select_names, site_names
+from ..trace import SITE, check_budget, select_names, site_names, stream_names
 
 WHATS = ("resid", "attn", "mlp", "heads")
 
@@ -64,14 +66,7 @@ def patch(model, clean, corrupt, names, positions=None):
     clean_ids, corrupt_ids = _pair(model, clean, corrupt)
     targets = select_names(cfg, names, "names=")
     T = len(clean_ids)
-    if positions is None:
-        positions = list(range(T))
-    else:
-        positions = [positions] if isinstance(positions, int) else list(positions)
-        for p in positions:
-            if isinstance(p, bool) or not isinstance(p, int) or not -T <= p < T:
-                raise InputError(f"positions= takes positions from 0 to {T - 1} (or negative from the end), got {p!r}")
-        positions = [p % T for p in positions]
+    positions = _positions(positions, T)
     letters = dict(site_names(cfg))
     source = model.trace(clean_ids, names=targets)
     edits = {}
@@ -79,6 +74,25 @@ def patch(model, clean, corrupt, names, positions=None):
         shape = letters[name]  # the position axis: queries (T), or keys (K) for k and v
         edits[name] = _paste(source[name], positions, shape.index("T") if "T" in shape else shape.index("K"))
     return model.trace(corrupt_ids, edits=edits)
+
+
+def _positions(positions, T: int) -> list[int]:
+    """``positions=`` as a list of positions in ``0 .. T-1``: None (all), one whole number or a
+    non-empty list of them (NumPy integers too; negative ones count from the end)."""
+    if positions is None:
+        return list(range(T))
+    hint = f"positions= takes positions from 0 to {T - 1} (negative from the end): one, or a non-empty list"
+    if isinstance(positions, numbers.Integral) and not isinstance(positions, bool):
+        positions = [positions]
+    elif isinstance(positions, (str, bytes)) or not hasattr(positions, "__iter__"):
+        raise InputError(f"{hint}, got {positions!r}")
+    positions = list(positions)
+    if not positions:
+        raise InputError(f"{hint}, got an empty list: pass positions=None to paste at every position")
+    for p in positions:
+        if isinstance(p, bool) or not isinstance(p, numbers.Integral) or not -T <= p < T:
+            raise InputError(f"{hint}, got {p!r}")
+    return [int(p) % T for p in positions]
 
 
 def _paste(clean: torch.Tensor, positions: list[int], axis: int):
@@ -114,33 +128,38 @@ def patch_sweep(model, clean, corrupt, answer, wrong, what: str = "resid") -> to
         raise InputError(f"what= must be one of {', '.join(repr(w) for w in WHATS)}, got {what!r}")
     cfg = model.config
     clean_ids, corrupt_ids = _pair(model, clean, corrupt)
-    direction = logit_diff_direction(model, answer, wrong).detach()
-    L = cfg.n_layer
-    stream = ["embed.sum"] + [f"blocks.{i}.resid_post" for i in range(L)]
-    pasted = {"resid": "resid_post", "attn": "attn.out", "mlp": "mlp.out", "heads": "attn.z"}[what]
-    clean_tr = model.trace(clean_ids, names=[f"blocks.*.{pasted}", f"blocks.{L - 1}.resid_post"])
-    corrupt_tr = model.trace(corrupt_ids, names=stream)
-    with torch.inference_mode():
-        diff = lambda x: model.final_norm(x[:, -1]) @ direction  # noqa: E731  (B, T, D) -> (B,)
-        clean_diff = diff(clean_tr[f"blocks.{L - 1}.resid_post"][None]).item()
-        corrupt_diff = diff(corrupt_tr[f"blocks.{L - 1}.resid_post"][None]).item()
-        if abs(clean_diff - corrupt_diff) < 1e-6:
-            raise InputError(f"the clean and corrupt runs give the same logit difference ({clean_diff:.4g}): "
-                             "patching cannot restore anything; choose texts whose answers differ")
-        rows = []
-        for layer in range(L):
-            source = clean_tr[f"blocks.{layer}.{pasted}"]
-            n = cfg.n_head if what == "heads" else len(clean_ids)  # one patched copy per cell of this row
-            if what == "resid":  # paste the stream after block `layer`, then run the blocks after it
-                x = _diagonal_paste(corrupt_tr[stream[layer + 1]][None].expand(n, -1, -1), source)  # (T, T, D)
-                out = model.blocks_from(x, layer + 1)
-            else:  # run block `layer` from the corrupt stream entering it, pasting inside it
-                x = corrupt_tr[stream[layer]][None].expand(n, -1, -1).contiguous()  # (n, T, D)
-                paste = lambda t, s=source: _diagonal_paste(t, s)  # noqa: E731
-                out = model.blocks_from(x, layer, Recorder(cfg, edits={f"blocks.{layer}.{pasted}": paste}, batched=True))
-            rows.append(diff(out))
-        scores = (torch.stack(rows) - corrupt_diff) / (clean_diff - corrupt_diff)
-    return scores.float().cpu()
+    n = cfg.n_head if what == "heads" else len(clean_ids)  # one patched copy per cell of a row
+    last = f"blocks.{cfg.n_layer - 1}.{SITE.resid_post}"
+    check_budget(cfg, len(clean_ids), [last], batch=n)  # the batch, before any matmul
+    direction = logit_diff_direction(model, answer, wrong).detach().to("cpu", torch.float32)
+    ln_f = model.ln_f
+    stream = stream_names(cfg)
+    pasted = {"resid": SITE.resid_post, "attn": SITE.attn_out, "mlp": SITE.mlp_out, "heads": SITE.attn_z}[what]
+    clean_tr = model.run(clean_ids, names=[f"blocks.*.{pasted}", last])
+    corrupt_tr = model.run(corrupt_ids, names=stream)
+
+    def diff(x: torch.Tensor) -> torch.Tensor:
+        """The logit difference at the last position of each copy: (B, T, D) -> (B,), in float32."""
+        with torch.no_grad():
+            normed = ln_f(x[:, -1].to(model.device, ln_f.weight.dtype))
+        return normed.to("cpu", torch.float32) @ direction
+
+    clean_diff, corrupt_diff = diff(clean_tr[last][None]).item(), diff(corrupt_tr[last][None]).item()
+    if abs(clean_diff - corrupt_diff) < 1e-6:
+        raise InputError(f"the clean and corrupt runs give the same logit difference ({clean_diff:.4g}): "
+                         "patching cannot restore anything; choose texts whose answers differ")
+    rows = []
+    for layer in range(cfg.n_layer):
+        source = clean_tr[f"blocks.{layer}.{pasted}"]
+        if what == "resid":  # paste the stream after block `layer`, then run the blocks after it
+            x = _diagonal_paste(corrupt_tr[stream[layer + 1]][None].expand(n, -1, -1), source)  # (T, T, D)
+            out = {last: x} if layer + 1 == cfg.n_layer else model.run(x, start_layer=layer + 1, names=[last])
+        else:  # run block `layer` from the corrupt stream entering it, pasting inside it
+            x = corrupt_tr[stream[layer]][None].expand(n, -1, -1)  # (n, T, D)
+            paste = lambda t, s=source: _diagonal_paste(t, s)  # noqa: E731
+            out = model.run(x, start_layer=layer, names=[last], edits={f"blocks.{layer}.{pasted}": paste})
+        rows.append(diff(out[last]))
+    return (torch.stack(rows) - corrupt_diff) / (clean_diff - corrupt_diff)
 
 
 def _diagonal_paste(copies: torch.Tensor, source: torch.Tensor) -> torch.Tensor:
