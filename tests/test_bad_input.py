@@ -513,3 +513,49 @@ def test_lone_surrogates_are_read_one_way_everywhere(odd_model):
     explorer = TokenizerExplorer(odd_model, text)
     assert "lone surrogate" in explorer.message.value and "U+FFFD" in explorer.message.value
     assert "Text not applied" not in explorer.message.value and explorer.pieces[-1] == " ok"
+
+
+# ---- patching's arguments: positions= and the sweep's batch in the trace budget ----------------------
+PATCH_CLEAN = "One day Lily and Tom went to the park. Lily gave the ball to"
+PATCH_CORRUPT = "One day Tom and Lily went to the park. Tom gave the ball to"
+
+
+@pytest.mark.parametrize("positions, words", [
+    ([], "got an empty list: pass positions=None"),
+    (1.0, "got 1.0"),
+    ([2, 1.5], "got 1.5"),
+    ("3", "got '3'"),
+    ([True], "got True"),
+    (np.float64(2), "np.float64(2.0)"),
+])
+def test_patch_positions_refused_clearly(odd_model, positions, words):
+    from gptviz.interventions import patch
+
+    with pytest.raises(InputError, match=re.escape(words)) as err:
+        patch(odd_model, PATCH_CLEAN, PATCH_CORRUPT, "blocks.0.resid_post", positions=positions)
+    assert "positions= takes positions from 0 to" in str(err.value)
+
+
+def test_patch_positions_take_numpy_ints(odd_model):
+    from gptviz.interventions import patch
+
+    names = "blocks.1.resid_post"
+    want = patch(odd_model, PATCH_CLEAN, PATCH_CORRUPT, names, positions=[3])["logits"]
+    assert torch.equal(patch(odd_model, PATCH_CLEAN, PATCH_CORRUPT, names, positions=np.int64(3))["logits"], want)
+    assert torch.equal(patch(odd_model, PATCH_CLEAN, PATCH_CORRUPT, names, positions=np.array([3, -1]))["logits"],
+                       patch(odd_model, PATCH_CLEAN, PATCH_CORRUPT, names, positions=[3, 14])["logits"])
+
+
+def test_patch_sweep_budgets_its_batch_before_any_matmul(count_forward):
+    from gptviz.config import GPTConfig
+    from gptviz.interventions import patch_sweep
+    from gptviz.model import GPT
+
+    model = GPT(GPTConfig(n_ctx=1024, d_model=48, n_layer=1, n_head=12, name="wide")).init_weights(seed=0)
+    passes = count_forward(model)
+    clean, corrupt = [300 + i % 40 for i in range(1024)], [300 + i % 40 for i in range(1023)] + [301]
+    with pytest.raises(TraceTooLargeError, match="A batch of 1,024 copies of 1,024 tokens.*(at most|raise the budget)"):
+        patch_sweep(model, clean, corrupt, 300, 301, what="resid")
+    assert passes.passes == 0 and passes.blocks == 0  # refused before the model ran
+    scores = patch_sweep(model, clean[-20:], corrupt[-20:], 300, 301, what="heads")  # 12 copies of 20: fits
+    assert scores.shape == (1, 12)

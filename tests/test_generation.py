@@ -180,8 +180,12 @@ def test_stepper_back_and_reset_repeat_the_same_tokens(odd_model):
     assert [stepper.step().token_id for _ in range(2)] == first[2:]
     assert stepper.text == text == odd_model.tokenizer.decode(stepper.ids)
     stepper.reset()
-    assert stepper.ids == stepper.ids[:prompt_len] and len(stepper.cache) == prompt_len and not stepper.steps
-    assert [s.token_id for s, _ in zip(stepper, range(4))] == first
+    fresh = Stepper(odd_model, PROMPT, seed=5, top_p=0.9, stop_at_eos=False)
+    assert stepper.ids == fresh.ids and len(stepper.ids) == prompt_len and not stepper.steps
+    assert len(stepper.cache) == prompt_len and all(torch.equal(a, b) for a, b in zip(stepper.cache.keys, fresh.cache.keys))
+    again = [stepper.step() for _ in range(4)]
+    assert [s.token_id for s in again] == first and len(stepper.ids) == prompt_len + 4
+    assert torch.equal(again[0].distribution.logits, fresh.step().distribution.logits)
     stepper.reset()
     with pytest.raises(InputError, match="no step to undo"):
         stepper.back()
