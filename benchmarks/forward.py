@@ -1,11 +1,14 @@
 """The instrumented forward pass against transformers, on the same random weights, in one run.
 
-    python benchmarks/forward.py [--lengths 16 128 512 1024] [--repeats 5] [--memory kept|returned]
+    python benchmarks/forward.py [--lengths 16 128 512 1024] [--repeats 5] [--threads N] [--memory kept|returned]
 
-For each length T: transformers' GPT2LMHeadModel (eager attention, the one that forms the attention
-matrix, as gptviz does), gptviz untraced ``model(ids)``, gptviz full trace, and gptviz trace with a
-names filter (attention patterns + logits). Runs are interleaved, timings are medians, and ratios are
-to transformers. Prints a markdown table for the README.
+For each length T: transformers' GPT2LMHeadModel with eager attention (the one that forms the
+attention matrix, as gptviz does) and with sdpa (its default, fused attention that never forms it),
+gptviz untraced ``model(ids)``, gptviz full trace, and gptviz trace with a names filter (attention
+patterns + logits). Runs are interleaved, timings are medians, and each gptviz time is given as a
+ratio to both of transformers' (eager / sdpa). transformers runs under ``torch.no_grad``; the traces
+run as a student calls them, with no context manager (``run`` records under ``no_grad`` itself).
+Prints a markdown table for the README.
 
 ``--memory``: ``kept`` (the default, what ``trace()`` does) keeps freed memory in the process for
 the next run (:mod:`gptviz.memory`), for all four contenders alike; ``returned`` leaves glibc's
@@ -34,42 +37,55 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lengths", type=int, nargs="+", default=[16, 128, 512, 1024])
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's own choice)")
     parser.add_argument("--memory", choices=["kept", "returned"], default="kept",
                         help="keep freed memory for the next run (gptviz's default) or return it to the kernel")
     args = parser.parse_args()
     if args.memory == "returned":
         os.environ["GPTVIZ_KEEP_MEMORY"] = "0"  # trace() then leaves the allocator alone
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
     memory = "kept" if keep_freed_memory() else "returned (GPTVIZ_KEEP_MEMORY=0, or the C library is not glibc)"
     torch.manual_seed(0)
     with tempfile.TemporaryDirectory() as folder:
         GPT2LMHeadModel(GPT2Config()).save_pretrained(folder)
-        ref = GPT2LMHeadModel.from_pretrained(folder, attn_implementation="eager").eval()
+        eager = GPT2LMHeadModel.from_pretrained(folder, attn_implementation="eager").eval()
+        sdpa = GPT2LMHeadModel.from_pretrained(folder, attn_implementation="sdpa").eval()
         ours = gptviz.load(folder, device="cpu")
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, GPT-2 small dimensions, float32 CPU, "
           f"freed memory {memory}\n")
-    print("| T | HF eager (ms) | untraced | full trace | filtered trace | full trace MiB |")
-    print("|---:|---:|---:|---:|---:|---:|")
+    print("| T | HF eager (ms) | HF sdpa (ms) | untraced (eager / sdpa) | full trace | filtered trace | full trace MiB |")
+    print("|---:|---:|---:|---:|---:|---:|---:|")
     for T in args.lengths:
         ids = torch.randint(0, 50257, (1, T), generator=torch.Generator().manual_seed(T))
         runs = {
-            "hf": lambda: ref(ids),
-            "untraced": lambda: ours(ids),
+            "eager": no_grad(lambda: eager(ids)),
+            "sdpa": no_grad(lambda: sdpa(ids)),
+            "untraced": no_grad(lambda: ours(ids)),
             "full": lambda: ours.trace(ids[0]),
             "filtered": lambda: ours.trace(ids[0], names=FILTER),
         }
         times = {k: [] for k in runs}
-        with torch.inference_mode():
-            for fn in runs.values():  # warm-up
+        for fn in runs.values():  # warm-up
+            fn()
+        for _ in range(args.repeats):
+            for key, fn in runs.items():
+                start = time.perf_counter()
                 fn()
-            for _ in range(args.repeats):
-                for key, fn in runs.items():
-                    start = time.perf_counter()
-                    fn()
-                    times[key].append(time.perf_counter() - start)
+                times[key].append(time.perf_counter() - start)
         med = {k: statistics.median(v) for k, v in times.items()}
+        ratios = lambda k: f"{med[k] / med['eager']:.2f}x / {med[k] / med['sdpa']:.2f}x"  # noqa: E731
         mib = trace_nbytes(ours.config, T) / 2**20
-        print(f"| {T} | {med['hf'] * 1e3:.1f} | {med['untraced'] / med['hf']:.2f}x | {med['full'] / med['hf']:.2f}x "
-              f"| {med['filtered'] / med['hf']:.2f}x | {mib:,.0f} |", flush=True)
+        print(f"| {T} | {med['eager'] * 1e3:.1f} | {med['sdpa'] * 1e3:.1f} | {ratios('untraced')} | {ratios('full')} "
+              f"| {ratios('filtered')} | {mib:,.0f} |", flush=True)
+
+
+def no_grad(fn):
+    """``fn`` run under ``torch.no_grad`` (how transformers' forward is timed)."""
+    def run():
+        with torch.no_grad():
+            return fn()
+    return run
 
 
 if __name__ == "__main__":

@@ -133,7 +133,7 @@ class Stepper:
         self.stop_at_eos, self.record = check_flag(stop_at_eos, "stop_at_eos"), check_flag(record, "record")
         self.keep_steps = check_flag(keep_steps, "keep_steps")
         self.max_new_tokens = None if max_new_tokens is None else _check_count(max_new_tokens)
-        if isinstance(room, bool) or not isinstance(room, numbers.Integral) or not 1 <= room < model.config.n_ctx:
+        if isinstance(room, bool) or not isinstance(room, numbers.Integral) or room < 1:  # the gate checks the top
             raise InputError(f"room={room!r}: keep between 1 and {model.config.n_ctx - 1} positions free "
                              "for new tokens")
         self.model = model

@@ -38,6 +38,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .config import PRESETS
 from .errors import InputError
 from .tokenizer import EOT, EOT_ID, clean_surrogates
 
@@ -187,7 +188,7 @@ def _check_text(text: str, config, allow_special: bool, via: str, what: str) -> 
     if not text:
         raise InputError(f"The {what} is empty: {_EMPTY[via]}")
     if len(text) > MAX_TEXT_CHARS:
-        n_ctx = config.n_ctx if config is not None else 1024
+        n_ctx = config.n_ctx if config is not None else PRESETS["gpt2"].n_ctx
         raise InputError(f"The {what} is {len(text):,} characters; gptviz reads at most {MAX_TEXT_CHARS:,} (the "
                          f"model reads {n_ctx:,} tokens, a few thousand characters): {_cut_characters(via, what)}")
     if EOT in text and not allow_special:

@@ -27,9 +27,9 @@ SENTENCE_ENDS = {".", "!", "?", '."', '!"', '?"'}
 
 def copy_head(model, stories) -> tuple[int, int, float]:
     """Chapter 3's choice: the head with the most attention on the earlier mentions of the coming
-    name, averaged over the places in the first six stories that fit the context."""
-    c, tok = model.config, model.tokenizer
-    score, _ = name_head_scores(model, [s for s in stories[:12] if len(tok.encode(s.text)) <= c.n_ctx][:6])
+    name, averaged over the places in the first six stories (each read after <|endoftext|>)."""
+    c = model.config
+    score, _ = name_head_scores(model, stories[:6])
     layer, head = divmod(int(score.argmax()), c.n_head)
     return layer, head, float(score[layer, head])
 
@@ -39,7 +39,7 @@ def openings(model, stories, layer: int, head: int, args) -> list[dict]:
     tok, known = model.tokenizer, set(learned_tokens(model).tolist())
     found = []
     for index, story in enumerate(stories):
-        ids = tok.encode(story.text)[: model.config.n_ctx]
+        ids = tok.encode(story.text)[: args.max_tokens]  # an opening is the story's first tokens (the gate checks the context)
         tr = model.trace(ids, names=[f"blocks.{layer}.attn.pattern", "logits"])
         probs, pattern, tokens = tr["logits"].softmax(-1), tr[f"blocks.{layer}.attn.pattern"][head], tr.tokens
         rows = []

@@ -138,6 +138,16 @@ except ValueError as err:
     print("refused:", err)
 
 # %% [markdown]
+# **gptviz's policy: exactly the tokens you give.** gptviz never adds `<|endoftext|>` by itself: a
+# trace shows what you typed, position by position. Pass `bos=True` (to `model.trace`, `model.run`,
+# `generate`) to put it first, as the model met every story in training; it then takes a place in
+# the context like any other token, and a text cut to fit keeps its last tokens after it. The model
+# card's figures are all read that way; chapter 10 measures what the model does without it.
+
+# %%
+print(model.trace("Once upon a time", bos=True).tokens)  # the same as model.trace([50256] + ids)
+
+# %% [markdown]
 # ## Check your work
 #
 # **Predict before you run.** How many tokens is the sentence below? Count them in your head (a

@@ -176,8 +176,9 @@ print("position 5, first 6 dims:", [round(x, 4) for x in P[5, :6].tolist()])
 # %%
 from gptviz.compare import agreement, run_variant
 from gptviz.corpus import generate_stories
+from gptviz.inputs import keep_last
 
-story = model.tokenizer.encode(generate_stories(1, seed=1)[0].text)[: model.config.n_ctx]
+story, _ = keep_last(model.tokenizer.encode(generate_stories(1, seed=1)[0].text), model.config.n_ctx)  # its last tokens that fit
 learned_run, sine_run = run_variant(model, story), run_variant(model, story, positions="sinusoidal")
 r = agreement(learned_run.logits, sine_run.logits, story[1:])
 print(f"{len(story)} tokens; loss with learned positions {r['loss_reference']:.2f} nats/token, "

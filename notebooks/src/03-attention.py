@@ -218,7 +218,7 @@ from gptviz.corpus import generate_stories, name_positions
 from gptviz.evaluate import name_head_scores  # open gptviz/evaluate.py to read the loop
 
 tok = model.tokenizer
-stories = [s for s in generate_stories(12, seed=1) if len(tok.encode(s.text)) <= c.n_ctx][:6]
+stories = generate_stories(6, seed=1)  # each read after <|endoftext|>, as the model met its stories
 score, count = name_head_scores(model, stories)  # [n_layer, n_head], and how many places
 print(f"{count} places; attention on the earlier name, by layer (rows) and head (columns):")
 print(score.round(decimals=2))

@@ -131,8 +131,9 @@ print(f"mean |GELU - ReLU| over the inputs: {(gelu - relu).abs().mean():.3f}")
 # %%
 from gptviz.compare import agreement, run_variant
 from gptviz.corpus import generate_stories
+from gptviz.inputs import keep_last
 
-story = model.tokenizer.encode(generate_stories(1, seed=1)[0].text)[: model.config.n_ctx]
+story, _ = keep_last(model.tokenizer.encode(generate_stories(1, seed=1)[0].text), model.config.n_ctx)  # its last tokens that fit
 real = run_variant(model, story).logits
 for name in ("relu", "leaky_relu"):
     r = agreement(real, run_variant(model, story, activation=name).logits, story[1:])

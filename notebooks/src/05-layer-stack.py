@@ -117,8 +117,9 @@ print(f"token 0 after ln_1: mean {out.mean():.2f}, variance {out.var(unbiased=Fa
 # %%
 from gptviz.compare import agreement, run_variant
 from gptviz.corpus import generate_stories
+from gptviz.inputs import keep_last
 
-story = model.tokenizer.encode(generate_stories(1, seed=1)[0].text)[: c.n_ctx]  # a story it never saw
+story, _ = keep_last(model.tokenizer.encode(generate_stories(1, seed=1)[0].text), c.n_ctx)  # a story it never saw
 pre_ln, post_ln = run_variant(model, story, norm="pre"), run_variant(model, story, norm="post")
 pre_size, post_size = (run.stream.norm(dim=-1).mean(-1) for run in (pre_ln, post_ln))  # [n_layer + 1] each
 scale = torch.stack([block.ln_2.weight.detach().norm() for block in model.h])  # [n_layer]
