@@ -434,6 +434,10 @@ def run(model, source, *, start_layer: int = 0, names=None, edits=None, cache=No
         forward(Recorder(config, (), resolved, batched=batched, check_finite=True))  # raises at the first bad site
         raise NonFiniteError("the logits hold NaN or infinite values, but a second run found none: the model or an "
                              "edit is not deterministic. Pass allow_nonfinite=True to get the trace anyway")
+    if cache is not None:  # a recorded key or value may be the cache's own storage: writing into it must not reach the cache
+        for name in recorder.tensors:
+            if name.endswith((SITE.attn_k, SITE.attn_v)):
+                recorder.tensors[name] = recorder.tensors[name].clone()
     tokens = model.tokenizer.tokens(ids) if ids else []
     return Trace(recorder.tensors, ids, tokens, config, text, past, tuple(resolved), dropped)
 
