@@ -231,6 +231,33 @@ def test_sampling(call, fix):
     check(call, InputError, fix)
 
 
+@pytest.mark.parametrize("temperature", [1e-40, 1e-46, 2e-45])
+def test_a_temperature_too_small_for_float32_is_refused_never_nan(temperature):
+    """Dividing all-negative logits by 1e-40 gives -inf everywhere: the softmax was NaN and a draw
+    fell outside the vocabulary (id 3 of 3)."""
+    check(lambda: distribution([-1.0, -2.0, -3.0], temperature=temperature), InputError,
+          r"use temperature=0 for greedy decoding")
+
+
+def test_a_small_but_representable_temperature_is_greedy_in_effect():
+    d = distribution([-1.0, -2.0, -3.0], temperature=1.18e-38)  # just above float32's smallest normal
+    assert d.probs.tolist() == [1.0, 0.0, 0.0] and d.draws(50, seed=0).tolist() == [0] * 50
+
+
+def test_generate_at_a_tiny_temperature_on_all_negative_logits_is_refused():
+    from gptviz.config import GPTConfig
+    from gptviz.model import GPT
+
+    model = GPT(GPTConfig(n_ctx=16, d_model=8, n_layer=1, n_head=2)).init_weights(seed=0).eval()
+    with torch.no_grad():  # every logit is ln_f's bias (ones) times a row of -|wte|: negative
+        model.ln_f.weight.zero_()
+        model.ln_f.bias.fill_(1.0)
+        model.wte.weight.abs_().neg_()
+    assert (model(torch.tensor([[0]])) < 0).all()
+    check(lambda: generate(model, [0], max_new_tokens=2, temperature=1e-40), InputError,
+          r"use temperature=0 for greedy decoding")
+
+
 # ---- views ---------------------------------------------------------------------------------------
 @pytest.mark.parametrize("make, fix", [
     (lambda m: embedding_map(m, []), r"give at least two"),
