@@ -390,11 +390,59 @@ def run_cli(capsys, *args) -> tuple[int, str]:
     (["attention", "Hi", "--width", "1.5"], 2, r"try --width 800"),
     (["attention", "Hi", "--height", "-3"], 2, r"try --height 600"),
     (["attention", "Hi", "--layer", "one"], 2, r"see gptviz attention --help"),
+    (["attention", "Hi", "--dpi", "1e-300"], 2, r"outside 10 to 1,200; try --dpi 100"),
+    (["attention", "Hi", "--width", str(10**9)], 2, r"outside 50 to 20,000; try --width 800"),
+    (["attention", "Hi", "--height", "20001"], 2, r"try --height 600"),
+    (["attention", "Hi", "--all", "--layer", "0", "--head", "0"], 1, r"--head draws one head, --all every head"),
+    (["attention", "Hi", "--all", "--lines"], 1, r"--lines draws one head, --all every head"),
+    (["attention", "Hi", "--format", "svg"], 1, r"--format sets the file type of each head with --all"),
+    (["tokens", "-hello"], 2, r"a text that starts with '-' goes last, after --"),
 ])
 def test_cli_input(odd_checkpoint, tmp_path, capsys, args, code, fix):
     got, err = run_cli(capsys, *args, "--model", odd_checkpoint, "--out", tmp_path / "x.png")
     assert got == code and re.search(fix, err), err
     assert not (tmp_path / "x.png").exists()
+
+
+def test_cli_text_after_double_dash(odd_checkpoint, tmp_path, capsys):
+    assert main(["tokens", "--model", str(odd_checkpoint), "--out", str(tmp_path / "t.png"), "--", "-hello"]) == 0
+    assert (tmp_path / "t.png").stat().st_size > 0
+
+
+def test_cli_empty_model_is_refused_not_the_current_folder(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # a folder that would be read as a checkpoint
+    for args in (["tokens", "Hi", "--model", "", "--out", "t.png"], ["trace-size", "--model", " "]):
+        code, err = run_cli(capsys, *args)
+        assert code == 2 and "--model is empty: give a name such as gpt2" in err, err
+
+
+@pytest.mark.parametrize("name", ["heads.png", "heads.htm", "heads.svg"])
+def test_cli_all_heads_to_a_file_name_that_is_not_html(odd_checkpoint, tmp_path, capsys, name):
+    """--all --out heads.png used to make a folder called heads.png."""
+    code, err = run_cli(capsys, "attention", "Hi", "--all", "--model", odd_checkpoint, "--out", tmp_path / name)
+    assert code == 1 and "is neither" in err and "heads.html" in err
+    assert not (tmp_path / name).exists()
+
+
+def test_a_read_only_page_is_not_replaced(odd_model, tmp_path):
+    page = tmp_path / "heads.html"
+    page.write_text("my annotated page")
+    page.chmod(0o444)
+    check(lambda: export_heads(odd_model.trace("Hi there"), page), ExportError, r"read-only, so it was left as it is")
+    assert page.read_text() == "my annotated page"
+
+
+def test_a_nul_byte_in_a_path_is_a_clear_error(odd_model, figure, tmp_path):
+    check(lambda: export(figure, tmp_path / "a\x00b.png"), InputError, r"holds a NUL byte")
+    check(lambda: export_heads(odd_model.trace("Hi"), tmp_path / "a\x00b"), InputError, r"holds a NUL byte")
+
+
+def test_a_heads_page_refuses_nan_weights():
+    from gptviz.viz.heads_page import heads_page
+
+    patterns = torch.full((1, 1, 2, 2), 0.5)
+    patterns[0, 0, 1, 0] = float("nan")
+    check(lambda: heads_page(patterns, ["a", "b"]), InputError, r"hold NaN or infinite weights")
 
 
 def test_cli_files(odd_checkpoint, tmp_path, capsys):
