@@ -355,14 +355,85 @@ def test_bin_that_is_not_a_state_dict(odd_checkpoint, tmp_path, content, fix):
 
 @pytest.mark.parametrize("name, device, error, fix", [
     ("no-such-model", "cpu", LoadError, r"Known names: gpt2"),
-    ("gptviz-stories", "gpu", InputError, r"use 'cpu', or 'cuda' for a GPU"),
-    ("gptviz-stories", 3.5, InputError, r"use 'cpu'"),
-    ("gptviz-stories", "cuda", InputError, r"use device='cpu' \(or leave device out\)"),
+    ("gptviz-stories", "gpu", LoadError, r"not a device name; this machine has cpu"),
+    ("gptviz-stories", 3.5, LoadError, r"use device='cpu'"),
+    ("gptviz-stories", "cuda", LoadError, r"not on this machine .*use device='cpu' \(or leave device out\)"),
+    ("gptviz-stories", "meta", LoadError, r"holds shapes but no numbers"),
+    ("gptviz-stories", "mps", LoadError, r"'mps' is not on this machine.*this machine has cpu"),
+    ("gptviz-stories", "xla", LoadError, r"'xla' is not on this machine"),
+    ("gptviz-stories", "cpu:7", LoadError, r"'cpu:7' is not on this machine"),
 ])
 def test_names_and_devices(name, device, error, fix):
     if device == "cuda" and torch.cuda.is_available():
         pytest.skip("this machine has a GPU: device='cuda' is valid here")
     check(lambda: gptviz.load(name, device=device), error, fix)
+
+
+@pytest.mark.parametrize("dtype, expected", [(None, torch.float32), ("bfloat16", torch.bfloat16),
+                                             (torch.float64, torch.float64), ("torch.float16", torch.float16)])
+def test_load_takes_the_four_dtypes_by_name_or_as_torch_dtypes(dtype, expected):
+    model = gptviz.load(dtype=dtype, device="cpu:0")
+    assert {p.dtype for p in model.parameters()} == {expected} and model.device == torch.device("cpu")
+
+
+@pytest.mark.parametrize("dtype", ["int8", torch.int64, "fp8", 32])
+def test_load_refuses_other_dtypes(dtype):
+    check(lambda: gptviz.load(dtype=dtype, device="cpu"), LoadError, r"use one of float32, float16, bfloat16, float64")
+
+
+# ---- checkpoints that are not what they seem: refused before any memory is taken -----------------
+def _copy_checkpoint(src, dst):
+    shutil.copytree(src, dst)
+    return dst
+
+
+def test_config_json_that_is_a_folder(odd_checkpoint, tmp_path):
+    bad = _copy_checkpoint(odd_checkpoint, tmp_path / "ck")
+    (bad / "config.json").unlink()
+    (bad / "config.json").mkdir()
+    check(lambda: gptviz.load(bad), LoadError, r"config.json is a folder, not a file")
+
+
+def test_safetensors_that_is_a_folder_is_not_called_corrupt(odd_checkpoint, tmp_path):
+    bad = _copy_checkpoint(odd_checkpoint, tmp_path / "ck")
+    (bad / "model.safetensors").unlink()
+    (bad / "model.safetensors").mkdir()
+    check(lambda: gptviz.load(bad), LoadError, r"model.safetensors is a folder, not a file")
+
+
+@pytest.mark.parametrize("name", ["config.json", "model.safetensors"])
+def test_a_symlink_loop_is_named_as_one(odd_checkpoint, tmp_path, name):
+    bad = _copy_checkpoint(odd_checkpoint, tmp_path / "ck")
+    (bad / name).unlink()
+    (bad / name).symlink_to(bad / name)
+    check(lambda: gptviz.load(bad), LoadError, r"symbolic link that leads nowhere .*points back at itself")
+
+
+def test_an_absurd_width_is_refused_from_config_json(odd_checkpoint, tmp_path):
+    bad = _copy_checkpoint(odd_checkpoint, tmp_path / "ck")
+    config = json.loads((bad / "config.json").read_text())
+    (bad / "config.json").write_text(json.dumps({**config, "n_embd": 10**12}))
+    check(lambda: gptviz.load(bad), LoadError, r"n_embd is 1,000,000,000,000, larger than any GPT-2 or GPT-3")
+
+
+def test_shapes_are_checked_from_the_header_before_allocating(odd_checkpoint, tmp_path, monkeypatch):
+    """16,384 positions beside 128-row weights: refused from the safetensors header, before the model
+    (688 MiB of causal masks at that size) is built."""
+    import gptviz.hub as hub
+
+    bad = _copy_checkpoint(odd_checkpoint, tmp_path / "ck")
+    config = json.loads((bad / "config.json").read_text())
+    (bad / "config.json").write_text(json.dumps({**config, "n_positions": 16_384, "n_ctx": 16_384}))
+    real = hub.GPT
+
+    def shapes_only(*args, **kwargs):  # a model on the meta device takes no memory; any other would
+        if torch.empty(0).device.type != "meta":
+            pytest.fail("the model was allocated before the header was read")
+        return real(*args, **kwargs)
+    monkeypatch.setattr(hub, "GPT", shapes_only)
+    monkeypatch.setattr(hub, "read_state_dict", lambda folder: pytest.fail("read every tensor first"))
+    with pytest.raises(LoadError, match=r"wpe.weight has shape \[128, 96\] but config.json implies \[16384, 96\]"):
+        hub.load_checkpoint(bad)
 
 
 # ---- the command line: one line, the fix as a flag ------------------------------------------------
@@ -571,6 +642,39 @@ def test_hub_that_never_answers_fails_fast(no_cache_online_mode, monkeypatch):
     monkeypatch.setattr(socket, "create_connection", silent)
     seconds, message = _load_timed("distilgpt2")
     assert seconds < 3 and "did not answer within 2 s" in message and "copy a cached folder" in message
+
+
+def test_hub_that_takes_the_connection_and_never_answers(no_cache_online_mode, monkeypatch):
+    """A server (or proxy) on 127.0.0.1 that accepts and then says nothing: load() used to wait on it
+    for over 90 s. Now one request is given ANSWER_SECONDS (1 s here), and the error says so."""
+    import socket
+    import threading
+
+    import gptviz.hub as hub
+
+    server = socket.create_server(("127.0.0.1", 0))
+    held = []
+    stop = threading.Event()
+
+    def accept():
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(server.accept()[0])
+            except OSError:
+                pass
+    threading.Thread(target=accept, daemon=True).start()
+    monkeypatch.setattr(no_cache_online_mode, "ENDPOINT", f"http://127.0.0.1:{server.getsockname()[1]}")
+    monkeypatch.setattr(hub, "ANSWER_SECONDS", 1.0)
+    try:
+        seconds, message = _load_timed("gpt2")
+    finally:
+        stop.set()
+        for conn in held:
+            conn.close()
+        server.close()
+    assert seconds < 30 and held, (seconds, message)
+    assert "took the connection but sent no answer within 1 s" in message and "bundled offline model" in message
 
 
 # ---- lone surrogates: read as U+FFFD by every entry point, and said so where a person reads ----------
