@@ -27,6 +27,10 @@ export PLOTLY_RENDERER     := plotly_mimetype
 # tools/portable_nbval.py first checks that each switch takes effect.
 PORTABLE := GPTVIZ_THREADS=2 ATEN_CPU_CAPABILITY=default ONEDNN_MAX_CPU_ISA=SSE41 MKL_CBWR=COMPATIBLE
 
+# The recipes read WORK, NB and PORT from the environment, quoted ("$$WORK"), never pasted into the
+# shell line: `make reset NB='03; rm -r x'` or `WORK='my work'` is then only a strange name.
+export WORK NB PORT
+
 ROOT_FLAG = $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 .PHONY: install lab notebook reset stop test test-portable bench clean
@@ -41,18 +45,18 @@ $(BIN)/.installed: pyproject.toml
 install: $(BIN)/.installed
 
 lab: install
-	$(BIN)/python tools/working_copy.py sync $(WORK)
-	$(BIN)/jupyter lab --notebook-dir=$(WORK) --port=$(PORT) $(ROOT_FLAG)
+	$(BIN)/python tools/working_copy.py sync "$$WORK"
+	$(BIN)/jupyter lab --notebook-dir="$$WORK" --port="$$PORT" $(ROOT_FLAG)
 
 notebook: install   # the same working copy in Notebook 7
-	$(BIN)/python tools/working_copy.py sync $(WORK)
-	$(BIN)/jupyter notebook --notebook-dir=$(WORK) --port=$(PORT) $(ROOT_FLAG)
+	$(BIN)/python tools/working_copy.py sync "$$WORK"
+	$(BIN)/jupyter notebook --notebook-dir="$$WORK" --port="$$PORT" $(ROOT_FLAG)
 
 reset: install      # make reset NB=03: chapter 03 afresh; make reset: every chapter. Yours go to $(WORK)/backups/
-	$(BIN)/python tools/working_copy.py reset $(WORK) $(NB)
+	set -f; $(BIN)/python tools/working_copy.py reset "$$WORK" $$NB   # NB="03 05": split into words, never run
 
 stop:               # stop the server on $(PORT) (from another terminal; or Ctrl+C twice in its own)
-	$(BIN)/jupyter server stop $(PORT)
+	$(BIN)/jupyter server stop "$$PORT"
 
 test: install
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest tests --nbval notebooks --nbval-sanitize-with notebooks/sanitize.cfg

@@ -23,7 +23,10 @@ from pathlib import Path
 
 from .errors import GptvizError
 
-EPILOG = "The output format follows the suffix of --out: .png, .svg, .pdf or .html."
+EPILOG = ("The output format follows the suffix of --out: .png, .svg, .pdf or .html. A text that starts "
+          "with '-' goes last, after --: gptviz tokens --out t.png -- '-5 degrees'.")
+#: The size flags' ranges: beyond them matplotlib fails or allocates gigabytes for one picture.
+DPI_RANGE, PIXEL_RANGE = (10, 1200), (50, 20_000)
 #: What each view reads from the trace: recording only that keeps a long text within the memory budget.
 VIEW_NAMES = {
     "attention": ["blocks.*.attn.pattern"],
@@ -37,11 +40,14 @@ class _Parser(argparse.ArgumentParser):
     """argparse, with a malformed command line reported on one line (usage stays in --help)."""
 
     def error(self, message: str):
+        if any(hint in message for hint in ("arguments are required: text", "unrecognized arguments: -",
+                                            "ignored explicit argument")):
+            message += "; a text that starts with '-' goes last, after --: ... -- '-5 degrees'"
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def _positive(kind: type, example: str):
-    """An argparse type: a finite number > 0 of ``kind`` (int or float)."""
+def _positive(kind: type, example: str, bounds: tuple[float, float] | None = None):
+    """An argparse type: a finite number > 0 of ``kind`` (int or float), within ``bounds`` if given."""
 
     def parse(text: str):
         try:
@@ -51,9 +57,19 @@ def _positive(kind: type, example: str):
                                              f"try {example}") from None
         if not (0 < value < math.inf):
             raise argparse.ArgumentTypeError(f"{text} must be a number > 0; try {example}")
+        if bounds is not None and not bounds[0] <= value <= bounds[1]:
+            raise argparse.ArgumentTypeError(f"{text} is outside {bounds[0]:,} to {bounds[1]:,}; try {example}")
         return value
 
     return parse
+
+
+def _model_name(text: str) -> str:
+    """--model: a name or a folder; an empty one would read the current folder."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("--model is empty: give a name such as gpt2 or a checkpoint folder, "
+                                         "or leave --model out for the bundled model")
+    return text
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -65,15 +81,18 @@ def _parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help, description=help, epilog=EPILOG)
         if text:
             p.add_argument("text", help="the text to run through the model")
-            p.add_argument("--model", help="a model name or checkpoint folder (default: gptviz.load()'s "
+            p.add_argument("--model", type=_model_name, help="a model name or checkpoint folder (default: gptviz.load()'s "
                                            "choice: $GPTVIZ_MODEL or the bundled model)")
             p.add_argument("--allow-special", action="store_true",
                            help="read the literal text <|endoftext|> as the end-of-text token (id 50256)")
         p.add_argument("--out", required=True, type=Path,
                        help="file to write (with --all: a folder, or a .html page of every head)")
-        p.add_argument("--dpi", type=_positive(float, "--dpi 100"), help="resolution of PNG output (default 100)")
-        p.add_argument("--width", type=_positive(int, "--width 800"), help="width in pixels")
-        p.add_argument("--height", type=_positive(int, "--height 600"), help="height in pixels")
+        p.add_argument("--dpi", type=_positive(float, "--dpi 100", DPI_RANGE),
+                       help=f"resolution of PNG output, {DPI_RANGE[0]} to {DPI_RANGE[1]:,} (default 100)")
+        p.add_argument("--width", type=_positive(int, "--width 800", PIXEL_RANGE),
+                       help=f"width in pixels, {PIXEL_RANGE[0]} to {PIXEL_RANGE[1]:,}")
+        p.add_argument("--height", type=_positive(int, "--height 600", PIXEL_RANGE),
+                       help=f"height in pixels, {PIXEL_RANGE[0]} to {PIXEL_RANGE[1]:,}")
         return p
 
     att = view_command("attention", "Attention heatmaps: one head (--layer, --head), a layer's heads "
@@ -95,11 +114,22 @@ def _parser() -> argparse.ArgumentParser:
 
     size = sub.add_parser("trace-size", help="How much memory a full trace takes.",
                           description="How much memory a full trace (every activation, float32) takes.")
-    size.add_argument("--model", default="gpt2", help="a preset name (gpt2, gpt3-175b, ...), a model "
+    size.add_argument("--model", default="gpt2", type=_model_name, help="a preset name (gpt2, gpt3-175b, ...), a model "
                                                       "name or a checkpoint folder (default gpt2)")
     size.add_argument("--tokens", type=_positive(int, "--tokens 1024"),
                       help="number of tokens (default: the model's context)")
     return parser
+
+
+def _check_attention_flags(args) -> None:
+    """Flags that cannot go together are refused, never silently ignored."""
+    if args.all:
+        for flag, given in (("--head", args.head is not None), ("--lines", args.lines)):
+            if given:
+                raise GptvizError(f"{flag} draws one head, --all every head: drop one of them")
+    elif args.format:
+        raise GptvizError(f"--format sets the file type of each head with --all; without --all the type "
+                          f"follows --out's suffix ({args.out.name}): drop --format")
 
 
 def _attention(args, model, trace):
@@ -205,10 +235,12 @@ def _run(args) -> int:
     if args.command == "trace-size":
         print(_trace_size(args))
         return 0
-    from .export import check_format, export
+    from .export import check_format, export, is_heads_page
 
-    if not getattr(args, "all", False):
-        check_format(args.out)  # before the model is loaded: fail fast
+    # before the model is loaded: fail fast
+    if args.command == "attention":
+        _check_attention_flags(args)
+    is_heads_page(args.out) if getattr(args, "all", False) else check_format(args.out)
     view = _view(args)
     if isinstance(view, str):
         print(view)

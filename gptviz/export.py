@@ -28,6 +28,7 @@ import math
 import numbers
 import os
 import secrets
+import stat
 from pathlib import Path
 
 import matplotlib
@@ -55,9 +56,17 @@ _PAGE = """<!DOCTYPE html>
 """
 
 
+def check_path(path) -> Path:
+    """``path`` as a Path, or an InputError for a name the file system cannot hold (a NUL byte)."""
+    if "\x00" in os.fspath(path):
+        raise InputError(f"The file name {os.fspath(path)!r} holds a NUL byte (\\x00), which no file name can: "
+                         "remove it")
+    return Path(path)
+
+
 def check_format(path) -> str:
     """The format named by a file's suffix (``png``, ``svg``, ``pdf``, ``html``), or an InputError."""
-    path = Path(path)
+    path = check_path(path)
     suffix = path.suffix.lower()
     if suffix not in FORMATS:
         raise InputError(f"Cannot export to {path.name!r}: unknown format {suffix or '(no suffix)'!r}. "
@@ -112,7 +121,10 @@ def replacing(path: Path):
     (disk full, no permission, a folder in the way) becomes an :class:`ExportError` that names the
     file. Folders on the way are created.
     """
-    path = Path(path)
+    path = check_path(path)
+    if path.is_file() and not path.stat().st_mode & stat.S_IWUSR:
+        raise ExportError(f"{path} is read-only, so it was left as it is: make it writable (chmod u+w) to "
+                          "replace it, or save under another name")
     part = path.with_name(f".{path.name}.{secrets.token_hex(4)}.part")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -298,9 +310,18 @@ class _HeadPainter:
 
 def is_heads_page(path) -> bool:
     """Does ``path`` name the one-page form of :func:`export_heads` (a ``.html`` name that is not an
-    existing folder), rather than a folder of one file per head?"""
-    path = Path(path)
-    return path.suffix.lower() == ".html" and not path.is_dir()
+    existing folder), rather than a folder of one file per head? Any other suffix on a path that is
+    not a folder already is an InputError: ``heads.png`` would otherwise become a folder of that name."""
+    path = check_path(path)
+    if path.is_dir():
+        return False
+    if path.suffix.lower() == ".html":
+        return True
+    if path.suffix:
+        raise InputError(f"Every head goes into a folder (a name without a suffix, such as "
+                         f"{path.with_suffix('').name}/) or one interactive page (a name ending in .html, such "
+                         f"as {path.with_suffix('.html').name}); {path.name} is neither")
+    return False
 
 
 def export_heads(trace, folder, layer: int | None = None, fmt: str = "png", dpi: float = 100) -> list[Path]:
@@ -316,7 +337,7 @@ def export_heads(trace, folder, layer: int | None = None, fmt: str = "png", dpi:
     layers = [check_layer(config, layer)] if layer is not None else list(range(config.n_layer))
     if is_heads_page(folder):
         return [_write_heads_page(trace, Path(folder), layers)]
-    folder = Path(folder)
+    folder = check_path(folder)
     if folder.exists() and not folder.is_dir():
         raise InputError(f"{folder} is a file; export_heads() needs a folder to write into")
     folder.mkdir(parents=True, exist_ok=True)

@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 
 from .config import GPTConfig
-from .errors import InputError, LoadError
+from .errors import LoadError
 from .model import GPT
 from .tokenizer import Tokenizer, assets_dir
 
@@ -46,7 +46,8 @@ def known_names() -> list[str]:
     return list(HUB_MODELS) + bundled_models()
 
 
-def load(name_or_path: str | os.PathLike | None = None, device: str | torch.device | None = None) -> GPT:
+def load(name_or_path: str | os.PathLike | None = None, device: str | torch.device | None = None,
+         dtype: str | torch.dtype | None = None) -> GPT:
     """A ready model (in eval mode, with GPT-2's tokenizer as ``model.tokenizer``).
 
     ``name_or_path``:
@@ -57,9 +58,12 @@ def load(name_or_path: str | os.PathLike | None = None, device: str | torch.devi
       * a local directory in the hub's format (``config.json`` + ``model.safetensors`` or
         ``pytorch_model.bin``).
 
-    ``device``: where the weights live; default a CUDA GPU when present, else the CPU. Traces always
-    come back as float32 on the CPU.
+    ``device``: where the weights live; default a CUDA GPU when present, else the CPU. A device this
+    machine does not have is a LoadError that lists the ones it has. ``dtype``: the weights' number
+    type, one of :data:`DTYPES` (``torch.float32``, the default, or its name ``"float32"``; also
+    ``float16``, ``bfloat16``, ``float64``). Traces always come back as float32 on the CPU.
     """
+    device, dtype = _device(device), _dtype(dtype)
     if name_or_path is None:
         name_or_path = os.environ.get("GPTVIZ_MODEL") or BUNDLED
     name = str(name_or_path)
@@ -82,24 +86,60 @@ def load(name_or_path: str | os.PathLike | None = None, device: str | torch.devi
             f"Known names: {', '.join(known_names())}; or pass the path of a folder holding "
             "config.json and model.safetensors"
         )
-    device = _device(device)
     model = load_checkpoint(folder, name=label)
     model.source = str(folder)
-    return model.to(device)
+    return model.to(device=device, dtype=dtype)
+
+
+#: The weights' number types ``load(dtype=...)`` accepts, by name.
+DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16, "float64": torch.float64}
+
+
+def _dtype(dtype) -> torch.dtype:
+    """``dtype`` (a torch dtype or its name) as one of :data:`DTYPES`; float32 when None."""
+    if dtype is None:
+        return torch.float32
+    found = DTYPES.get(dtype.removeprefix("torch.")) if isinstance(dtype, str) else dtype
+    if found not in DTYPES.values():
+        raise LoadError(f"dtype={dtype!r} is not a number type gptviz runs in: use one of "
+                        f"{', '.join(DTYPES)} (float32, the default, matches the reference GPT-2)")
+    return found
+
+
+def available_devices() -> list[str]:
+    """The devices this machine has that torch can use, by name: ``cpu``, then each CUDA GPU, then
+    Apple's ``mps`` where present."""
+    found = ["cpu"]
+    if torch.cuda.is_available():
+        found += [f"cuda:{i}" for i in range(torch.cuda.device_count())]
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        found.append("mps")
+    return found
 
 
 def _device(device) -> torch.device:
-    """``device`` as a torch device that exists here (default: a CUDA GPU when present, else the CPU)."""
+    """``device`` as a torch device that exists here (default: a CUDA GPU when present, else the CPU);
+    a LoadError listing :func:`available_devices` for any other."""
     if device is None:
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    have = available_devices()
+    advice = f"this machine has {', '.join(have)}: use device='cpu' (or leave device out)"
     try:
-        device = torch.device(device)
-    except (RuntimeError, TypeError):
-        raise InputError(f"device={device!r} is not a device: use 'cpu', or 'cuda' for a GPU") from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise InputError(f"device={str(device)!r}, but this machine has no CUDA GPU that torch can use: "
-                         "use device='cpu' (or leave device out)")
-    return device
+        parsed = torch.device(device)
+    except (RuntimeError, TypeError, ValueError):
+        raise LoadError(f"device={device!r} is not a device name; {advice}") from None
+    if parsed.type == "meta":
+        raise LoadError(f"device='meta' holds shapes but no numbers, so nothing could be computed; {advice}")
+    if parsed.type == "cpu":
+        usable = parsed.index in (None, 0)
+    elif parsed.type == "cuda":
+        usable = torch.cuda.is_available() and (parsed.index or 0) < torch.cuda.device_count()
+    else:
+        usable = parsed.type == "mps" and "mps" in have
+    if not usable:
+        raise LoadError(f"device={str(parsed)!r} is not on this machine (or not one torch can use here); {advice}")
+    return parsed
 
 
 _FILES = ("config.json", "model.safetensors")
@@ -107,6 +147,7 @@ _OFFLINE_ADVICE = ("Connect to the internet once (the files are then cached), co
                    "machine and pass its path, or use the bundled offline model (gptviz.load() in Python, "
                    "no --model on the command line)")
 REACH_SECONDS = 2.0  # how long to wait for the hub (or the proxy) to answer before calling it offline
+ANSWER_SECONDS = 10.0  # how long a hub that took the connection may take to answer a request
 
 
 def _download(name: str) -> Path:
@@ -127,12 +168,14 @@ def _download(name: str) -> Path:
     if constants.HF_HUB_OFFLINE:
         raise LoadError(f"{name!r} ({repo}) is not in the local Hugging Face cache, and HF_HUB_OFFLINE is set, "
                         f"so it cannot be downloaded. {_OFFLINE_ADVICE}")
-    unreachable = _unreachable(constants.ENDPOINT)
+    endpoint = constants.ENDPOINT
+    unreachable = _unreachable(endpoint) or _silent(repo, endpoint)
     if unreachable:
         raise LoadError(f"{name!r} ({repo}) is not in the local Hugging Face cache and the hub cannot be reached "
                         f"({unreachable}). {_OFFLINE_ADVICE}")
     try:
-        return Path([hf_hub_download(repo, f) for f in _FILES][0]).parent
+        return Path([hf_hub_download(repo, f, endpoint=endpoint, etag_timeout=ANSWER_SECONDS)
+                     for f in _FILES][0]).parent
     except (LocalEntryNotFoundError, OfflineModeIsEnabled, HfHubHTTPError, OSError) as err:
         raise LoadError(f"Downloading {name!r} ({repo}) failed: {err}. Check the network, or use the bundled "
                         "offline model (gptviz.load() in Python, no --model on the command line)") from None
@@ -165,6 +208,32 @@ def _unreachable(endpoint: str) -> str | None:
     return outcome[0] if outcome else f"{host}:{port} did not answer within {REACH_SECONDS:g} s"
 
 
+def _silent(repo: str, endpoint: str) -> str | None:
+    """Why the hub at ``endpoint``, which took the connection, cannot serve ``repo``: it sent no answer
+    to one metadata request within ``ANSWER_SECONDS`` (a proxy or a server that hangs), or None when it
+    answered anything, even an error (the download then reports that error itself)."""
+    import threading
+
+    from huggingface_hub import get_hf_file_metadata
+
+    url = f"{endpoint.rstrip('/')}/{repo}/resolve/main/{_FILES[0]}"  # the hub's file address
+    outcome: list[str | None] = []
+
+    def ask() -> None:
+        try:
+            get_hf_file_metadata(url, timeout=ANSWER_SECONDS)
+            outcome.append(None)
+        except Exception as err:  # noqa: BLE001 - only a time-out means "no answer"
+            timed_out = "timeout" in type(err).__name__.lower() or isinstance(err, TimeoutError)
+            outcome.append(f"{endpoint} took the connection but sent no answer within {ANSWER_SECONDS:g} s"
+                           if timed_out else None)
+
+    probe = threading.Thread(target=ask, daemon=True)
+    probe.start()
+    probe.join(ANSWER_SECONDS + 2)
+    return outcome[0] if outcome else f"{endpoint} took the connection but sent no answer within {ANSWER_SECONDS:g} s"
+
+
 #: Whole-number settings of a GPT-2 config.json: required, and GPT-2 small's value for the messages.
 _INT_FIELDS = {"vocab_size": (True, 50257), "n_embd": (True, 768), "n_layer": (True, 12), "n_head": (True, 12),
                "n_positions": (False, 1024), "n_ctx": (False, 1024), "n_inner": (False, None)}
@@ -174,17 +243,40 @@ def read_config(folder: Path) -> GPTConfig:
     """The :class:`GPTConfig` of a checkpoint folder's ``config.json``, refused (LoadError) unless it
     is a GPT-2 config that GPT-2's tokenizer can serve."""
     file = folder / "config.json"
-    if not file.exists():
-        raise LoadError(f"{folder} has no config.json; a checkpoint folder needs config.json and model.safetensors")
+    _check_file(file, "config.json and model.safetensors")
     try:
         raw = json.loads(file.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise LoadError(f"{file} is not valid JSON ({err}); the checkpoint is corrupt") from None
+    except OSError as err:
+        raise LoadError(f"{file} could not be read ({err.strerror or err}): check its permissions") from None
     _check_config(raw, file)
     try:
         return GPTConfig.from_hf(raw, name=folder.name)
     except ValueError as err:
         raise LoadError(f"{file}: {err}; fix config.json or save the checkpoint again") from None
+
+
+def _check_file(file: Path, needs: str) -> bool:
+    """Whether ``file`` is there, as a readable regular file; a LoadError for what stands in its place (a
+    folder, a link that leads nowhere or to itself). Absent: False, except for config.json (an error)."""
+    if file.is_symlink() and not file.exists():
+        raise LoadError(f"{file} is a symbolic link that leads nowhere (its target is missing, or the link "
+                        f"points back at itself): make it point to the real file, or copy the file there")
+    if file.is_dir():
+        raise LoadError(f"{file} is a folder, not a file: a checkpoint folder holds {needs} as files")
+    if not file.exists():
+        if file.name == "config.json":
+            raise LoadError(f"{file.parent} has no config.json; a checkpoint folder needs {needs}")
+        return False
+    return True
+
+
+#: The largest width, depth, context and head count gptviz builds: past GPT-3 175B's (12,288 wide, 96
+#: blocks, 2,048 positions, 96 heads) with room to spare; a larger number is a typo that would allocate
+#: terabytes before any weight is read.
+_INT_LIMITS = {"n_embd": 65_536, "n_layer": 1_024, "n_head": 1_024, "n_positions": 1_048_576, "n_ctx": 1_048_576,
+               "n_inner": 262_144}
 
 
 def _check_config(raw, file: Path) -> None:
@@ -201,6 +293,9 @@ def _check_config(raw, file: Path) -> None:
             shown = repr(value) if key in raw else "nothing (the field is missing)"
             raise LoadError(f"{file}: {key} must be a whole number >= 1, got {shown}; fix config.json "
                             f"(GPT-2 small has \"{key}\": {example if example is not None else 'null'})")
+        if key in _INT_LIMITS and value > _INT_LIMITS[key]:
+            raise LoadError(f"{file}: {key} is {value:,}, larger than any GPT-2 or GPT-3 (gptviz builds at most "
+                            f"{_INT_LIMITS[key]:,}); fix config.json (GPT-2 small has \"{key}\": {example})")
     if raw["vocab_size"] != Tokenizer.vocab_size:
         raise LoadError(f"{file}: vocab_size is {raw['vocab_size']:,}, but gptviz reads every model with GPT-2's "
                         f"tokenizer, whose ids run to {Tokenizer.vocab_size - 1:,}: only a checkpoint with "
@@ -213,7 +308,8 @@ def _check_config(raw, file: Path) -> None:
 def read_state_dict(folder: Path) -> dict[str, torch.Tensor]:
     """The tensors of a checkpoint folder, never unpickling code."""
     st, pt = folder / "model.safetensors", folder / "pytorch_model.bin"
-    if st.exists():
+    needs = "config.json and model.safetensors"
+    if _check_file(st, needs):
         from safetensors import SafetensorError
         from safetensors.torch import load_file
 
@@ -224,7 +320,7 @@ def read_state_dict(folder: Path) -> dict[str, torch.Tensor]:
                 f"{st} could not be read ({err}): the file is truncated or corrupt. Delete it and "
                 "download or save it again"
             ) from None
-    if pt.exists():
+    if _check_file(pt, needs):
         import pickle
 
         try:
@@ -251,12 +347,13 @@ def load_checkpoint(folder: str | os.PathLike, name: str = "") -> GPT:
     config = read_config(folder)
     if name:
         config = GPTConfig(**{**config.to_dict(), "name": name})
+    with torch.device("meta"):  # the shapes config.json implies, without allocating them
+        expected = GPT(config).state_dict()
+    _check_header(folder, expected)
     state = read_state_dict(folder)
-    model = GPT(config)
-    expected = model.state_dict()
     loaded = {}
     for key, tensor in state.items():
-        key = key.removeprefix("transformer.")
+        key = _key(key)
         if key.endswith(_IGNORED_SUFFIXES):
             continue
         if key == "lm_head.weight":
@@ -266,18 +363,50 @@ def load_checkpoint(folder: str | os.PathLike, name: str = "") -> GPT:
         if key.endswith(CONV1D_WEIGHTS):
             tensor = tensor.T  # Conv1D stores (in, out); nn.Linear wants (out, in)
         if tuple(tensor.shape) != tuple(expected[key].shape):
-            raise LoadError(
-                f"{folder}: {key} has shape {list(tensor.shape)} but config.json implies "
-                f"{list(expected[key].shape)}; the weights do not match their config"
-            )
+            raise _shape_error(folder, key, tensor.shape, expected[key].shape)
         loaded[key] = tensor
     missing = [k for k in expected if k not in loaded]
     if missing:
         raise LoadError(f"{folder}: missing tensors {', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}")
     if "lm_head.weight" in state and not torch.equal(state["lm_head.weight"], loaded["wte.weight"]):
         raise LoadError(f"{folder}: lm_head.weight differs from wte.weight; GPT-2 ties them and gptviz requires it")
+    model = GPT(config)
     model.load_state_dict({k: v.to(torch.float32) for k, v in loaded.items()})
     return model.eval()
+
+
+def _key(key: str) -> str:
+    return key.removeprefix("transformer.")
+
+
+def _shape_error(folder: Path, key: str, shape, expected) -> LoadError:
+    return LoadError(f"{folder}: {key} has shape {list(shape)} but config.json implies {list(expected)}; the "
+                     "weights do not match their config")
+
+
+def _check_header(folder: Path, expected: dict[str, torch.Tensor]) -> None:
+    """Compare the tensor shapes in ``model.safetensors``'s header with those config.json implies,
+    before any memory is taken for the model (a config saying 16,384 positions beside 64-row weights
+    used to allocate 688 MiB of masks before it was refused). Nothing to read for pytorch_model.bin,
+    whose tensors are checked once loaded."""
+    st = folder / "model.safetensors"
+    if not (st.is_file() and st.stat().st_size >= 8):
+        return
+    try:
+        with st.open("rb") as f:
+            size = int.from_bytes(f.read(8), "little")
+            header = json.loads(f.read(size)) if 2 <= size <= 100 * 2**20 else None
+    except (OSError, ValueError):
+        header = None
+    if not isinstance(header, dict):
+        return  # read_state_dict reports the corrupt file
+    for key, entry in header.items():
+        key = _key(key)
+        if key not in expected or not isinstance(entry, dict) or not isinstance(entry.get("shape"), list):
+            continue
+        shape = entry["shape"][::-1] if key.endswith(CONV1D_WEIGHTS) else entry["shape"]
+        if tuple(shape) != tuple(expected[key].shape):
+            raise _shape_error(folder, key, shape, expected[key].shape)
 
 
 def save_checkpoint(model: GPT, folder: str | os.PathLike, dtype: torch.dtype = torch.float32) -> Path:

@@ -156,12 +156,14 @@ class Distribution:
             # The T -> 0 limit: all the mass on the top token; top-k and top-p keep it.
             self.stages.update(temperature=one_hot, top_k=one_hot, top_p=one_hot)
         else:
-            with np.errstate(over="ignore"):  # an overflow is reported just below
+            with np.errstate(over="ignore", divide="ignore", invalid="ignore"):  # reported just below
                 scaled = x if temperature == 1.0 else x / np.float32(temperature)  # float32, as torch divides
-            if np.isposinf(scaled).any():
+            if not np.array_equal(np.isfinite(scaled), np.isfinite(x)):
+                # x / T overflowed to +-inf (or T rounds to 0 in float32): the softmax would be NaN
+                # and a draw could fall outside the vocabulary.
                 raise InputError(
-                    f"temperature {temperature} is too small for these logits (they overflow): "
-                    "use temperature=0 for greedy decoding"
+                    f"temperature {temperature:g} is too small for these logits (dividing by it overflows "
+                    "float32): use temperature=0 for greedy decoding, its limit"
                 )
             self.stages["temperature"] = self.stages["softmax"] if temperature == 1.0 else _softmax(scaled)
             k_on = top_k is not None and top_k < V  # top-k larger than the vocabulary keeps everything

@@ -231,6 +231,33 @@ def test_sampling(call, fix):
     check(call, InputError, fix)
 
 
+@pytest.mark.parametrize("temperature", [1e-40, 1e-46, 2e-45])
+def test_a_temperature_too_small_for_float32_is_refused_never_nan(temperature):
+    """Dividing all-negative logits by 1e-40 gives -inf everywhere: the softmax was NaN and a draw
+    fell outside the vocabulary (id 3 of 3)."""
+    check(lambda: distribution([-1.0, -2.0, -3.0], temperature=temperature), InputError,
+          r"use temperature=0 for greedy decoding")
+
+
+def test_a_small_but_representable_temperature_is_greedy_in_effect():
+    d = distribution([-1.0, -2.0, -3.0], temperature=1.18e-38)  # just above float32's smallest normal
+    assert d.probs.tolist() == [1.0, 0.0, 0.0] and d.draws(50, seed=0).tolist() == [0] * 50
+
+
+def test_generate_at_a_tiny_temperature_on_all_negative_logits_is_refused():
+    from gptviz.config import GPTConfig
+    from gptviz.model import GPT
+
+    model = GPT(GPTConfig(n_ctx=16, d_model=8, n_layer=1, n_head=2)).init_weights(seed=0).eval()
+    with torch.no_grad():  # every logit is ln_f's bias (ones) times a row of -|wte|: negative
+        model.ln_f.weight.zero_()
+        model.ln_f.bias.fill_(1.0)
+        model.wte.weight.abs_().neg_()
+    assert (model(torch.tensor([[0]])) < 0).all()
+    check(lambda: generate(model, [0], max_new_tokens=2, temperature=1e-40), InputError,
+          r"use temperature=0 for greedy decoding")
+
+
 # ---- views ---------------------------------------------------------------------------------------
 @pytest.mark.parametrize("make, fix", [
     (lambda m: embedding_map(m, []), r"give at least two"),
@@ -328,14 +355,85 @@ def test_bin_that_is_not_a_state_dict(odd_checkpoint, tmp_path, content, fix):
 
 @pytest.mark.parametrize("name, device, error, fix", [
     ("no-such-model", "cpu", LoadError, r"Known names: gpt2"),
-    ("gptviz-stories", "gpu", InputError, r"use 'cpu', or 'cuda' for a GPU"),
-    ("gptviz-stories", 3.5, InputError, r"use 'cpu'"),
-    ("gptviz-stories", "cuda", InputError, r"use device='cpu' \(or leave device out\)"),
+    ("gptviz-stories", "gpu", LoadError, r"not a device name; this machine has cpu"),
+    ("gptviz-stories", 3.5, LoadError, r"use device='cpu'"),
+    ("gptviz-stories", "cuda", LoadError, r"not on this machine .*use device='cpu' \(or leave device out\)"),
+    ("gptviz-stories", "meta", LoadError, r"holds shapes but no numbers"),
+    ("gptviz-stories", "mps", LoadError, r"'mps' is not on this machine.*this machine has cpu"),
+    ("gptviz-stories", "xla", LoadError, r"'xla' is not on this machine"),
+    ("gptviz-stories", "cpu:7", LoadError, r"'cpu:7' is not on this machine"),
 ])
 def test_names_and_devices(name, device, error, fix):
     if device == "cuda" and torch.cuda.is_available():
         pytest.skip("this machine has a GPU: device='cuda' is valid here")
     check(lambda: gptviz.load(name, device=device), error, fix)
+
+
+@pytest.mark.parametrize("dtype, expected", [(None, torch.float32), ("bfloat16", torch.bfloat16),
+                                             (torch.float64, torch.float64), ("torch.float16", torch.float16)])
+def test_load_takes_the_four_dtypes_by_name_or_as_torch_dtypes(dtype, expected):
+    model = gptviz.load(dtype=dtype, device="cpu:0")
+    assert {p.dtype for p in model.parameters()} == {expected} and model.device == torch.device("cpu")
+
+
+@pytest.mark.parametrize("dtype", ["int8", torch.int64, "fp8", 32])
+def test_load_refuses_other_dtypes(dtype):
+    check(lambda: gptviz.load(dtype=dtype, device="cpu"), LoadError, r"use one of float32, float16, bfloat16, float64")
+
+
+# ---- checkpoints that are not what they seem: refused before any memory is taken -----------------
+def _copy_checkpoint(src, dst):
+    shutil.copytree(src, dst)
+    return dst
+
+
+def test_config_json_that_is_a_folder(odd_checkpoint, tmp_path):
+    bad = _copy_checkpoint(odd_checkpoint, tmp_path / "ck")
+    (bad / "config.json").unlink()
+    (bad / "config.json").mkdir()
+    check(lambda: gptviz.load(bad), LoadError, r"config.json is a folder, not a file")
+
+
+def test_safetensors_that_is_a_folder_is_not_called_corrupt(odd_checkpoint, tmp_path):
+    bad = _copy_checkpoint(odd_checkpoint, tmp_path / "ck")
+    (bad / "model.safetensors").unlink()
+    (bad / "model.safetensors").mkdir()
+    check(lambda: gptviz.load(bad), LoadError, r"model.safetensors is a folder, not a file")
+
+
+@pytest.mark.parametrize("name", ["config.json", "model.safetensors"])
+def test_a_symlink_loop_is_named_as_one(odd_checkpoint, tmp_path, name):
+    bad = _copy_checkpoint(odd_checkpoint, tmp_path / "ck")
+    (bad / name).unlink()
+    (bad / name).symlink_to(bad / name)
+    check(lambda: gptviz.load(bad), LoadError, r"symbolic link that leads nowhere .*points back at itself")
+
+
+def test_an_absurd_width_is_refused_from_config_json(odd_checkpoint, tmp_path):
+    bad = _copy_checkpoint(odd_checkpoint, tmp_path / "ck")
+    config = json.loads((bad / "config.json").read_text())
+    (bad / "config.json").write_text(json.dumps({**config, "n_embd": 10**12}))
+    check(lambda: gptviz.load(bad), LoadError, r"n_embd is 1,000,000,000,000, larger than any GPT-2 or GPT-3")
+
+
+def test_shapes_are_checked_from_the_header_before_allocating(odd_checkpoint, tmp_path, monkeypatch):
+    """16,384 positions beside 128-row weights: refused from the safetensors header, before the model
+    (688 MiB of causal masks at that size) is built."""
+    import gptviz.hub as hub
+
+    bad = _copy_checkpoint(odd_checkpoint, tmp_path / "ck")
+    config = json.loads((bad / "config.json").read_text())
+    (bad / "config.json").write_text(json.dumps({**config, "n_positions": 16_384, "n_ctx": 16_384}))
+    real = hub.GPT
+
+    def shapes_only(*args, **kwargs):  # a model on the meta device takes no memory; any other would
+        if torch.empty(0).device.type != "meta":
+            pytest.fail("the model was allocated before the header was read")
+        return real(*args, **kwargs)
+    monkeypatch.setattr(hub, "GPT", shapes_only)
+    monkeypatch.setattr(hub, "read_state_dict", lambda folder: pytest.fail("read every tensor first"))
+    with pytest.raises(LoadError, match=r"wpe.weight has shape \[128, 96\] but config.json implies \[16384, 96\]"):
+        hub.load_checkpoint(bad)
 
 
 # ---- the command line: one line, the fix as a flag ------------------------------------------------
@@ -363,11 +461,59 @@ def run_cli(capsys, *args) -> tuple[int, str]:
     (["attention", "Hi", "--width", "1.5"], 2, r"try --width 800"),
     (["attention", "Hi", "--height", "-3"], 2, r"try --height 600"),
     (["attention", "Hi", "--layer", "one"], 2, r"see gptviz attention --help"),
+    (["attention", "Hi", "--dpi", "1e-300"], 2, r"outside 10 to 1,200; try --dpi 100"),
+    (["attention", "Hi", "--width", str(10**9)], 2, r"outside 50 to 20,000; try --width 800"),
+    (["attention", "Hi", "--height", "20001"], 2, r"try --height 600"),
+    (["attention", "Hi", "--all", "--layer", "0", "--head", "0"], 1, r"--head draws one head, --all every head"),
+    (["attention", "Hi", "--all", "--lines"], 1, r"--lines draws one head, --all every head"),
+    (["attention", "Hi", "--format", "svg"], 1, r"--format sets the file type of each head with --all"),
+    (["tokens", "-hello"], 2, r"a text that starts with '-' goes last, after --"),
 ])
 def test_cli_input(odd_checkpoint, tmp_path, capsys, args, code, fix):
     got, err = run_cli(capsys, *args, "--model", odd_checkpoint, "--out", tmp_path / "x.png")
     assert got == code and re.search(fix, err), err
     assert not (tmp_path / "x.png").exists()
+
+
+def test_cli_text_after_double_dash(odd_checkpoint, tmp_path, capsys):
+    assert main(["tokens", "--model", str(odd_checkpoint), "--out", str(tmp_path / "t.png"), "--", "-hello"]) == 0
+    assert (tmp_path / "t.png").stat().st_size > 0
+
+
+def test_cli_empty_model_is_refused_not_the_current_folder(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # a folder that would be read as a checkpoint
+    for args in (["tokens", "Hi", "--model", "", "--out", "t.png"], ["trace-size", "--model", " "]):
+        code, err = run_cli(capsys, *args)
+        assert code == 2 and "--model is empty: give a name such as gpt2" in err, err
+
+
+@pytest.mark.parametrize("name", ["heads.png", "heads.htm", "heads.svg"])
+def test_cli_all_heads_to_a_file_name_that_is_not_html(odd_checkpoint, tmp_path, capsys, name):
+    """--all --out heads.png used to make a folder called heads.png."""
+    code, err = run_cli(capsys, "attention", "Hi", "--all", "--model", odd_checkpoint, "--out", tmp_path / name)
+    assert code == 1 and "is neither" in err and "heads.html" in err
+    assert not (tmp_path / name).exists()
+
+
+def test_a_read_only_page_is_not_replaced(odd_model, tmp_path):
+    page = tmp_path / "heads.html"
+    page.write_text("my annotated page")
+    page.chmod(0o444)
+    check(lambda: export_heads(odd_model.trace("Hi there"), page), ExportError, r"read-only, so it was left as it is")
+    assert page.read_text() == "my annotated page"
+
+
+def test_a_nul_byte_in_a_path_is_a_clear_error(odd_model, figure, tmp_path):
+    check(lambda: export(figure, tmp_path / "a\x00b.png"), InputError, r"holds a NUL byte")
+    check(lambda: export_heads(odd_model.trace("Hi"), tmp_path / "a\x00b"), InputError, r"holds a NUL byte")
+
+
+def test_a_heads_page_refuses_nan_weights():
+    from gptviz.viz.heads_page import heads_page
+
+    patterns = torch.full((1, 1, 2, 2), 0.5)
+    patterns[0, 0, 1, 0] = float("nan")
+    check(lambda: heads_page(patterns, ["a", "b"]), InputError, r"hold NaN or infinite weights")
 
 
 def test_cli_files(odd_checkpoint, tmp_path, capsys):
@@ -496,6 +642,39 @@ def test_hub_that_never_answers_fails_fast(no_cache_online_mode, monkeypatch):
     monkeypatch.setattr(socket, "create_connection", silent)
     seconds, message = _load_timed("distilgpt2")
     assert seconds < 3 and "did not answer within 2 s" in message and "copy a cached folder" in message
+
+
+def test_hub_that_takes_the_connection_and_never_answers(no_cache_online_mode, monkeypatch):
+    """A server (or proxy) on 127.0.0.1 that accepts and then says nothing: load() used to wait on it
+    for over 90 s. Now one request is given ANSWER_SECONDS (1 s here), and the error says so."""
+    import socket
+    import threading
+
+    import gptviz.hub as hub
+
+    server = socket.create_server(("127.0.0.1", 0))
+    held = []
+    stop = threading.Event()
+
+    def accept():
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(server.accept()[0])
+            except OSError:
+                pass
+    threading.Thread(target=accept, daemon=True).start()
+    monkeypatch.setattr(no_cache_online_mode, "ENDPOINT", f"http://127.0.0.1:{server.getsockname()[1]}")
+    monkeypatch.setattr(hub, "ANSWER_SECONDS", 1.0)
+    try:
+        seconds, message = _load_timed("gpt2")
+    finally:
+        stop.set()
+        for conn in held:
+            conn.close()
+        server.close()
+    assert seconds < 30 and held, (seconds, message)
+    assert "took the connection but sent no answer within 1 s" in message and "bundled offline model" in message
 
 
 # ---- lone surrogates: read as U+FFFD by every entry point, and said so where a person reads ----------

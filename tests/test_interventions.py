@@ -9,7 +9,7 @@ import torch
 
 import gptviz
 from gptviz.errors import ActivationNameError, GptvizError, InputError
-from gptviz.interventions import (ablate, induction_scores, logit_attribution, patch, patch_sweep,
+from gptviz.interventions import (ablate, ablation_edits, induction_scores, logit_attribution, patch, patch_sweep,
                                   previous_token_scores, repeated_tokens)
 from gptviz.interventions.patching import logit_diff_direction
 
@@ -177,11 +177,11 @@ def test_induction_scores_read_the_token_after_the_earlier_occurrence(odd_model)
 
 
 BAD = [
-    (lambda m: ablate(m, CLEAN, heads=[(3, 0)]), InputError, "layers are 0..2"),
-    (lambda m: ablate(m, CLEAN, heads=[(0, 6)]), InputError, "heads 0..5"),
+    (lambda m: ablate(m, CLEAN, heads=[(3, 0)]), InputError, "so use 0 .. 2"),
+    (lambda m: ablate(m, CLEAN, heads=[(0, 6)]), InputError, "6 heads, so use 0 .. 5"),
     (lambda m: ablate(m, CLEAN, heads=[0, 1]), InputError, "(layer, head) pairs"),
     (lambda m: ablate(m, CLEAN, heads=[(0, 1)], how="half"), InputError, "'zero' or 'mean'"),
-    (lambda m: ablate(m, CLEAN, mlps=[7]), InputError, "from 0 to 2"),
+    (lambda m: ablate(m, CLEAN, mlps=[7]), InputError, "3 layers, so use 0 .. 2"),
     (lambda m: patch(m, CLEAN, CORRUPT + " him", "blocks.0.resid_post"), InputError, "same number of tokens"),
     (lambda m: patch(m, CLEAN, CORRUPT, "blocks.0.resid_pots"), ActivationNameError, "matches no activation"),
     (lambda m: patch(m, CLEAN, CORRUPT, "blocks.0.resid_post", positions=[99]), InputError, "positions from 0 to"),
@@ -192,7 +192,27 @@ BAD = [
     (lambda m: logit_attribution(m, m.trace(CLEAN, names=["logits"]), " Lily"), InputError, "no names= filter"),
     (lambda m: logit_attribution(m, m.trace(CLEAN), " Lily", position=40), InputError, "position= must be"),
     (lambda m: repeated_tokens(m, n=100), InputError, "n must be an int from 1 to 63"),
+    (lambda m: ablate(m, CLEAN, heads="0,1"), InputError, "list of (layer, head) pairs"),
+    (lambda m: ablate(m, CLEAN, mlps=0.5), InputError, "list of layer indices"),
+    (lambda m: ablation_edits(m, heads=[(0, 1)], how="mean"), InputError, "needs reference="),
+    (lambda m: ablation_edits(m, heads=[(0, 1)], how="mean", reference=CLEAN), InputError, "must be a Trace"),
+    (lambda m: ablation_edits(m, heads=[(0, 1)], how="mean", reference=m.trace(CLEAN, names=["logits"])),
+     InputError, "does not hold blocks.0.attn.z"),
+    (lambda m: ablate(m, CLEAN, heads=[(0, 1)], how="mean", reference=3.5), InputError, "a text or token ids"),
 ]
+
+
+def test_heads_and_layers_are_read_as_the_views_read_them(odd_model):
+    """-1 is the last layer or head and NumPy integers are integers, as in every view; the ablation is
+    the same as with the plain indices."""
+    import numpy as np
+    from gptviz.interventions.ablation import check_heads, check_layers
+    cfg = odd_model.config
+    assert check_heads(cfg, [(-1, -1), (np.int64(1), np.int32(2))]) == [(2, 5), (1, 2)]
+    assert check_layers(cfg, np.int64(-1)) == [2]
+    a = ablate(odd_model, CLEAN, heads=[(-1, 0)], mlps=[-1])
+    b = ablate(odd_model, CLEAN, heads=[(2, 0)], mlps=[2])
+    assert torch.equal(a["logits"], b["logits"])
 
 
 @pytest.mark.parametrize("call, error, words", BAD)

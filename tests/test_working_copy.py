@@ -88,7 +88,7 @@ def _make(*args: str) -> subprocess.CompletedProcess:
 def test_make_lab_serves_the_working_copy_and_make_reset_restores_a_chapter(tmp_path):
     work = tmp_path / "class-copy"
     plan = _make("-n", "lab", f"WORK={work}").stdout
-    sync_at, lab_at = plan.index(f"tools/working_copy.py sync {work}"), plan.index(f"--notebook-dir={work}")
+    sync_at, lab_at = plan.index('tools/working_copy.py sync "$WORK"'), plan.index('--notebook-dir="$WORK"')
     assert sync_at < lab_at, plan
     done = _make("reset", f"WORK={work}", "NB=03")
     assert done.returncode == 0, done.stderr
@@ -119,3 +119,86 @@ def test_a_chapter_runs_from_a_working_copy_outside_the_repository(tmp_path):
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
     assert not errors, errors[0]
     assert list((work / "exports").glob("*.png")), "the chapter's export did not land in the working copy"
+
+
+# ---- what a class really does to a working copy: nothing may run, nothing may be lost -------------
+def test_make_variables_are_names_never_shell(tmp_path):
+    """`$(NB)` and `$(WORK)` used to reach the recipe unquoted: NB='03; touch PWNED' ran touch."""
+    work = tmp_path / "my work"  # a space, as on many laptops
+    pwned = tmp_path / "PWNED"
+    done = _make("reset", f"WORK={work}", f"NB=03; touch {pwned}")
+    assert not pwned.exists()
+    assert done.returncode != 0 and "no chapter is NB=03;:" in done.stderr, done.stderr
+    done = _make("reset", f"WORK={work}", "NB=03 00")
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name[:2] for p in work.glob("*.ipynb")) == ["00", "03"]
+
+
+def _students_file(originals, work) -> Path:
+    wc.sync(work, originals)
+    mine = work / "03-attention.ipynb"
+    mine.write_text("my answers")
+    return mine
+
+
+def test_work_that_is_a_file_is_refused_untouched(originals, tmp_path):
+    work = tmp_path / "notes.txt"
+    work.write_text("a file")
+    for call in (lambda: wc.sync(work, originals), lambda: wc.reset(work, ["03"], originals)):
+        with pytest.raises(wc.WorkingCopyError, match="is a file, not a folder: give another folder"):
+            call()
+    assert work.read_text() == "a file"
+
+
+def test_a_file_named_backups_is_refused_and_the_notebook_kept(originals, tmp_path):
+    work = tmp_path / "work"
+    mine = _students_file(originals, work)
+    (work / "backups").write_text("not a folder")
+    with pytest.raises(wc.WorkingCopyError, match=r"backups is a file.*your .*03-attention.ipynb is unchanged"):
+        wc.reset(work, ["03"], originals)
+    assert mine.read_text() == "my answers" and not list(work.glob(".*partial"))
+
+
+def test_a_read_only_copy_is_refused_and_the_notebook_kept(originals, tmp_path, monkeypatch):
+    work = tmp_path / "work"
+    mine = _students_file(originals, work)
+
+    def read_only(src, dst, **kw):  # what a read-only folder answers (root would write through chmod)
+        raise PermissionError(13, "Permission denied", str(dst))
+    monkeypatch.setattr(wc.shutil, "copy2", read_only)
+    with pytest.raises(wc.WorkingCopyError, match=r"Permission denied.*your .*03-attention.ipynb is unchanged"):
+        wc.reset(work, ["03"], originals)
+    assert mine.read_text() == "my answers"
+
+
+def test_a_full_disk_mid_copy_loses_nothing(originals, tmp_path, monkeypatch):
+    import errno
+    work = tmp_path / "work"
+    mine = _students_file(originals, work)
+    real = shutil.copy2
+
+    def half_then_full(src, dst, **kw):
+        Path(dst).write_text('{"orig')  # half a notebook, then the disk is full
+        raise OSError(errno.ENOSPC, "No space left on device")
+    monkeypatch.setattr(wc.shutil, "copy2", half_then_full)
+    with pytest.raises(wc.WorkingCopyError, match=r"No space left.*your .*03-attention.ipynb is unchanged"):
+        wc.reset(work, ["03"], originals)
+    assert mine.read_text() == "my answers" and not list(work.glob(".*partial")) and not (work / "backups").exists()
+    mine.unlink()
+    with pytest.raises(wc.WorkingCopyError, match=r"free some disk space"):
+        wc.sync(work, originals)
+    assert not mine.exists(), "half a notebook left behind would later pass for the student's own"
+    monkeypatch.setattr(wc.shutil, "copy2", real)
+    wc.sync(work, originals)
+    assert mine.read_bytes() == (originals / mine.name).read_bytes()
+
+
+def test_a_chapter_that_links_to_the_original_becomes_a_copy(originals, tmp_path):
+    work = tmp_path / "work"
+    work.mkdir()
+    link = work / "03-attention.ipynb"
+    link.symlink_to(originals / "03-attention.ipynb")
+    [(target, saved)] = wc.reset(work, ["03"], originals)
+    assert saved is None and not target.is_symlink()
+    assert target.read_text() == '{"original": "03-attention"}'
+    assert (originals / "03-attention.ipynb").read_text() == '{"original": "03-attention"}'

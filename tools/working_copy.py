@@ -44,14 +44,40 @@ def chapters(originals: Path = ORIGINALS) -> list[Path]:
 def sync(work: Path, originals: Path = ORIGINALS) -> list[Path]:
     """Copy into ``work`` every chapter it does not have yet; return the files copied. Existing files
     (the student's) are left exactly as they are."""
-    work.mkdir(parents=True, exist_ok=True)
+    _make_folder(work)
     copied = []
     for original in chapters(originals):
         target = work / original.name
-        if not target.exists():
-            shutil.copy2(original, target)
+        if not (target.exists() or target.is_symlink()):
+            _copy_whole(original, target)
             copied.append(target)
     return copied
+
+
+def _make_folder(work: Path) -> None:
+    """``work`` as a folder, or a WorkingCopyError that says what is in the way."""
+    if work.exists() and not work.is_dir():
+        raise WorkingCopyError(f"WORK={work} is a file, not a folder: give another folder, e.g. "
+                               f"WORK=my-notebooks (the file was not touched)")
+    try:
+        work.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise WorkingCopyError(f"cannot make the folder WORK={work} ({err.strerror}): give a folder you can "
+                               "write to, e.g. WORK=~/gptviz-work") from None
+
+
+def _copy_whole(original: Path, target: Path) -> None:
+    """Copy ``original`` to ``target`` all or nothing: into a hidden temporary file next to it, then
+    renamed into place, so a full disk or a refused write never leaves half a notebook behind (which
+    a later sync would take for the student's own)."""
+    partial = target.with_name(f".{target.name}.partial")
+    try:
+        shutil.copy2(original, partial)
+        partial.replace(target)
+    except OSError as err:
+        partial.unlink(missing_ok=True)
+        raise WorkingCopyError(f"could not write {target} ({err.strerror}): free some disk space or make "
+                               f"{target.parent} writable, then run it again") from None
 
 
 def select(names: list[str], originals: Path = ORIGINALS) -> list[Path]:
@@ -85,16 +111,45 @@ def backup_path(work: Path, name: str, now: datetime | None = None) -> Path:
 
 def reset(work: Path, prefixes: list[str], originals: Path = ORIGINALS) -> list[tuple[Path, Path | None]]:
     """Put the original of each chosen chapter into ``work``. A student's file that differs from the
-    original is first moved to ``work/backups/``. Returns ``(chapter, backup or None)`` pairs."""
+    original is first moved to ``work/backups/``. Returns ``(chapter, backup or None)`` pairs.
+
+    Nothing is lost on any failure: the original is copied in full next to the chapter first, and
+    only then is the student's file moved (a rename) to the backups and the copy renamed into place.
+    A chapter that is a symbolic link (to the original, say) is replaced by a real copy; the file it
+    pointed to is left alone. Each error says where the student's notebook is."""
+    chosen = select(prefixes, originals)
+    _make_folder(work)
     done = []
-    for original in select(prefixes, originals):
+    for original in chosen:
         target, saved = work / original.name, None
-        if target.exists() and not filecmp.cmp(target, original, shallow=False):
-            saved = backup_path(work, original.name)
-            saved.parent.mkdir(parents=True, exist_ok=True)
-            target.rename(saved)
-        work.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(original, target)
+        partial = target.with_name(f".{target.name}.partial")
+        try:
+            shutil.copy2(original, partial)
+        except OSError as err:
+            partial.unlink(missing_ok=True)
+            kept = f"your {target} is unchanged" if target.exists() else f"{target} was not there"
+            raise WorkingCopyError(f"could not copy the original into {work} ({err.strerror}): {kept}. "
+                                   f"Free some disk space or make {work} writable, then run it again") from None
+        try:
+            if target.is_symlink():
+                target.unlink()  # a link is not the student's work; what it points to stays
+            elif target.exists() and not filecmp.cmp(target, original, shallow=False):
+                saved = backup_path(work, original.name)
+                if saved.parent.exists() and not saved.parent.is_dir():
+                    raise WorkingCopyError(f"{saved.parent} is a file, so your notebook cannot be backed up "
+                                           f"there: rename that file, then run it again (your {target} is "
+                                           "unchanged)")
+                saved.parent.mkdir(exist_ok=True)
+                target.rename(saved)
+            partial.replace(target)
+        except OSError as err:
+            partial.unlink(missing_ok=True)
+            where = f"yours is safe in {saved}" if saved is not None and saved.exists() else f"your {target} is unchanged"
+            raise WorkingCopyError(f"could not reset {target} ({err.strerror}): {where}. Make {work} writable, "
+                                   "then run it again") from None
+        except WorkingCopyError:
+            partial.unlink(missing_ok=True)
+            raise
         done.append((target, saved))
     return done
 

@@ -14,44 +14,70 @@ returns records everything the ablated model computed.
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
+from ..checks import check_head, check_layer
 from ..errors import InputError
 
 HOWS = ("zero", "mean")
 
 
 def check_heads(config, heads) -> list[tuple[int, int]]:
-    """``heads`` as a list of ``(layer, head)`` pairs of ints in range, or an InputError saying which is not."""
+    """``heads`` as a list of ``(layer, head)`` pairs of non-negative ints, or an InputError saying which
+    is not. Indices are read as the views read them (:mod:`gptviz.checks`): NumPy integers are
+    integers, and ``-1`` is the last layer or head."""
     if heads is None:
         return []
-    if isinstance(heads, tuple) and len(heads) == 2 and all(isinstance(x, int) for x in heads):
+    if isinstance(heads, tuple) and len(heads) == 2 and all(_is_int(x) for x in heads):
         heads = [heads]  # one pair given on its own
+    if isinstance(heads, (str, bytes)) or not hasattr(heads, "__iter__"):
+        raise InputError(f"heads= takes a list of (layer, head) pairs, such as heads=[(1, 0), (2, 3)]; got {heads!r}")
     out = []
     for pair in heads:
-        if not (isinstance(pair, (tuple, list)) and len(pair) == 2
-                and all(isinstance(x, int) and not isinstance(x, bool) for x in pair)):
+        if not (isinstance(pair, (tuple, list)) and len(pair) == 2 and all(_is_int(x) for x in pair)):
             raise InputError(f"heads= takes (layer, head) pairs of ints, such as heads=[(1, 0), (2, 3)]; got {pair!r}")
-        layer, head = pair
-        if not 0 <= layer < config.n_layer or not 0 <= head < config.n_head:
-            raise InputError(f"head ({layer}, {head}) does not exist: layers are 0..{config.n_layer - 1} and "
-                             f"heads 0..{config.n_head - 1}")
-        out.append((layer, head))
+        out.append((check_layer(config, pair[0]), check_head(config, pair[1])))
     return out
 
 
 def check_layers(config, layers, what: str = "mlps=") -> list[int]:
-    """``layers`` as a list of layer indices in range."""
+    """``layers`` as a list of non-negative layer indices (NumPy ints and ``-1`` read as in the views)."""
     if layers is None:
         return []
-    if isinstance(layers, int) and not isinstance(layers, bool):
+    if _is_int(layers):
         layers = [layers]
+    if isinstance(layers, (str, bytes)) or not hasattr(layers, "__iter__"):
+        raise InputError(f"{what} takes a list of layer indices, such as {what}[0, 2]; got {layers!r}")
     out = []
     for layer in layers:
-        if not isinstance(layer, int) or isinstance(layer, bool) or not 0 <= layer < config.n_layer:
+        if not _is_int(layer):
             raise InputError(f"{what} takes layer indices from 0 to {config.n_layer - 1}, got {layer!r}")
-        out.append(layer)
+        out.append(check_layer(config, layer))
     return out
+
+
+def _is_int(x) -> bool:
+    return isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_))
+
+
+def _check_reference(model, reference, layers: list[int]):
+    """A trace to take means from for ``how="mean"``: one of this model, holding every needed name."""
+    from ..trace import Trace
+
+    if reference is None:
+        raise InputError("how='mean' needs reference=: a trace holding the attn.z and mlp.out of the layers "
+                         "switched off (ablate() takes it for you from a text)")
+    if not isinstance(reference, Trace):
+        raise InputError(f"reference= must be a Trace here, got {type(reference).__name__}: pass "
+                         "model.trace(reference_text), or call ablate(), which takes a text")
+    if reference.config != model.config:
+        raise InputError("reference= was traced on another model: trace the reference text with this model")
+    missing = [n for i in layers for n in (f"blocks.{i}.attn.z", f"blocks.{i}.mlp.out") if n not in reference.names()]
+    if missing:
+        raise InputError(f"reference= does not hold {', '.join(missing)}: trace it with names=None (everything) "
+                         "or with those names")
+    return reference
 
 
 def ablation_edits(model, heads=(), mlps=(), how: str = "zero", reference=None) -> dict:
@@ -61,6 +87,8 @@ def ablation_edits(model, heads=(), mlps=(), how: str = "zero", reference=None) 
     if how not in HOWS:
         raise InputError(f"how= must be 'zero' or 'mean', got {how!r}")
     heads, mlps = check_heads(model.config, heads), check_layers(model.config, mlps)
+    if how == "mean":
+        reference = _check_reference(model, reference, sorted({layer for layer, _ in heads} | set(mlps)))
     by_layer: dict[int, list[int]] = {}
     for layer, head in heads:
         by_layer.setdefault(layer, []).append(head)
@@ -84,13 +112,15 @@ def _replace_heads(heads: list[int], fill: torch.Tensor):
     return edit
 
 
-def ablate(model, text, heads=(), how: str = "zero", reference=None, mlps=(), names=None):
+def ablate(model, text, heads=(), mlps=(), how: str = "zero", reference=None, names=None):
     """The :class:`~gptviz.trace.Trace` of ``text`` with ``heads`` switched off.
 
-    ``heads``: ``[(layer, head), ...]``. ``mlps``: layer indices whose MLP to switch off too.
+    ``heads``: ``[(layer, head), ...]``. ``mlps``: layer indices whose MLP to switch off too (the same
+    order of arguments as :func:`ablation_edits`).
     ``how="zero"``: each head's output ``z`` becomes 0 (the same as zeroing its rows of ``c_proj``).
     ``how="mean"``: each head's output becomes its *mean over the positions of a reference text*,
-    ``reference`` (a text or ids; default: ``text`` itself), and each MLP's output its mean likewise.
+    ``reference`` (a text or ids, read like ``text``; default: ``text`` itself), and each MLP's output
+    its mean likewise.
     ``names``: what to record (default: everything).
     """
     heads, mlps = check_heads(model.config, heads), check_layers(model.config, mlps)
@@ -98,5 +128,8 @@ def ablate(model, text, heads=(), how: str = "zero", reference=None, mlps=(), na
     if how == "mean":
         layers = sorted({layer for layer, _ in heads} | set(mlps))
         wanted = [f"blocks.{i}.attn.z" for i in layers] + [f"blocks.{i}.mlp.out" for i in layers]
+        if reference is not None and not isinstance(reference, (str, list, tuple, range, np.ndarray, torch.Tensor)):
+            raise InputError(f"reference= takes a text or token ids (ablate traces it), got "
+                             f"{type(reference).__name__}; a Trace goes to ablation_edits(reference=...)")
         ref = model.trace(text if reference is None else reference, names=wanted or ["logits"])
     return model.trace(text, names=names, edits=ablation_edits(model, heads, mlps, how, ref))

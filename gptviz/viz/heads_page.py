@@ -77,6 +77,10 @@ def check_patterns(patterns) -> list[np.ndarray]:
     if len(shape) != 4 or 0 in shape:
         raise InputError(f"patterns must be [n_layers, n_heads, T_query, T_key] (or a list of "
                          f"trace['blocks.{{i}}.attn.pattern'], one per layer), got shape {shape}")
+    for i, layer in enumerate(layers):
+        if not np.isfinite(layer).all():
+            raise InputError(f"patterns of layer {i} hold NaN or infinite weights, which a page cannot show "
+                             "truthfully (they would be stored as 0): trace again without the edit that made them")
     if shape[2] > shape[3]:
         raise InputError(f"patterns of shape {shape} have more queries than keys; a causal head "
                          "has T_query <= T_key")
