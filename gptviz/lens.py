@@ -13,9 +13,10 @@ from dataclasses import dataclass
 import torch
 
 from .errors import InputError
+from .tokenizer import EOT_ID
 from .trace import SITE, run, stream_names
 
-__all__ = ["stream_names", "lens_logits", "LogitLens", "logit_lens", "contribution_norms"]
+__all__ = ["stream_names", "lens_logits", "LogitLens", "logit_lens", "unseen_mask", "top_tokens", "contribution_norms"]
 
 
 def lens_logits(model, resid: torch.Tensor) -> torch.Tensor:
@@ -33,8 +34,10 @@ class LogitLens:
 
     ``rows``: the stream names (``embed.sum``, ``blocks.{i}.resid_post``), R = n_layer + 1;
     ``tokens``: the input tokens (T); ``ids`` and ``probs``: ``[R, T, k]`` top token ids and their
-    probabilities (softmax of the lens logits), best first; ``labels``: ``[R][T][k]`` readable
-    token strings for ``ids``.
+    probabilities (softmax of the lens logits over the tokens the model learned), best first;
+    ``labels``: ``[R][T][k]`` readable token strings for ``ids``; ``unseen``: ``[R, T]`` the probability
+    the full softmax gives the masked tokens (:func:`unseen_mask`); ``n_masked``: how many they are
+    (0 for a model that learned every token, such as OpenAI's GPT-2).
     """
 
     rows: list[str]
@@ -42,6 +45,8 @@ class LogitLens:
     ids: torch.Tensor
     probs: torch.Tensor
     labels: list[list[list[str]]]
+    unseen: torch.Tensor | None = None
+    n_masked: int = 0
 
     @property
     def row_labels(self) -> list[str]:
@@ -53,21 +58,52 @@ def logit_lens(model, trace, k: int = 1) -> LogitLens:
     """For each layer and position, the top ``k`` next-token guesses the stream already holds.
 
     Needs ``embed.sum`` and every ``blocks.{i}.resid_post`` in ``trace``. Memory stays at one
-    ``[T, V]`` logit matrix at a time.
+    ``[T, V]`` logit matrix at a time. The guesses are read over the tokens the model learned: the
+    softmax leaves out those of :func:`unseen_mask`, whose probability under the full softmax is kept
+    apart in ``unseen``; ties go to the lower id (:func:`top_tokens`).
     """
     if not 1 <= k <= model.config.vocab_size:
         raise InputError(f"k must be between 1 and {model.config.vocab_size}, got {k}")
     rows = stream_names(model.config)
     ids, probs = [], []
+    masked = unseen_mask(model)
+    unseen = []
     for name in rows:
         logits = lens_logits(model, trace[name])
-        top = torch.softmax(logits, dim=-1).topk(k, dim=-1)  # values, indices: [T, k]
-        ids.append(top.indices)
-        probs.append(top.values)
+        unseen.append(torch.softmax(logits, dim=-1)[:, masked].sum(-1))  # [T]
+        top_probs, top_ids = top_tokens(torch.softmax(logits.masked_fill(masked, float("-inf")), dim=-1), k)
+        ids.append(top_ids)
+        probs.append(top_probs)
     ids_t = torch.stack(ids)  # [R, T, k]
     tok = model.tokenizer
     labels = [[[tok.token_str(i) for i in pos] for pos in row] for row in ids_t.tolist()]
-    return LogitLens(rows, list(trace.tokens), ids_t, torch.stack(probs), labels)
+    return LogitLens(rows, list(trace.tokens), ids_t, torch.stack(probs), labels, torch.stack(unseen),
+                     int(masked.sum()))
+
+
+def unseen_mask(model) -> torch.Tensor:
+    """``[V]`` bool: the tokens the model never learned, which the lens leaves out.
+
+    The bundled model's trainer gives every token its training text never uses one shared embedding
+    row (:mod:`gptviz.train`); tied to the unembedding, that row gives all of them the same logit, so
+    together they can hold most of the probability where the stream says little (after block 0), and
+    the top "token" would be an arbitrary one of them. True for the tokens whose row another token
+    shares (``<|endoftext|>`` is never masked); all False for a model that learned every row."""
+    from .interventions.detectors import learned_tokens
+
+    mask = torch.ones(model.config.vocab_size, dtype=torch.bool)
+    mask[learned_tokens(model)] = False
+    mask[EOT_ID] = False
+    return mask
+
+
+def top_tokens(probs: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The ``k`` most probable tokens of each row of ``probs`` ``[..., V]``: ``(values, ids)``, each
+    ``[..., k]``, best first, equal probabilities in order of id. One rule for the lens table and its
+    explorer, whatever ``k`` each asks for (``torch.topk`` can break a tie one way for ``k=1`` and
+    another for ``k=5``)."""
+    values, ids = probs.sort(dim=-1, descending=True, stable=True)
+    return values[..., :k], ids[..., :k]
 
 
 def contribution_norms(trace) -> dict[str, torch.Tensor]:

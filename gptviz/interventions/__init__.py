@@ -5,7 +5,9 @@
   layer and position or every head (:func:`patch_sweep`);
 * :mod:`.attribution`: each head's and MLP's direct contribution to one logit (:func:`logit_attribution`);
 * :mod:`.detectors`: which heads look at the previous token, the first token, themselves, or do
-  induction.
+  induction;
+* :mod:`.composition`: one head's output removed from a later layer's keys only (K-composition,
+  :func:`~.composition.without_key_path`), and the OV and QK circuits read from the weights.
 
 Each is an edit of the forward pass (``model.trace(text, edits=...)``), never a copy of it.
 """

@@ -37,6 +37,8 @@ BEST = ("max", "min", "abs")
 PATCHED = {"resid": "the residual stream after each block", "attn": "each layer's attention output",
            "mlp": "each layer's MLP output", "heads": "each head's output z (at every position)"}
 SCORE_LABEL = "normalised logit difference\n(0: as corrupt, 1: as clean)"
+NOTEBOOK_WIDTH = 8.0  # inches: the widest figure a notebook shows without shrinking its labels
+MIN_LABEL_PT = 8  # the smallest label a reader can take in at that width
 MAX_ANNOTATED = 24  # values are written in the cells when neither side has more cells than this
 
 
@@ -160,11 +162,13 @@ def patch_heatmap(scores, tokens=None, what: str = "resid", title: str | None = 
     if keys is None:
         return _heads_figure(s, title, SCORE_LABEL, "max", signed=True)
     L, T = s.shape
-    fig = new_figure(float(np.clip(0.38 * T + 2.6, 5.0, 18.0)), float(np.clip(0.4 * L + 2.4, 3.5, 14.0)))
+    # At most a notebook's width (8 in), and every label at least 8 pt: up to 40 token labels fit.
+    fig = new_figure(float(np.clip(0.3 * T + 2.6, 5.0, NOTEBOOK_WIDTH)), float(np.clip(0.4 * L + 2.4, 3.5, 14.0)))
     ax = fig.add_subplot()
     cmap, vmin, vmax = _scale(s, signed=True)
     image = _grid(ax, s, cmap, vmin, vmax, annotate=max(L, T) <= MAX_ANNOTATED, mark=None)
     set_token_ticks(ax, "x", keys)
+    ax.tick_params(labelsize=MIN_LABEL_PT)
     ax.set_xlabel("position patched (the clean text's token there)")
     ax.set_title(title)
     fig.colorbar(image, ax=ax, label=SCORE_LABEL, shrink=0.9)

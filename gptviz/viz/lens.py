@@ -71,12 +71,21 @@ def lens_table(lens: LogitLens, positions=None, prompt_len: int | None = None):
     ax.tick_params(top=False, labeltop=False)
     fig.legend(handles=[Patch(facecolor=IGNORED_FILL, edgecolor="#bbbbbb",
                               label="output generation never uses: the prompt already holds the next token")],
-               loc="outside lower center", fontsize=8, frameon=False)
+               loc="outside lower center", fontsize=8, frameon=False, title=masked_note(lens) or None,
+               title_fontsize=8)
     whole = "the whole text is the prompt" if prompt_len == len(lens.tokens) else \
         f"prompt: the first {prompt_len} of {len(lens.tokens)} tokens"
     ax.set_title(f"Logit lens: the top next-token guess after each layer{note}\n({whole})")
     fig.colorbar(image, ax=ax, label="probability of the top token", shrink=0.8, fraction=0.08)
     return finish(fig)
+
+
+def masked_note(lens: LogitLens) -> str:
+    """The words that say which tokens a lens was read over ("" when it masked none)."""
+    if not lens.n_masked:
+        return ""
+    return (f"probabilities over the tokens the model learned: the {lens.n_masked:,} it never saw share one "
+            f"embedding row and are left out (up to {lens.unseen.max():.0%} of the full softmax)")
 
 
 def logit_lens_view(model, trace, positions=None, prompt_len: int | None = None):

@@ -11,7 +11,7 @@ from matplotlib import colormaps
 
 from ..compare import variant_edits
 from ..lens import logit_lens
-from ..viz.lens import MAX_LABEL, lens_table
+from ..viz.lens import MAX_LABEL, lens_table, masked_note
 from ..viz.mlp import mlp_activations, top_neurons
 from ..viz.style import DIVERGING, SEQUENTIAL, shorten, symmetric_limit, text_colour
 from . import _render
@@ -226,7 +226,7 @@ class LogitLensExplorer(Explorer):
                                            "rows: input tokens (the guess is for the token after each); "
                                            "columns: the residual stream read after each layer, left to "
                                            "right; the last column is the model's real output; colour: "
-                                           "probability") +
+                                           "probability" + (f"; {masked_note(lens)}" if lens.n_masked else "")) +
                            f'<table style="border-collapse:collapse;{_render.FONT}"><thead><tr><th></th>{head}</tr>'
                            f'</thead><tbody>{"".join(body)}</tbody></table>' +
                            _render.colour_bar(SEQUENTIAL, "0", "1", "probability of the top guess"))

@@ -107,8 +107,25 @@ logit_lens_view(model, trace, positions=range(n_prompt - 6, n_prompt + 8), promp
 # prompt already holds, and generation never reads it. The last prompt row's output is the first
 # token the model wrote, and every output below the line names the token in the next row, because
 # greedy decoding takes exactly that top guess. The left column is the odd one out: before any block
-# has run, it names the input token itself, not the next one (chapter 5 says why). Let's compare the
-# model's guesses with the actual text.
+# has run, it names the input token itself, not the next one (chapter 5 says why).
+#
+# The probabilities are shares among the tokens the model learned. The tokens its stories never use
+# all share one embedding row (the legend says how many), so they all get the same score; after
+# block 0, where the stream says little yet, together they hold nearly all of the probability, and
+# the top "guess" would be whichever of them came first. The lens leaves them out and reads the
+# rest:
+
+# %%
+from gptviz.lens import logit_lens
+
+lens = logit_lens(model, trace)
+shown = list(range(n_prompt - 6, n_prompt + 8))
+nearly_all = bool(lens.unseen[1, shown].min() > 0.97)
+print(f"{lens.n_masked:,} tokens left out; after block 0 they hold over 97% of the full softmax in every row shown:", nearly_all)
+claim(nearly_all, "after block 0, together they hold nearly all of the probability")
+
+# %% [markdown]
+# Let's compare the model's guesses with the actual text.
 
 # %%
 guesses = trace["logits"].argmax(-1)  # [T]: the top token at every position

@@ -172,11 +172,27 @@ logit_lens_view(model, trace, positions=sorted({t + d for t in places for d in (
 # %% [markdown]
 # In those rows the last column, the model's final guess, is the name; the columns before it show
 # how far up the stack the stream starts to say it.
+#
+# The lens reads over the tokens the model learned, as the legend says. The tokens the stories never
+# use share one embedding row, so they all get one and the same score. Low in the stack, where the
+# stream says little yet, those many equal scores add up: after block 0 they hold nearly all of the
+# full softmax, one of them is the single top entry, and which one is an arbitrary tie-break. Higher
+# up they fade, and at the output they hold none of it. `lens.unseen` keeps that mass apart:
 
 # %%
-from gptviz.lens import lens_logits, logit_lens
+from gptviz.lens import logit_lens
 
 lens = logit_lens(model, trace)  # lens.ids: [n_layer + 1, T, 1], the top guess after each layer
+shown = sorted({t + d for t in places for d in (-1, 0, 1)})
+for row, label in enumerate(lens.row_labels):
+    print(f"{label:14} the {lens.n_masked:,} unseen tokens hold over 90% of the full softmax in "
+          f"{int((lens.unseen[row, shown] > 0.9).sum())} of the {len(shown)} rows shown")
+claim(bool((lens.unseen[1, shown] > 0.9).all()) and not (lens.unseen[-1, shown] > 0.9).any(),
+      "after block 0 they hold nearly all of the full softmax; at the output, none of it")
+
+# %%
+from gptviz.lens import lens_logits
+
 for t in places:
     guesses = [model.tokenizer.decode([int(i)]) for i in lens.ids[:, t, 0]]
     print(f"after {trace.tokens[t]!r} at {t} (next {trace.tokens[t + 1]!r}), embeddings to top: {guesses}")

@@ -168,8 +168,11 @@ claim(spread_without > spread_with, "without it, the other rows spread their wei
 # name comes back the head looks straight at the earlier `␣Lily`. Without it, those rows still find
 # the name, and the other rows spread their weight more over the tokens near them: the mean row
 # entropy rises. What the head sends from those rows is no longer mostly the small value of the
-# sink, and the next layers must cope with it. That is why the model meets every story after an
-# `<|endoftext|>`, and why `gptviz` does the same when it scores a story.
+# sink, and the next layers get a mixture training never showed them. The order of cause and effect
+# is this: every story the model trained on came after an `<|endoftext|>`, so it learned to park
+# there; the token is not something the model needs by nature. That is why a story is best read
+# the way training showed it, after an `<|endoftext|>`, and why the cells of this chapter put one
+# first themselves (text that starts with it and `allow_special=True`, or its id).
 
 # %% [markdown]
 # ## Induction: copying what came next last time
@@ -205,6 +208,25 @@ claim(second < first - 4, "the second copy costs the model at least 4 nats a tok
 # learned the rule, not the sequence. Its training data made that worth learning: some documents
 # repeat a span of random tokens (a made-up song, a list read back), which only copying predicts
 # (the model card, `assets/models/gptviz-stories/README.md`, says how).
+#
+# One spike in the first copy stands far above the rest. It is the rule at work too, misfiring:
+
+# %%
+spike = int(losses[:n].argmax())  # losses[t] is the loss of ids[t + 1], read at position t
+seen = [s for s in range(1, spike) if ids[s] == ids[spike]]  # where this token occurred before
+guess = int(rep["logits"][spike].argmax())
+print(f"at position {spike}, {rep.tokens[spike]!r}: it occurred before at {seen}, followed by {rep.tokens[seen[0] + 1]!r}")
+print(f"the model predicts {tok.token_str(guess)!r} with p = {rep['logits'][spike].softmax(-1)[guess]:.2f}; "
+      f"the next token is {rep.tokens[spike + 1]!r}: a loss of {losses[spike]:.1f} nats")
+claim(len(seen) == 1 and guess == ids[seen[0] + 1] and losses[spike] > 15,
+      "the token occurred once before, and the model confidently predicts what followed it then")
+
+# %% [markdown]
+# The random draw happened to put the same token twice in the first copy. At its second
+# occurrence the model does exactly what the second copy rewards: it predicts the token that
+# followed the first occurrence, with near certainty. Here that is wrong, and a confident wrong
+# guess costs more than any uniform guess could: this is an induction example, inside the copy
+# where induction cannot help.
 
 # %% [markdown]
 # Which heads do it? An induction head needs a helper: at each token, something must have written
@@ -268,33 +290,136 @@ stripe = [(q, q - m + 1) for q in range(m + 1, 2 * m + 1)]
 head_heatmap(short, ind_layer, ind_head, highlight=stripe)
 
 # %% [markdown]
-# A picture shows where a head looks, not that the model needs it. Switch heads off and read the
-# same sequence again: the strongest induction head alone, all three, and the previous-token head.
+# In the first copy there is nothing to copy yet, and the head parks its weight. On these random
+# tokens it parks on position 1, the first token after `<|endoftext|>`, not on the `<|endoftext|>`
+# itself (column 0), as it does in stories:
+
+# %%
+first_rows = short[f"blocks.{ind_layer}.attn.pattern"][ind_head, 2:m + 1]  # queries 2 .. m: the first copy
+print(f"first copy, mean weight: on position 0 {first_rows[:, 0].mean():.2f}, on position 1 {first_rows[:, 1].mean():.2f}")
+claim(first_rows[:, 1].mean() > 0.5 > 0.1 > first_rows[:, 0].mean(), "on these random tokens it parks on position 1, not on the <|endoftext|>")
+
+# %% [markdown]
+# A picture shows where a head looks, not that the model needs it. Switch heads off and read
+# repeated sequences again, 16 of them (the first is the one above), averaged: the strongest
+# induction head alone, all three, the previous-token head, and as controls a head drawn at random
+# from the others of each of those layers. Each switch two ways: *zero* ablation (the head outputs
+# nothing) and *mean* ablation (the head outputs its average over the sequence's positions, so it
+# still adds its usual offset but no longer depends on the tokens).
 
 # %%
 from gptviz.interventions import ablate
 
-runs = {"the model": losses,
-        f"induction head L{ind_layer}H{ind_head} off": position_losses(ablate(model, ids, heads=[(ind_layer, ind_head)])),
-        "all three induction heads off": position_losses(ablate(model, ids, heads=inductors)),
-        f"previous-token head L{prev_layer}H{prev_head} off": position_losses(ablate(model, ids, heads=[(prev_layer, prev_head)]))}
-loss_by_position(runs, period=n)
+seqs = [repeated_tokens(model, n, seed=s) for s in range(16)]
+draw = torch.Generator().manual_seed(0)
+def random_other(layer, skip):  # a control: a head of the same layer, drawn at random among the others
+    others = [h for h in range(c.n_head) if (layer, h) not in skip]
+    return (layer, others[int(torch.randint(len(others), (1,), generator=draw))])
+def mean_losses(heads, how):  # [2n]: the loss at each position, averaged over the 16 sequences
+    return torch.stack([position_losses(ablate(model, s, heads=heads, how=how, names=["logits"])) for s in seqs]).mean(0)
+switches = {"the model": [], f"induction head L{ind_layer}H{ind_head} off": [(ind_layer, ind_head)],
+            "all three induction heads off": inductors, f"previous-token head L{prev_layer}H{prev_head} off": [(prev_layer, prev_head)]}
+switches.update({f"control L{l}H{h} off": [(l, h)] for l, h in (random_other(ind_layer, inductors), random_other(prev_layer, [(prev_layer, prev_head)]))})
+runs = {how: {label: mean_losses(heads, how) for label, heads in switches.items()} for how in ("zero", "mean")}
+loss_by_position({label: run for label, run in runs["zero"].items() if "control" not in label}, period=n)
 
 # %%
-gap = {label: (run[:n].mean() - run[n:].mean()).item() for label, run in runs.items()}
-for label, g in gap.items():
-    print(f"{label:32} second copy cheaper by {g:5.2f} nats")
-one, three, prev = list(gap.values())[1:]
-claim(1 < one < gap["the model"] / 4, "with the strongest induction head off, most of the drop is gone")
+gap = {how: {label: (run[:n].mean() - run[n:].mean()).item() for label, run in r.items()} for how, r in runs.items()}
+print(f"{'second copy cheaper by (nats, mean of 16)':44} {'zero':>6} {'mean':>6}")
+for label in switches:
+    print(f"{label:44} {gap['zero'][label]:6.2f} {gap['mean'][label]:6.2f}")
+model_gap, one, three, prev, *controls = gap["zero"].values()
+claim(one < model_gap / 2, "with the strongest induction head off, more than half of the drop is gone")
 claim(three < 0.5, "with all three off, the second copy is hardly easier than the first")
 claim(prev < min(one, 1), "the previous-token head off takes more of the drop than the strongest induction head")
+claim(all(abs(g - model_gap) < 0.3 for g in controls), "the control heads off change the drop by less than a third of a nat")
+claim(all(abs(gap["zero"][k] - gap["mean"][k]) < 0.5 for k in switches), "mean ablation tells the same story, within half a nat")
 
 # %% [markdown]
-# With the strongest induction head off, most of the drop is gone, but not all: the other two
-# induction heads still copy a little. With all three off, the second copy is hardly easier than the
+# With the strongest induction head off, more than half of the drop is gone, but not all: the other
+# two induction heads still copy some. With all three off, the second copy is hardly easier than the
 # first. And switching off the *one* previous-token head takes away more than switching off the
-# strongest induction head: less than a nat of the drop is left, because the three induction heads
-# all read what it wrote. A circuit is only as strong as the part every path goes through.
+# strongest induction head: less than a nat of the drop is left. The controls, a head of the same
+# layer switched off instead, leave the drop as it was. Mean ablation gives the same picture as
+# zero ablation, so what the heads carry is their dependence on the tokens, not a constant offset.
+#
+# ## Do the induction heads read the previous-token head?
+#
+# That the previous-token head matters does not yet say *how*: it could feed the induction heads'
+# queries, keys or values, or something else downstream. The induction rule needs it in the
+# **keys**: the key at position `k` must say which token came *before* `k`, so that a query holding
+# that token finds `k`. Test exactly that path (*K-composition*, path patching): recompute the
+# induction layer's keys from the residual stream *minus* the previous-token head's output, and
+# leave the queries, the values and every other layer as they were. As controls, remove each other
+# head of the previous-token head's layer from the keys instead. `without_key_path` in
+# `gptviz/interventions/composition.py` does it, on the same 16 sequences.
+
+# %%
+from gptviz.interventions.composition import without_key_path
+
+def induction_with(source=None):  # [n_head]: the induction layer's scores, mean of the 16 sequences
+    run = lambda s: (model.trace(s, names="blocks.*.attn.pattern") if source is None  # noqa: E731
+                     else without_key_path(model, s, source, ind_layer, names="blocks.*.attn.pattern"))
+    return torch.stack([induction_scores(run(s), n)[ind_layer] for s in seqs]).mean(0)
+
+heads_in = [h for _, h in inductors]
+keys = {"nothing removed": induction_with()}
+keys.update({f"L{prev_layer}H{h} removed from the keys": induction_with((prev_layer, h)) for h in range(c.n_head)})
+for label, score in keys.items():
+    print(f"{label:34} induction scores of heads {heads_in}: {[round(x, 2) for x in score[heads_in].tolist()]}")
+removed = keys.pop(f"L{prev_layer}H{prev_head} removed from the keys")[heads_in]
+kept = torch.stack([v[heads_in] for k, v in keys.items() if k != "nothing removed"])
+claim(removed.max() < 0.4 and kept.min() > 0.75,
+      "without the previous-token head in their keys, the induction heads lose most of their score; without any other head of its layer, they keep it")
+
+# %% [markdown]
+# Without the previous-token head's output in their keys alone, the three induction heads lose
+# most of their score; removing any other head of that layer from the keys instead leaves them
+# near their usual score. The induction heads read the previous-token head, and through their keys.
+
+# %% [markdown]
+# ## The same heads, read from their weights
+#
+# Everything so far ran the model on text. A head's weights can be read directly, too
+# (Elhage et al., 2021). Its **OV circuit** `W_V W_O` says what the head writes, given the token it
+# attends to: multiply a token's embedding by it and then by the unembedding, and a *copying* head
+# gives that same token the highest logit. Its **QK circuit** `W_Q W_K^T` says which keys a query
+# prefers. For an induction head the key to prefer is one whose *previous* token matches the query;
+# that token reaches the key through the previous-token head's OV circuit, so the QK circuit to read
+# is the composed one, query embedding times `W_Q W_K^T` times the previous-token head's OV output.
+# Both scores below count, over the 3,773 tokens the model learned, how often the right token wins
+# (chance is 1 in 3,773). They leave out the biases and treat each LayerNorm as its scale alone.
+
+# %%
+from gptviz.interventions.composition import induction_qk_scores, ov_copying_scores
+
+ov = ov_copying_scores(model)  # [n_layer, n_head]
+head_score_grid(ov, title="OV circuit: share of learned tokens a head copies (from its weights)",
+                label="share mapped to themselves")
+
+# %%
+qk = {h: induction_qk_scores(model, (prev_layer, h), ind_layer) for h in range(c.n_head)}  # source head -> [n_head]
+print(f"{'head':8} {'induction (attention)':>22} {'OV copying (weights)':>21} {'QK via the prev.-token head':>28}")
+for _, h in inductors:
+    print(f"L{ind_layer}H{h}:   {induction[ind_layer, h]:22.2f} {ov[ind_layer, h]:21.3f} {qk[prev_head][h]:28.3f}")
+chance = 1 / len(learned_tokens(model))
+others_ov = torch.cat([ov.flatten()[: ind_layer * c.n_head + ind_head], ov.flatten()[ind_layer * c.n_head + ind_head + 1:]])
+claim(ov[ind_layer, ind_head] > 0.1 and others_ov.max() < 0.02,
+      "the strongest induction head copies by its weights; no other head does by this measure")
+claim(all(qk[prev_head][h] > 30 * chance and qk[prev_head][h] > max(qk[o][h] for o in range(c.n_head) if o != prev_head)
+          for _, h in inductors), "the composed QK circuit finds the right key far above chance, and more through the previous-token head than through any other")
+claim(0.15 < ov[ind_layer, ind_head] < 0.3 and all(0.03 < qk[prev_head][h] < 0.1 for _, h in inductors),
+      "about a fifth of the learned tokens; about one token in twenty")
+
+# %% [markdown]
+# The weights agree with the experiments, more faintly. The strongest induction head copies by its
+# OV circuit: it maps about a fifth of the learned tokens back to themselves, where chance is 1 in
+# 3,773. The other two induction heads do not copy by this direct measure; what they write reaches
+# the output some other way, which this score cannot show. The composed QK circuit picks the right
+# key for about one token in twenty: far above chance, and more through the previous-token head than
+# through any other head of its layer, but dim beside the attention scores of about 0.9. The weights
+# alone, read with these simplifications (no positions, no biases, LayerNorms as scales), show the
+# circuit only in outline; running the model shows it whole.
 
 # %% [markdown]
 # **Check your work.** Write `my_induction(trace, layer, n)`: for each head of that layer, the mean
@@ -358,19 +483,100 @@ claim(copy_heads[0] == sink_head, "it is also the head that uses the sink most")
 # control pair is not idle either (no head of a four-layer model is): with it off, recall falls by
 # some points and the loss rises, but the model still names the right character most of the time.
 # The first copy head is the induction head of the section above, and the head that parks most on
-# the sink: one head copies names and repeated tokens alike, with the same rule, "find the earlier
-# occurrence and look just after it", and rests on the first token when there is nothing to copy.
-
-# %% [markdown]
-# ## Where does the name travel? Activation patching
-#
-# Two stories that differ only in who is who:
+# the sink: one head copies names and repeated tokens alike, and rests on the first token when
+# there is nothing to copy. But it does not find a name by the induction rule. On repeated tokens it
+# looks just *after* the earlier occurrence of the current token. Before a name, it looks *at* the
+# earlier mention of the name, and the token before that mention (`named`, `and`, ...) is usually
+# not the current token, so the induction rule would not find it there (chapter 3 saw the same
+# head look at an earlier name from a comma). Counted over 100 of the validation stories:
 
 # %%
-clean = ("There was once a cheerful boy called Walter. Walter lived next door to a girl named Jane. "
-         "Jane was a lot of fun. One day, Dad gave Walter and")
-corrupt = clean.replace("Walter", "@").replace("Jane", "Walter").replace("@", "Jane")
-print(corrupt)
+from gptviz.tokenizer import EOT_ID
+
+matched, weight_unmatched = 0, []
+for story in val[:100]:
+    s_ids = [EOT_ID] + tok.encode(story.text)  # as in training: <|endoftext|> first
+    pattern = model.trace(s_ids, names=[f"blocks.{ind_layer}.attn.pattern"])[f"blocks.{ind_layer}.attn.pattern"][ind_head]
+    for t in name_positions(s_ids, story.name_ids(tok)):
+        earlier = [k for k in range(1, t + 1) if s_ids[k] == s_ids[t + 1]]  # the earlier mentions of the coming name
+        if any(s_ids[k - 1] == s_ids[t] for k in earlier):
+            matched += 1  # the induction rule would find it: the token before a mention is the current one
+        else:
+            weight_unmatched.append(pattern[t, earlier].sum().item())
+total = matched + len(weight_unmatched)
+print(f"{total} places before a name: the induction rule could find the name at {matched}, not at {len(weight_unmatched)}")
+print(f"where it could not, the head still puts {sum(weight_unmatched) / len(weight_unmatched):.2f} of its weight on the earlier mentions")
+claim(len(weight_unmatched) > total / 2 and sum(weight_unmatched) / len(weight_unmatched) > 0.8,
+      "at most places before a name the induction rule would not find it, and the head finds it anyway")
+
+# %% [markdown]
+# At more than half of the places before a name, the induction rule would find nothing, and the
+# head still puts most of its weight on the earlier mentions. One head, two ways of choosing where
+# to look: after the earlier copy of the current token, and at the earlier name.
+
+# %% [markdown]
+# ## Which name? The second child introduced
+#
+# The stories of the plot *sharing* introduce two children and then say "... gave Walter and Jane
+# a ball": the child introduced first, then the one introduced second. So after "gave Walter and",
+# the right next word is the *second-introduced* child. What does the model do when the name after
+# "gave" is that second child instead, "gave Jane and"? Every validation story of that plot with the
+# phrase (121 of the first 3,000), cut just before the second name, both ways, `<|endoftext|>` first:
+
+# %%
+import re
+
+def gave_cases(stories):  # (text up to " gave", first child, second child), for each story with "gave A and B"
+    for story in (s for s in stories if s.plot == "sharing"):
+        first, second = story.characters[0].name, story.characters[1].name
+        found = re.search(rf" gave {first} and {second}\b", story.text)
+        if found:
+            yield "<|endoftext|>" + story.text[:found.start()], first, second
+
+cases = list(gave_cases(generate_stories(3000, VAL_SEED)))
+def names_second(cases, edits=None):  # after "gave <first> and", "gave <second> and": share naming the second
+    hits = [0, 0]
+    for text, first, second in cases:
+        for k, who in enumerate((first, second)):
+            logits = model.trace(f"{text} gave {who} and", names=["logits"], allow_special=True, edits=edits)["logits"]
+            hits[k] += int(logits[-1].argmax()) == tok.encode(" " + second)[0]
+    return [h / len(cases) for h in hits]
+after_first, after_second = names_second(cases)
+print(f"{len(cases)} stories; the top next token is the second-introduced child after \"gave <first> and\" "
+      f"in {after_first:.0%}, after \"gave <second> and\" in {after_second:.0%}")
+claim(len(cases) >= 100 and after_first > 0.95 and after_second > 0.95,
+      "the model names the second-introduced child, whichever child was just named")
+
+# %% [markdown]
+# In every one of them the model writes the second-introduced child, also right after that child's
+# own name ("gave Jane and Jane"): it does not pick "the other child", it copies the child who was
+# introduced second. (The stories never say "gave Jane and Walter", so the model never learned to
+# answer it.) Which head copies it? Switch off the copy head, and, as a control, a head drawn at
+# random from the others of its layer:
+
+# %%
+control_head = random_other(*copy_heads[0][:1], [copy_heads[0]])
+for label, heads in [(f"copy head L{copy_heads[0][0]}H{copy_heads[0][1]} off", [copy_heads[0]]),
+                     (f"control L{control_head[0]}H{control_head[1]} off", [control_head])]:
+    hit = names_second(cases, ablation_edits(model, heads=heads))
+    print(f"{label:24} second-introduced child named: {hit[0]:.0%} after the first, {hit[1]:.0%} after the second")
+    claim((max(hit) < 0.1) if "copy" in label else (min(hit) > 0.9),
+          "with the copy head off the model never names that child; with the control off it always does")
+
+# %% [markdown]
+# With the copy head off, the model never names the second child; with the control head off, it
+# still always does. The copy head carries the name.
+#
+# ## Where does the name travel? Activation patching
+#
+# Two stories that differ only in which child is introduced first:
+
+# %%
+clean_text = ("There was once a cheerful boy called Walter. Walter lived next door to a girl named Jane. "
+              "Jane was a lot of fun. One day, Dad gave Walter and")
+corrupt_text = clean_text.replace("Walter", "@").replace("Jane", "Walter").replace("@", "Jane")
+clean, corrupt = ([EOT_ID] + tok.encode(t) for t in (clean_text, corrupt_text))  # ids, <|endoftext|> first
+print(corrupt_text)
 
 # %%
 from gptviz.viz import distribution_change
@@ -383,12 +589,12 @@ distribution_change(p_clean, p_corrupt, tok, k=5, names=("clean", "names swapped
 # %%
 jane, walter = tok.encode(" Jane")[0], tok.encode(" Walter")[0]
 print(f"clean: p(Jane) {p_clean[jane]:.3f};  names swapped: p(Walter) {p_corrupt[walter]:.3f}")
-claim(p_clean[jane] > 0.9 and p_corrupt[walter] > 0.9, "the model names the other child in both stories")
+claim(p_clean[jane] > 0.9 and p_corrupt[walter] > 0.9, "the model names the second-introduced child in both stories")
 
 # %% [markdown]
-# The model has to name the child who is *not* the last one mentioned. Now run the swapped story, but
-# paste in the clean run's residual stream at one layer and one position, and see how far the
-# answer moves back to `␣Jane`. The score is the *normalised logit difference*: with
+# In each story the model names the child introduced second: `␣Jane` in the first, `␣Walter` in the
+# swapped one. Now run the swapped story, but paste in the clean run's residual stream at one layer
+# and one position, and see how far the answer moves back to `␣Jane`. The score is the *normalised logit difference*: with
 # `d = logit(␣Jane) - logit(␣Walter)` at the last position,
 # `(d_patched - d_corrupt) / (d_clean - d_corrupt)`: 0 when the paste changes nothing, 1 when it
 # brings the clean answer back. `patch_sweep` does every layer and position at once.
@@ -405,11 +611,16 @@ at_jane = [t for t, i in enumerate(clean_run.ids) if i == jane]
 last = clean_run.n_tokens - 1
 print("positions of ␣Jane:", at_jane)
 for layer in range(c.n_layer):
-    print(f"after block {layer}: at the Janes {scores[layer, at_jane].sum():.2f}, at the last token {scores[layer, last]:.2f}")
+    two = lambda x: round(float(x), 2) + 0.0  # noqa: E731  (+ 0.0: a tiny negative prints as 0.00, not -0.00)
+    print(f"after block {layer}: at the Janes {two(scores[layer, at_jane].sum()):.2f}, at the last token {two(scores[layer, last]):.2f}")
 elsewhere = [t for t in range(last + 1) if t not in at_jane]
 claim(all(scores[layer, at_jane].sum() > 0.6 and scores[layer, elsewhere].abs().sum() < 0.05 for layer in (0, 1)),
       "after blocks 0 and 1, most of the answer comes back only at the positions of the name Jane")
 claim(scores[2, last] > 0.95 and scores[2, :last].abs().max() < 0.05, "from block 2 on, it lives only at the last token")
+just_named = last - 1  # "... gave Walter and": the name mentioned last
+nothing = bool(scores[:, just_named].abs().max() < 0.05)
+print(f"at the name mentioned last ({clean_run.tokens[just_named]!r}, position {just_named}): below 0.05 in every layer: {nothing}")
+claim(nothing, "patching the name just mentioned brings nothing back, in any layer")
 
 # %% [markdown]
 # ### Check your work
@@ -436,10 +647,11 @@ require(my_score, scores[0, position].item(), what="my_score", atol=1e-4,
 
 # %% [markdown]
 # Read the heatmap from the bottom up. After blocks 0 and 1, pasting the clean stream brings most of
-# the answer back only at the tokens `␣Jane`, nowhere else: not even at the `␣Walter`s, which the
-# swap changed too. (Each cell pastes one position, and the first `␣Jane` matters most.) From block 2
-# on, all of it is at the last token. Block 2 *moved* the name from where it was written to where
-# it is needed.
+# the answer back only at the tokens `␣Jane`, where the second child was introduced and named
+# again; nowhere else: not at the `␣Walter`s, which the swap changed too, and not at the name just
+# mentioned after "gave", which the answer does not depend on at all. (Each cell pastes one
+# position, and the first `␣Jane` matters most.) From block 2 on, all of it is at the last token.
+# Block 2 *moved* the second child's name from where it was written to where it is needed.
 #
 # Which heads carry it? The same sweep, pasting one head's output at every position:
 
@@ -455,8 +667,8 @@ claim(mover == copy_heads[0] and head_scores[mover] > 0.9 and others[0] < 0.15,
       "one head carries the name to the last token, the first copy head")
 
 # %% [markdown]
-# One head carries it: the first copy head of the last section, which is also the induction head.
-# Patching finds, in one story, the head that ablation found over many.
+# One head carries it: the copy head, which is also the induction head. Patching finds, in one
+# story, the head that switching it off found in 121.
 #
 # ## Who votes for the name? Logit attribution
 #
@@ -493,4 +705,4 @@ claim({name for name, _ in top[:2]} == {"L3 MLP", "L{}H{}".format(*copy_heads[0]
 # NBVAL_IGNORE_OUTPUT
 from gptviz.widgets import AblationExplorer
 
-AblationExplorer(model, clean)
+AblationExplorer(model, clean_text)
