@@ -256,13 +256,13 @@ for p in (0.5, 0.9, 0.95):
 # %% [solution] id=ex06_top_p
 def my_top_p(logits, p):
     ### BEGIN SOLUTION
-    probs = my_softmax(logits)
-    order = torch.argsort(probs, descending=True)
-    before = probs[order].cumsum(-1) - probs[order]  # the mass of the tokens ranked above each one
-    kept = order[before < p]
-    out = torch.zeros_like(probs)
-    out[kept] = probs[kept] / probs[kept].sum()
-    return out
+    chances = my_softmax(logits)
+    order = torch.argsort(chances, descending=True)
+    above = chances[order].cumsum(-1) - chances[order]  # the mass of the tokens ranked above each one
+    kept = order[above < p]
+    renormalised = torch.zeros_like(chances)
+    renormalised[kept] = chances[kept] / chances[kept].sum()
+    return renormalised
     ### END SOLUTION
 
 # %% [test] id=test06_top_p points=3

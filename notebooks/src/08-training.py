@@ -77,10 +77,10 @@ story = tok.encode("Once upon a time, there was a boy named Ben. Ben had a blue 
 logits = model.trace(story)["logits"]  # [T, 50257]
 cases = [("random scores", random_tensor(9, 40, seed=14, scale=2.0), [3, 39, 0, 7, 7, 12, 1, 30, 5]),
          ("the story", logits, story)]
-for name, scores, ids in cases:
-    expected = F.cross_entropy(scores[:-1], torch.tensor(ids[1:]))
+for name, scores, tokens in cases:
+    expected = F.cross_entropy(scores[:-1], torch.tensor(tokens[1:]))
     with forbid(*losses):
-        require(my_loss(scores, ids), expected, what=f"my_loss on {name}",
+        require(my_loss(scores, tokens), expected, what=f"my_loss on {name}",
                 hint="row t of log_probs is the prediction for ids[t + 1]: pick one entry per row (two index "
                      "tensors at once), and mind the sign.")
 my_loss_story = my_loss(logits, story)
