@@ -36,7 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from gptviz.errors import GptvizError
+from gptviz.errors import GptvizError, InputError
 
 ATOL, RTOL = 1e-4, 1e-4
 
@@ -191,9 +191,7 @@ def _owner_of(target):
     """The class and attribute name behind a method, a property or an ``(owner, name)`` pair, else None."""
     if isinstance(target, tuple):
         return target
-    if inspect.ismethod(target) and isinstance(target.__self__, type):  # a classmethod
-        target = target.__func__
-    elif inspect.ismethod(target):
+    if inspect.ismethod(target):
         for cls in type(target.__self__).__mro__:
             if vars(cls).get(target.__name__) is target.__func__:
                 return cls, target.__name__
@@ -223,7 +221,7 @@ class forbid:
 
     def __init__(self, *targets, namespace: dict | None = None):
         if not targets:
-            raise TypeError("forbid() needs at least one callable to switch off")
+            raise InputError("forbid() needs at least one callable to switch off")
         self.targets = targets
         self.namespace = sys._getframe(1).f_globals if namespace is None else namespace
         self._undo: list[tuple[object, str, object]] = []
@@ -244,20 +242,24 @@ class forbid:
                 if owner is not None:
                     cls, name = owner
                     if not hasattr(cls, name):
-                        raise TypeError(f"forbid: {cls.__name__} has no attribute {name!r}")
-                    is_property = isinstance(inspect.getattr_static(cls, name), property)
-                    self._swap(cls, name, property(refuse) if is_property else refuse)
+                        raise InputError(f"forbid: {cls.__name__} has no attribute {name!r}")
+                    original = inspect.getattr_static(cls, name)
+                    self._swap(cls, name, property(refuse) if isinstance(original, property) else refuse)
                     for key, value in list(self.namespace.items()):  # bound copies: decode = tok.decode
-                        if inspect.ismethod(value) and value.__func__ is self._undo[-1][2]:
+                        if inspect.ismethod(value) and value.__func__ is original:
                             self._swap(self.namespace, key, refuse)
                     continue
                 found = [(m.__name__, vars(m)) for m in list(sys.modules.values())
                          if isinstance(getattr(m, "__dict__", None), dict) and any(v is target for v in vars(m).values())]
                 public = sorted((n for n, _ in found if not any(p.startswith("_") for p in n.split("."))), key=len)
                 refuse = _switched_off(f"{public[0]}.{target.__name__}" if public else label)
+                before = len(self._undo)
                 for holder in [h for _, h in found] + [self.namespace]:
                     for key in [k for k, v in list(holder.items()) if v is target]:
                         self._swap(holder, key, refuse)
+                if len(self._undo) == before:
+                    raise InputError(f"forbid: {label} is held by no loaded module and not by the namespace, "
+                                     f"so it cannot be switched off; import it first")
         except BaseException:
             self.__exit__(None, None, None)
             raise

@@ -354,3 +354,20 @@ def test_random_helpers_leave_the_global_random_state_alone():
     assert torch.equal(x, random_tensor(2, 3, seed=1)) and not torch.equal(x, random_tensor(2, 3, seed=2))
     ln = model.h[0].ln_1
     assert not torch.equal(ln.weight, torch.ones_like(ln.weight)) and bool((model.h[0].attn.c_attn.bias != 0).all())
+
+
+def test_forbid_refuses_what_it_cannot_switch_off():
+    from gptviz.errors import InputError
+    from gptviz.exercises import forbid
+
+    def nowhere():
+        return 1
+
+    with pytest.raises(InputError, match="held by no loaded module"):
+        with forbid(nowhere, namespace={}):
+            pass
+    with pytest.raises(InputError, match="has no attribute 'nope'"):
+        with forbid((torch.Tensor, "nope")):
+            pass
+    with pytest.raises(InputError, match="at least one"):
+        forbid()
