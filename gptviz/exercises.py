@@ -13,18 +13,30 @@ nbgrader's markup, see the README) use :func:`require`, which raises an ``Assert
 the difference and a hint when the answer is wrong::
 
     require(my_pattern, trace["blocks.0.attn.pattern"][0], "my_pattern", hint="did you apply the mask?")
- Numbers are compared with a
-tolerance (float32 sums in another order differ in the last digits); ``-inf`` matches ``-inf``, so
+
+Numbers are compared with a tolerance (float32 sums in another order differ in the last digits); ``-inf`` matches ``-inf``, so
 a masked score compares as it should. Whole numbers, strings and lists of them must be equal.
+
+A graded check runs the student's function on inputs the student has not seen (another text, a
+random tensor, a small random model built in the test cell), inside :class:`forbid`, which switches
+off the library entry points that already compute the answer, so that a one-line call to them fails
+with :class:`WriteItYourself` instead of passing::
+
+    with forbid(torch.nn.functional.gelu, torch.nn.GELU):
+        require(my_gelu(x), expected, what="my_gelu on a random tensor you have not seen")
 """
 
 from __future__ import annotations
 
+import inspect
 import numbers
+import sys
 from dataclasses import dataclass
 
 import numpy as np
 import torch
+
+from gptviz.errors import GptvizError, InputError
 
 ATOL, RTOL = 1e-4, 1e-4
 
@@ -148,3 +160,141 @@ def require(answer, expected, what: str = "your answer", hint: str = "", atol: f
     if not outcome:
         raise AssertionError(f"{outcome.message} Hint: {hint}" if hint else outcome.message)
     print(outcome.message)
+
+
+_INHERITED = object()  # marks a class attribute that forbid set where the class only inherited it
+
+
+class WriteItYourself(GptvizError, AssertionError):
+    """A switched-off library entry point was called while an answer was being checked."""
+
+
+def _switched_off(label: str):
+    def refuse(*args, **kwargs):
+        raise WriteItYourself(f"write it yourself: {label} is switched off while your answer is checked "
+                              f"(the test compares your code with it, so calling it proves nothing)")
+    return refuse
+
+
+def _label(target) -> str:
+    if isinstance(target, tuple):
+        owner, name = target
+        return f"{owner.__name__}.{name}"
+    if isinstance(target, property):
+        target = target.fget
+    func = getattr(target, "__func__", target)
+    module = getattr(func, "__module__", None) or ""
+    return f"{module}.{getattr(func, '__qualname__', getattr(func, '__name__', repr(func)))}".lstrip(".")
+
+
+def _owner_of(target):
+    """The class and attribute name behind a method, a property or an ``(owner, name)`` pair, else None."""
+    if isinstance(target, tuple):
+        return target
+    if inspect.ismethod(target):
+        for cls in type(target.__self__).__mro__:
+            if vars(cls).get(target.__name__) is target.__func__:
+                return cls, target.__name__
+        return None
+    func = target.fget if isinstance(target, property) else target
+    path = getattr(func, "__qualname__", "").split(".")
+    if len(path) < 2 or "<locals>" in path:
+        return None
+    owner = sys.modules.get(getattr(func, "__module__", None) or "")
+    for part in path[:-1]:
+        owner = getattr(owner, part, None)
+    if isinstance(owner, type) and vars(owner).get(path[-1]) is target:
+        return owner, path[-1]
+    return None
+
+
+class forbid:
+    """``with forbid(f, g, ...):`` the named callables raise :class:`WriteItYourself` until the block ends.
+
+    Each target is a function or class (replaced wherever a loaded module or the caller's namespace
+    holds it: ``torch.nn.functional.gelu`` is also ``F.gelu`` and a ``from ... import gelu``), a method
+    or property (``tok.decode``, ``GPTConfig.n_params``: replaced on its class, for every instance), or
+    an ``(owner, "name")`` pair for an attribute of a built-in class (``(torch.Tensor, "softmax")``).
+    Everything is put back when the block ends, even when it raises. ``namespace`` defaults to the
+    globals of the code that calls ``forbid`` (a notebook's namespace).
+    """
+
+    def __init__(self, *targets, namespace: dict | None = None):
+        if not targets:
+            raise InputError("forbid() needs at least one callable to switch off")
+        self.targets = targets
+        self.namespace = sys._getframe(1).f_globals if namespace is None else namespace
+        self._undo: list[tuple[object, str, object]] = []
+
+    def _swap(self, holder, name: str, replacement) -> None:
+        if isinstance(holder, dict):
+            self._undo.append((holder, name, holder[name]))
+            holder[name] = replacement
+        else:
+            self._undo.append((holder, name, vars(holder).get(name, _INHERITED)))
+            setattr(holder, name, replacement)
+
+    def __enter__(self) -> forbid:
+        try:
+            for target in self.targets:
+                label, owner = _label(target), _owner_of(target)
+                refuse = _switched_off(label)
+                if owner is not None:
+                    cls, name = owner
+                    if not hasattr(cls, name):
+                        raise InputError(f"forbid: {cls.__name__} has no attribute {name!r}")
+                    original = inspect.getattr_static(cls, name)
+                    self._swap(cls, name, property(refuse) if isinstance(original, property) else refuse)
+                    for key, value in list(self.namespace.items()):  # bound copies: decode = tok.decode
+                        if inspect.ismethod(value) and value.__func__ is original:
+                            self._swap(self.namespace, key, refuse)
+                    continue
+                found = [(m.__name__, vars(m)) for m in list(sys.modules.values())
+                         if isinstance(getattr(m, "__dict__", None), dict) and any(v is target for v in vars(m).values())]
+                public = sorted((n for n, _ in found if not any(p.startswith("_") for p in n.split("."))), key=len)
+                refuse = _switched_off(f"{public[0]}.{target.__name__}" if public else label)
+                before = len(self._undo)
+                for holder in [h for _, h in found] + [self.namespace]:
+                    for key in [k for k, v in list(holder.items()) if v is target]:
+                        self._swap(holder, key, refuse)
+                if len(self._undo) == before:
+                    raise InputError(f"forbid: {label} is held by no loaded module and not by the namespace, "
+                                     f"so it cannot be switched off; import it first")
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        while self._undo:
+            holder, name, original = self._undo.pop()
+            if isinstance(holder, dict):
+                holder[name] = original
+            elif original is _INHERITED:
+                delattr(holder, name)
+            else:
+                setattr(holder, name, original)
+
+
+def random_tensor(*shape: int, seed: int = 0, scale: float = 1.0) -> torch.Tensor:
+    """A normal(0, ``scale``) float tensor of ``shape`` from its own generator: an input the student has
+    not seen, drawn without touching torch's global random state (a chapter's later samples stay put)."""
+    return torch.randn(shape, generator=torch.Generator().manual_seed(seed)) * scale
+
+
+def random_model(seed: int = 0, n_layer: int = 2, n_head: int = 2, d_model: int = 16, n_ctx: int = 32, **config):
+    """A small GPT-2 with random weights (every weight, bias and LayerNorm scale drawn, none left at 0
+    or 1), for checking a student's function on a model other than the chapter's. Built without
+    touching torch's global random state."""
+    from gptviz.config import GPTConfig
+    from gptviz.model import GPT
+
+    with torch.random.fork_rng(devices=[]):
+        model = GPT(GPTConfig(n_layer=n_layer, n_head=n_head, d_model=d_model, n_ctx=n_ctx,
+                              name=f"random model (seed {seed})", **config))
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            centre = 1.0 if (".ln_" in name or name.startswith("ln_")) and name.endswith("weight") else 0.0
+            p.copy_(centre + 0.1 * torch.randn(p.shape, generator=gen))
+    return model.eval()

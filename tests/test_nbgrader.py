@@ -101,7 +101,7 @@ def test_the_series_has_enough_points_and_every_solution_is_graded_right_after()
         for here, after in zip(meta, meta[1:] + [None]):
             if here["solution"]:
                 assert after is not None and after["grade"], f"{source.name}: {here['grade_id']} has no test after it"
-    assert total >= 30 and predictions >= 3, (total, predictions)
+    assert total >= 60 and predictions >= 3, (total, predictions)
     stated = re.search(r"(\d+) points in all", (ROOT / "README.md").read_text())
     assert stated and int(stated.group(1)) == total, "the README's teachers' section states the total"
 

@@ -173,6 +173,8 @@ require(predicted_count, len(tok.encode(sentence)), what="your predicted count",
 # **Decode by hand.** `tok.token_bytes(i)` is the bytes token `i` stands for. Write `my_decode(ids)`,
 # which turns a list of ids back into text, using only `tok.token_bytes` and `bytes.decode`. The
 # llama above is a warning: its 4 bytes are spread over tokens that are not characters on their own.
+# The test runs it on texts you have not seen, with `tok.decode` (and the other ways to get a token's
+# text) switched off.
 
 # %% [solution] id=ex01_decode
 def my_decode(ids):
@@ -181,11 +183,16 @@ def my_decode(ids):
     ### END SOLUTION
 
 # %% [test] id=test01_decode points=3
-texts = [sentence, "Unbelievable!", "I saw a 🦙 at the zoo", "naïve café, 1,234 km"]
-for t in texts:
-    require(my_decode(tok.encode(t)), t, what=f"my_decode of the ids of {t!r}",
-            hint="join the bytes of all tokens first, then decode once: a character's bytes can "
-                 "be split across tokens.")
+import tiktoken
+from gptviz.exercises import forbid, require
+
+texts = ["Mia's kite flew over the old mill.", "¿Dónde está el 🐈? 42 km/h", "日本語 and\ttabs\n\nnew lines"]
+with forbid(tok.decode, tok.token_texts, tok.tokens, tok.token_str, tiktoken.Encoding.decode,
+            tiktoken.Encoding.decode_bytes, tiktoken.Encoding.decode_tokens_bytes):
+    for t in texts:
+        require(my_decode(tok.encode(t)), t, what=f"my_decode on {t!r}, a text you have not seen,",
+                hint="join the bytes of all the tokens first and decode once: one character's bytes can "
+                     "be split across two tokens.")
 
 # %% [markdown]
 # ## Explore

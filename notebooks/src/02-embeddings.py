@@ -55,21 +55,28 @@ print("== the trace's embed.token:", torch.equal(by_lookup, trace["embed.token"]
 # %% [markdown]
 # ### Check your work
 #
-# Compute the token embeddings of *all* the tokens at once, as a product of a one-hot matrix
-# `[T, vocab_size]` with `W`, as `my_token_embeddings` (`[T, d_model]`); the test cell after it
-# compares it with the trace.
+# Write `my_token_embeddings(ids, W)`: the embeddings of *all* the tokens of `ids` at once
+# (`[T, d_model]`), as the product of a one-hot matrix (`[T, vocab_size]`, one row per token) with an
+# embedding matrix `W` (`[vocab_size, d_model]`). The test runs it on a random `W` and ids you have not
+# seen, with torch's embedding lookup switched off.
 
 # %% [solution] id=ex02_token_embeddings
-one_hots = torch.nn.functional.one_hot(torch.tensor(trace.ids), model.config.vocab_size).float()  # [T, V]
-### BEGIN SOLUTION
-my_token_embeddings = one_hots @ W
-### END SOLUTION
+def my_token_embeddings(ids, W):
+    ### BEGIN SOLUTION
+    one_hots = torch.nn.functional.one_hot(torch.tensor(ids), W.shape[0]).to(W.dtype)  # [T, vocab_size]
+    return one_hots @ W
+    ### END SOLUTION
 
 # %% [test] id=test02_token_embeddings points=2
-from gptviz.exercises import require
+from gptviz.exercises import forbid, random_tensor, require
 
-require(my_token_embeddings, trace["embed.token"], what="my_token_embeddings",
-        hint="a matrix product: [T, vocab_size] times [vocab_size, d_model] gives [T, d_model].")
+W_test = random_tensor(40, 6, seed=2)  # a vocabulary of 40 tokens, 6 numbers each
+ids_test = [7, 0, 39, 7, 12]
+with forbid(torch.nn.functional.embedding, torch.embedding):
+    require(my_token_embeddings(ids_test, W_test), W_test[ids_test],
+            what="my_token_embeddings on a random W you have not seen",
+            hint="row t of the one-hot matrix is all zeros except a 1 in column ids[t]; "
+                 "which row of W does that row pick out of the product?")
 
 # %% [markdown]
 # ## Tokens that play the same part point the same way
@@ -193,21 +200,28 @@ claim(r["loss_other"] > r["loss_reference"] + 2 and r["top1"] < 0.5,
 #
 # ### Check your work
 #
-# Write `my_embed(ids)`, the input to block 0 for a list of ids (`[T, d_model]`), from the rows of
-# `model.wte.weight` and `model.wpe.weight`. The test runs it on a sentence it has not seen.
+# Write `my_embed(model, ids)`, the input to block 0 for a list of ids (`[T, d_model]`), from the
+# rows of `model.wte.weight` and `model.wpe.weight`. The test runs it on a small random model and a
+# sentence you have not seen, with the model's own forward pass switched off.
 
 # %% [solution] id=ex02_embed
-def my_embed(ids):
+def my_embed(model, ids):
     ### BEGIN SOLUTION
     positions = torch.arange(len(ids))
     return model.wte.weight.detach()[ids] + model.wpe.weight.detach()[positions]
     ### END SOLUTION
 
 # %% [test] id=test02_embed points=2
-for text in [trace.text, "Tom saw a big dog in the park. The dog ran to Tom."]:
-    other = model.trace(text)
-    require(my_embed(other.ids), other["embed.sum"], what=f"my_embed on {text!r}",
-            hint="row ids of wte plus rows 0, 1, ..., T-1 of wpe (position i gets row i).")
+from gptviz import GPT
+from gptviz.exercises import random_model
+
+other_model = random_model(seed=2)
+for text in ["Tom saw a big dog in the park. The dog ran to Tom.", "Mia hid the red box."]:
+    other = other_model.trace(text)
+    with forbid(GPT.forward, GPT.trace, torch.nn.functional.embedding, torch.embedding):
+        require(my_embed(other_model, other.ids), other["embed.sum"],
+                what=f"my_embed on a random model and {text!r}, which you have not seen,",
+                hint="token t adds two rows: one picked by its id, one picked by where it stands.")
 
 # %% [markdown]
 # ## Explore

@@ -97,31 +97,45 @@ for width in (32, 64, 128):
 #
 # ### Check your work
 #
-# Compute head 0's coefficients, `softmax(q k^T / sqrt(d))` with the mask, and compare with the
-# model's: write `my_pattern` (`[T, T]`) from `scores` and `mask`.
+# Write `my_pattern(q, k)`: one head's coefficients (`[T, T]`) from its queries and keys (each
+# `[T, d_head]`): the scaled scores, the mask, the softmax. The test runs it on random queries and
+# keys of another width, which you have not seen, with torch's fused attention switched off.
 #
-# **Predict before you run.** Token 0 can see only itself. How much weight does it put on itself,
-# in every head? Write `predicted_first_weight` (a number) in the same cell.
+# **Predict before you run.** What weight does token 0 put on itself, in every head of every
+# block? Write `predicted_first_weight` (a number) in the same cell.
 
 # %% [solution] id=ex03_pattern
-T = len(trace.ids)
-mask = torch.ones(T, T, dtype=torch.bool).triu(1)  # True above the diagonal: the future
+def my_pattern(q, k):
+    ### BEGIN SOLUTION
+    T, d_head = q.shape
+    scores = (q @ k.T) / math.sqrt(d_head)
+    future = torch.ones(T, T, dtype=torch.bool).triu(1)  # True above the diagonal
+    return torch.softmax(scores.masked_fill(future, float("-inf")), dim=-1)
+    ### END SOLUTION
+
 ### BEGIN SOLUTION
-my_pattern = torch.softmax(scores.masked_fill(mask, float("-inf")), dim=-1)
 predicted_first_weight = 1.0
 ### END SOLUTION
 
 # %% [test] id=test03_pattern points=3
-from gptviz.exercises import require
+from gptviz.exercises import forbid, random_tensor, require
 
-require(my_pattern, trace["blocks.0.attn.pattern"][0], what="my_pattern",
-        hint="mask the future with -inf *before* the softmax, and softmax each row (dim=-1); "
-             "scores are already divided by sqrt(d_head).")
+T = len(trace.ids)
+for seed, (n, width) in enumerate([(6, 4), (9, 25)]):
+    q_test, k_test = random_tensor(n, width, seed=seed, scale=3.0), random_tensor(n, width, seed=seed + 10, scale=3.0)
+    future = torch.ones(n, n, dtype=torch.bool).triu(1)
+    expected = torch.softmax(((q_test @ k_test.T) / math.sqrt(width)).masked_fill(future, float("-inf")), -1)
+    with forbid(torch.nn.functional.scaled_dot_product_attention):
+        require(my_pattern(q_test, k_test), expected, what=f"my_pattern on random [{n}, {width}] queries "
+                "and keys you have not seen",
+                hint="three steps: the scale uses the width of these vectors (q.shape[-1]); the future "
+                     "(above the diagonal) must get weight 0, so what must its score be before the softmax?")
+require(my_pattern(q, k), trace["blocks.0.attn.pattern"][0], what="my_pattern on head 0's q and k")
 
 # %% [test] id=test03_predict_first_weight points=1
 first = torch.stack([trace[f"blocks.{i}.attn.pattern"][:, 0, 0] for i in range(c.n_layer)])  # [layer, head]
 require(torch.full_like(first, float(predicted_first_weight)), first, what="your prediction, in every head,",
-        hint="each row of coefficients sums to 1, and row 0 has only one unmasked entry.")
+        hint="which positions may token 0 attend to, and what must the weights of one row add up to?")
 
 # %% [markdown]
 # The model's own coefficients show both halves of the mask: nothing above the diagonal, and a
@@ -143,14 +157,25 @@ claim(bool((p.triu(1) == 0).all()) and bool((self_weight > 0).all()),
 # The head's output for token `i` is the sum of the value vectors of tokens `0..i`, each weighted by
 # its coefficient: `z = pattern @ v`.
 
+# Write `my_z(pattern, v)`, one head's output (`[T, d_head]`) from its coefficients (`[T, T]`) and
+# value vectors (`[T, d_head]`). The test runs it on a random pattern and values you have not seen.
+
 # %% [solution] id=ex03_z
-### BEGIN SOLUTION
-my_z = my_pattern @ v  # [T, d_head]
-### END SOLUTION
+def my_z(pattern, v):
+    ### BEGIN SOLUTION
+    return pattern @ v  # [T, T] @ [T, d_head]
+    ### END SOLUTION
 
 # %% [test] id=test03_z points=2
-require(my_z, trace["blocks.0.attn.z"][0], what="my_z",
-        hint="row i of the pattern weights the value vectors: a [T, T] @ [T, d_head] product.")
+v_test = random_tensor(7, 5, seed=3)
+p_test = torch.softmax(random_tensor(7, 7, seed=4).masked_fill(torch.ones(7, 7, dtype=torch.bool).triu(1),
+                                                                float("-inf")), -1)
+with forbid(torch.nn.functional.scaled_dot_product_attention):
+    require(my_z(p_test, v_test), torch.einsum("ij,jd->id", p_test, v_test),
+            what="my_z on a random pattern and values you have not seen",
+            hint="row i of the output mixes the value vectors, each weighted by row i's coefficient for it: "
+                 "which matrix operation does that for every row at once?")
+require(my_z(my_pattern(q, k), v), trace["blocks.0.attn.z"][0], what="my_z on head 0")
 
 # %% [markdown]
 # ## All heads: concatenate, project, add
@@ -168,30 +193,34 @@ require(my_z, trace["blocks.0.attn.z"][0], what="my_z",
 
 # ### Check your work
 #
-# Glue the heads' outputs `z` (`[n_head, T, d_head]`) into `glued` (`[T, d_model]`), then apply
-# `c_proj` to get `my_out` (`[T, d_model]`); the stream after attention is `embed.sum + my_out`.
+# Write `my_attn_out(z, c_proj)`: glue the heads' outputs `z` (`[n_head, T, d_head]`) side by side
+# (`[T, d_model]`) and apply the projection `c_proj` (an `nn.Linear`: its `weight` and `bias`) by
+# hand. The test runs it on random head outputs and another model's `c_proj`, with `nn.Linear`'s own
+# computation switched off; the stream after attention is then `embed.sum + my_attn_out(z, c_proj)`.
 
 # %% [solution] id=ex03_out
 z = trace["blocks.0.attn.z"]  # [n_head, T, d_head]
 proj = model.h[0].attn.c_proj
-### BEGIN SOLUTION
-glued = z.transpose(0, 1).reshape(T, c.d_model)  # [T, n_head * d_head] = [T, d_model]
-my_out = glued @ proj.weight.detach().T + proj.bias.detach()
-### END SOLUTION
+
+
+def my_attn_out(z, c_proj):
+    ### BEGIN SOLUTION
+    n_head, T, d_head = z.shape
+    glued = z.transpose(0, 1).reshape(T, n_head * d_head)  # [T, d_model]
+    return glued @ c_proj.weight.detach().T + c_proj.bias.detach()
+    ### END SOLUTION
 
 # %% [test] id=test03_out points=2
-require(my_out, trace["blocks.0.attn.out"], what="my_out",
-        hint="put the heads side by side for each token (transpose to [T, n_head, d_head], then "
-             "reshape); nn.Linear computes x @ weight.T + bias.")
-require(trace["embed.sum"] + my_out, trace["blocks.0.resid_mid"], what="embed.sum + my_out")
+from gptviz.exercises import random_model
 
-# %%
-glued_heads = z.transpose(0, 1).reshape(T, c.d_model)  # what the comment adds to the stream
-out = trace["blocks.0.attn.out"]  # what GPT-2 adds: c_proj of it
-print("c_proj:", list(proj.weight.shape), "+ bias", list(proj.bias.shape))
-gap = (glued_heads - out).norm(dim=-1).mean() / out.norm(dim=-1).mean()
-print(f"glued heads vs attn.out: they differ by {gap:.0%} of attn.out's size, on average")
-claim(gap > 0.1, "the glued vector is not what is added: c_proj changes it")
+other_proj = random_model(seed=3, n_head=4, d_model=24).h[0].attn.c_proj
+z_test = random_tensor(4, 5, 6, seed=5)  # 4 heads, 5 tokens, d_head 6
+expected = other_proj(z_test.transpose(0, 1).reshape(5, 24)).detach()
+with forbid(torch.nn.Linear.forward, torch.nn.functional.linear, torch.addmm):
+    require(my_attn_out(z_test, other_proj), expected, what="my_attn_out on random heads and weights you have not seen",
+            hint="for one token, the glued vector is head 0's d_head numbers, then head 1's, ...: put the "
+                 "token axis first before you reshape; then a Linear computes x @ weight.T + bias.")
+require(trace["embed.sum"] + my_attn_out(z, proj), trace["blocks.0.resid_mid"], what="embed.sum + my_attn_out(z, proj)")
 
 # %% [markdown]
 # ## All the heads of a block

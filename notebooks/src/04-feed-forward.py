@@ -37,8 +37,10 @@ mlp_activations(trace, layer=1)
 #
 # ### Check your work
 #
-# Compute `my_pre` (`[T, d_mlp]`), block 1's neurons before the non-linearity, from `x`, `W_in`
-# and `b_in`.
+# Write `my_pre(x, c_fc)`, a block's neurons before the non-linearity (`[T, d_mlp]`), from the
+# normalised vectors `x` (`[T, d_model]`) and the layer `c_fc` (an `nn.Linear`: its `weight` is
+# `[d_mlp, d_model]`, its `bias` `[d_mlp]`), by hand. The test runs it on another model's weights and
+# random inputs you have not seen, with `nn.Linear`'s own computation switched off.
 
 # %%
 import torch
@@ -49,15 +51,22 @@ W_in, b_in = mlp.c_fc.weight.detach().T, mlp.c_fc.bias.detach()  # [d_model, d_m
 print("d_model:", model.config.d_model, " d_mlp:", model.config.d_mlp, " W_in:", list(W_in.shape))
 
 # %% [solution] id=ex04_pre
-### BEGIN SOLUTION
-my_pre = x @ W_in + b_in
-### END SOLUTION
+def my_pre(x, c_fc):
+    ### BEGIN SOLUTION
+    return x @ c_fc.weight.detach().T + c_fc.bias.detach()
+    ### END SOLUTION
 
 # %% [test] id=test04_pre points=2
-from gptviz.exercises import require
+from gptviz.exercises import forbid, random_model, random_tensor, require
 
-require(my_pre, trace["blocks.1.mlp.pre"], what="my_pre",
-        hint="[T, d_model] @ [d_model, d_mlp], plus the bias b_in on every row.")
+other_fc = random_model(seed=4, d_model=12).h[0].mlp.c_fc  # 12 -> 48 neurons
+x_test = random_tensor(5, 12, seed=6)
+expected = other_fc(x_test).detach()
+with forbid(torch.nn.Linear.forward, torch.nn.functional.linear, torch.addmm):
+    require(my_pre(x_test, other_fc), expected, what="my_pre on another model and inputs you have not seen",
+            hint="the weight is stored [out, in]: which way round must it be to multiply [T, d_model] into "
+                 "[T, d_mlp]? And every neuron has its own bias.")
+require(my_pre(x, mlp.c_fc), trace["blocks.1.mlp.pre"], what="my_pre on block 1")
 
 # %% [markdown]
 # ## GELU
@@ -69,10 +78,12 @@ require(my_pre, trace["blocks.1.mlp.pre"], what="my_pre",
 # ### Check your work
 #
 # Write GELU's tanh form, `0.5 x (1 + tanh(sqrt(2/π) (x + 0.044715 x³)))`, as `my_gelu(x)` for a
-# tensor `x`. The test applies it to the recorded inputs and to numbers from -6 to 6.
+# tensor `x`, with torch functions (`torch.tanh`, ...). The test applies it to random numbers you have
+# not seen and to the recorded inputs, with torch's GELU switched off.
 #
 # **Predict before you run.** The curve dips below zero for small negative inputs. How low does it
-# go? Write `predicted_gelu_min` (to two decimals) in the same cell, before you look at the plot.
+# go? Write `predicted_gelu_min` (to two decimals, within 0.01) in the same cell, before you look at
+# the plot.
 
 # %% [solution] id=ex04_gelu
 import math
@@ -88,13 +99,17 @@ predicted_gelu_min = -0.17
 
 # %% [test] id=test04_gelu points=3
 grid = torch.linspace(-6, 6, 1201)
-require(my_gelu(trace["blocks.1.mlp.pre"]), trace["blocks.1.mlp.post"], what="my_gelu on the recorded inputs",
-        hint="check the cube (x**3), the square root of 2/π inside the tanh, and the 0.5 * x in front.")
-require(my_gelu(grid), torch.nn.functional.gelu(grid, approximate="tanh"), what="my_gelu on -6 .. 6",
-        hint="use torch functions so it works element by element on a tensor.")
+x_test = random_tensor(3, 50, seed=7, scale=3.0)
+expected = [torch.nn.functional.gelu(t, approximate="tanh") for t in (x_test, grid)]
+with forbid(torch.nn.functional.gelu, torch.nn.GELU):
+    require(my_gelu(x_test), expected[0], what="my_gelu on random numbers you have not seen",
+            hint="check the cube, the constant inside the square root, and the factor in front.")
+    require(my_gelu(grid), expected[1], what="my_gelu on -6 .. 6",
+            hint="use torch functions so it works element by element on a tensor.")
+    require(my_gelu(trace["blocks.1.mlp.pre"]), trace["blocks.1.mlp.post"], what="my_gelu on block 1's inputs")
 
 # %% [test] id=test04_predict_gelu_min points=1
-require(predicted_gelu_min, torch.nn.functional.gelu(grid, approximate="tanh").min(), atol=0.01, rtol=0,
+require(predicted_gelu_min, expected[1].min(), atol=0.01, rtol=0,
         what="your predicted minimum", hint="the lowest point of the curve in the plot below.")
 
 # %% [markdown]
@@ -149,18 +164,25 @@ for name in ("relu", "leaky_relu"):
 #
 # ### Check your work
 #
-# Compute `my_out` (`[T, d_model]`) from the neurons after GELU, `trace["blocks.1.mlp.post"]`.
+# Write `my_mlp_out(post, c_proj)`, the MLP's output (`[T, d_model]`) from the neurons after GELU
+# (`[T, d_mlp]`) and the layer `mlp.c_proj`, by hand. The test runs it on another model's weights
+# and random neurons you have not seen, with `nn.Linear`'s own computation switched off.
 
 # %% [solution] id=ex04_out
-W_out, b_out = mlp.c_proj.weight.detach().T, mlp.c_proj.bias.detach()  # [d_mlp, d_model], [d_model]
-### BEGIN SOLUTION
-my_out = trace["blocks.1.mlp.post"] @ W_out + b_out
-### END SOLUTION
+def my_mlp_out(post, c_proj):
+    ### BEGIN SOLUTION
+    return post @ c_proj.weight.detach().T + c_proj.bias.detach()
+    ### END SOLUTION
 
 # %% [test] id=test04_out points=2
-require(my_out, trace["blocks.1.mlp.out"], what="my_out",
-        hint="[T, d_mlp] @ [d_mlp, d_model], plus b_out.")
-require(trace["blocks.1.resid_mid"] + my_out, trace["blocks.1.resid_post"], what="resid_mid + my_out")
+other_proj = random_model(seed=5, d_model=12).h[0].mlp.c_proj  # 48 -> 12
+post_test = random_tensor(4, 48, seed=8)
+expected = other_proj(post_test).detach()
+with forbid(torch.nn.Linear.forward, torch.nn.functional.linear, torch.addmm):
+    require(my_mlp_out(post_test, other_proj), expected, what="my_mlp_out on another model and neurons you have not seen",
+            hint="the same shape of computation as c_fc, now from d_mlp numbers back to d_model.")
+require(trace["blocks.1.resid_mid"] + my_mlp_out(trace["blocks.1.mlp.post"], mlp.c_proj), trace["blocks.1.resid_post"],
+        what="resid_mid + my_mlp_out on block 1")
 
 # %% [markdown]
 # ## Neurons that fire

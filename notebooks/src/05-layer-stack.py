@@ -55,29 +55,36 @@ print("embeddings + every attn.out + every mlp.out == last resid_post:",
 #
 # Write `my_layer_norm(x, ln)`: normalise each row of `x` (`[T, d_model]`), then apply the scale
 # `ln.weight` and bias `ln.bias` of the LayerNorm `ln`. (LayerNorm uses the variance without
-# Bessel's correction, plus a small `eps` = `c.layer_norm_eps`.) The test applies it to the stream
-# entering every block, and to the last one before `ln_f`.
+# Bessel's correction, plus a small `eps` = `ln.eps`.) The test applies it to random vectors and a
+# LayerNorm with random weights, which you have not seen, with torch's LayerNorm switched off; then
+# to the stream entering every block, and to the last one before `ln_f`.
 
 # %% [solution] id=ex05_layer_norm
 def my_layer_norm(x, ln):
     ### BEGIN SOLUTION
     mean = x.mean(-1, keepdim=True)
     var = x.var(-1, unbiased=False, keepdim=True)
-    normalised = (x - mean) / torch.sqrt(var + c.layer_norm_eps)
+    normalised = (x - mean) / torch.sqrt(var + ln.eps)
     return normalised * ln.weight.detach() + ln.bias.detach()
     ### END SOLUTION
 
 # %% [test] id=test05_layer_norm points=3
-from gptviz.exercises import require
+from gptviz.exercises import forbid, random_model, random_tensor, require
 
-hint = ("subtract each token's mean over its d_model numbers (dim=-1, keepdim=True), divide by "
-        "sqrt(variance + eps) with unbiased=False, then * ln.weight + ln.bias.")
-for i in range(c.n_layer):
-    stream = trace["embed.sum"] if i == 0 else trace[f"blocks.{i - 1}.resid_post"]
-    require(my_layer_norm(stream, model.h[i].ln_1), trace[f"blocks.{i}.ln_1"],
-            what=f"my_layer_norm before block {i}", hint=hint)
-require(my_layer_norm(trace[f"blocks.{c.n_layer - 1}.resid_post"], model.ln_f), trace["ln_f"],
-        what="my_layer_norm with ln_f", hint=hint)
+hint = ("each token (row) on its own: which dimension do you average over? Compare torch's x.var() "
+        "options with the definition above, and where eps goes.")
+other_ln = random_model(seed=6, d_model=20).h[1].ln_2  # random scales and biases
+x_test = random_tensor(6, 20, seed=9, scale=4.0) + 3.0
+expected = other_ln(x_test).detach()
+with forbid(torch.nn.functional.layer_norm, torch.layer_norm, torch.nn.LayerNorm.forward, torch.native_layer_norm):
+    require(my_layer_norm(x_test, other_ln), expected, what="my_layer_norm on random vectors and weights you have "
+            "not seen", hint=hint)
+    for i in range(c.n_layer):
+        stream = trace["embed.sum"] if i == 0 else trace[f"blocks.{i - 1}.resid_post"]
+        require(my_layer_norm(stream, model.h[i].ln_1), trace[f"blocks.{i}.ln_1"],
+                what=f"my_layer_norm before block {i}", hint=hint)
+    require(my_layer_norm(trace[f"blocks.{c.n_layer - 1}.resid_post"], model.ln_f), trace["ln_f"],
+            what="my_layer_norm with ln_f", hint=hint)
 
 # %% [markdown]
 # Training moved the scale and bias away from their starting values (all ones and all zeros), so
@@ -136,6 +143,37 @@ print(f"post-LN with the same weights: same top token at {r['top1']:.0%} of posi
       f"loss {r['loss_reference']:.2f} -> {r['loss_other']:.2f}")
 claim(r["loss_other"] > r["loss_reference"] and r["top1"] < 0.5,
       "the loss rises, and most top guesses change")
+
+# %% [markdown]
+# ### Check your work
+#
+# Write `my_block(x, block)`: one pre-LN block on the stream `x` (`[T, d_model]`), from the block's
+# parts `block.ln_1`, `block.attn`, `block.ln_2` and `block.mlp`. The attention and MLP modules take
+# a batch, `[1, T, d_model]` (`h[None]`), and return one (`[0]` takes it off again). The test runs it
+# on a block of another model, with random vectors you have not seen, with the block's own forward
+# pass switched off.
+
+# %% [solution] id=ex05_block
+def my_block(x, block):
+    ### BEGIN SOLUTION
+    x = x + block.attn(block.ln_1(x)[None])[0]
+    return (x + block.mlp(block.ln_2(x)[None])[0]).detach()
+    ### END SOLUTION
+
+# %% [test] id=test05_block points=3
+from gptviz.model import GPT, Block
+
+other_block = random_model(seed=7, d_model=20, n_head=4).h[1]
+x_test = random_tensor(5, 20, seed=15, scale=2.0)
+with torch.no_grad():
+    expected = other_block(x_test[None])[0]
+with forbid(Block.forward, GPT.forward, GPT.trace):
+    require(my_block(x_test, other_block), expected, what="my_block on another model's block and vectors you have not seen",
+            hint="the two lines at the top of this section, in order: which of them reads the stream that the "
+                 "other has already changed?")
+    stream = trace["blocks.0.resid_post"].clone()  # a recorded tensor is read-only for autograd; a clone is not
+    require(my_block(stream, model.h[1]), trace["blocks.1.resid_post"],
+            what="my_block on block 1 of the story")
 
 # %% [markdown]
 # ## Each block has its own matrices

@@ -43,20 +43,32 @@ distribution_bars(dist, n=20)
 #
 # ### Check your work
 #
-# Compute `my_logits` (`[T, 50257]`), the scores at every position, from `final` and `W`.
+# Write `my_logits(final, W)`: the scores (`[T, vocab_size]`) of the final vectors `final`
+# (`[T, d_model]`) against every row of an embedding matrix `W` (`[vocab_size, d_model]`). The test
+# runs it on a random matrix and vectors you have not seen, with torch's `linear` switched off.
 
 # %% [solution] id=ex06_logits
 final = trace["ln_f"]  # [T, d_model]
 W = model.wte.weight.detach()  # [50257, d_model]
-### BEGIN SOLUTION
-my_logits = final @ W.T
-### END SOLUTION
+
+
+def my_logits(final, W):
+    ### BEGIN SOLUTION
+    return final @ W.T
+    ### END SOLUTION
 
 # %% [test] id=test06_logits points=2
-from gptviz.exercises import require
+import torch
+from gptviz import GPT
+from gptviz.exercises import forbid, random_tensor, require
 
-require(my_logits, trace["logits"], what="my_logits",
-        hint="one dot product per vocabulary row: [T, d_model] @ [d_model, 50257], the transpose of W.")
+W_test, final_test = random_tensor(30, 8, seed=10), random_tensor(4, 8, seed=11)
+with forbid(torch.nn.functional.linear, torch.nn.Linear.forward, GPT.forward):
+    require(my_logits(final_test, W_test), torch.einsum("td,vd->tv", final_test, W_test),
+            what="my_logits on a random W and vectors you have not seen",
+            hint="one score per pair (position, vocabulary row): a dot product of d_model numbers. Which "
+                 "shapes must the two sides of @ have to give [T, vocab_size]?")
+    require(my_logits(final, W), trace["logits"], what="my_logits on the story")
 
 # %% [markdown]
 # > **Aside: "the inverse of the embedding matrix".** The comment says: "apply the inverse of the
@@ -81,20 +93,33 @@ print(f"transpose: max |W^T W - I| = {r['transpose_error']:.1f}, far from an inv
 #
 # ### Check your work
 #
-# Compute `my_probs` (`[50257]`) from the last position's scores `logits`, without
-# `torch.softmax`. (Subtracting the largest score first changes nothing in the result, and keeps
-# `e^score` from overflowing.)
+# Write `my_softmax(logits)`: the probabilities (`[V]`) of one position's scores (`[V]`), without
+# torch's softmax. Subtracting the largest score first changes nothing in the result, and keeps
+# `e^score` from overflowing: the test uses scores in the hundreds, which you have not seen, with
+# every softmax of torch and gptviz switched off.
 
 # %% [solution] id=ex06_probs
 import torch
 
-### BEGIN SOLUTION
-my_probs = torch.exp(logits - logits.max()) / torch.exp(logits - logits.max()).sum()
-### END SOLUTION
+
+def my_softmax(logits):
+    ### BEGIN SOLUTION
+    e = torch.exp(logits - logits.max())
+    return e / e.sum()
+    ### END SOLUTION
 
 # %% [test] id=test06_probs points=2
-require(my_probs, torch.softmax(trace["logits"][-1].double(), -1), what="my_probs",
-        hint="e^score over the sum of e^score, over all 50,257 scores at the last position.")
+from gptviz.sampling import Distribution
+
+softmaxes = [torch.softmax, torch.log_softmax, torch.nn.functional.softmax, torch.nn.functional.log_softmax,
+             (torch.Tensor, "softmax"), (torch.Tensor, "log_softmax"), torch.nn.Softmax, distribution, Distribution]
+hot = random_tensor(1000, seed=12, scale=50.0) + 400.0  # e^400 overflows a float32
+for scores in (hot, trace["logits"][-1]):
+    expected = torch.softmax(scores.double(), -1)
+    with forbid(*softmaxes):
+        require(my_softmax(scores), expected, what=f"my_softmax on {len(scores):,} scores",
+                hint="a NaN or inf means e^score overflowed: the note above says what to subtract first.")
+my_probs = my_softmax(logits)
 print("they sum to", round(my_probs.sum().item(), 4))
 
 # %% [markdown]
@@ -158,9 +183,10 @@ distribution_bars(top40, n=45, title="top_k = 40: the grey tokens can no longer 
 # %% [markdown]
 # ### Check your work
 #
-# Write `my_top_k(logits, k)`: the probabilities (`[50257]`) after keeping only the `k` highest
+# Write `my_top_k(logits, k)`: the probabilities (`[V]`) after keeping only the `k` highest
 # scores and renormalising; every other token gets 0. (`torch.topk` finds the `k` highest.) The
-# test compares it with gptviz's sampler for several `k`, at two positions.
+# test compares it with gptviz's sampler for several `k`, on random scores you have not seen and at
+# two positions of the story, with the sampler switched off while your function runs.
 
 # %% [solution] id=ex06_top_k
 def my_top_k(logits, k):
@@ -172,11 +198,14 @@ def my_top_k(logits, k):
     ### END SOLUTION
 
 # %% [test] id=test06_top_k points=3
-for position in (-1, 5):
+for name, scores in [("random scores", random_tensor(500, seed=13, scale=3.0)),
+                     ("position -1", trace["logits"][-1]), ("position 5", trace["logits"][5])]:
     for k in (1, 3, 10):
-        scores = trace["logits"][position]
-        require(my_top_k(scores, k), distribution(scores, top_k=k).probs, what=f"my_top_k(k={k}) at position {position}",
-                hint="softmax over the k kept scores only (the others count as -inf), and 0 everywhere else.")
+        expected = distribution(scores, top_k=k).probs
+        with forbid(distribution, Distribution):
+            require(my_top_k(scores, k), expected, what=f"my_top_k(k={k}) on {name}",
+                    hint="the kept tokens' probabilities must sum to 1 among themselves; what do the dropped "
+                         "scores count as in the softmax?")
 
 # %% [markdown]
 # ## Temperature
@@ -184,12 +213,13 @@ for position in (-1, 5):
 # Dividing the scores by a *temperature* before the softmax sharpens the distribution (T < 1) or
 # flattens it (T > 1). Entropy, in nats, measures how spread out it is.
 #
-# **Predict before you run.** At T = 0.5, is the top token's probability `"higher"` or `"lower"`
-# than at T = 1? Write `predicted_change` as one of these words.
+# **Predict before you run.** Two tokens' scores differ by 1, so at T = 1 the first is e ≈ 2.72
+# times as probable as the second. How many times as probable is it at T = 0.5? Write
+# `predicted_ratio` (a number, within 0.1).
 
 # %% [solution] id=ex06_predict_temperature
 ### BEGIN SOLUTION
-predicted_change = "higher"
+predicted_ratio = 7.39
 ### END SOLUTION
 
 # %%
@@ -198,10 +228,11 @@ for T in (0.5, 1.0, 1.5):
     best = d.top(1)[0]
     print(f"T = {T}: top token {best.token!r} with p = {best.prob:.2f}, entropy {d.entropy:.2f} nats")
 
-# %% [test] id=test06_predict_temperature points=1
-sharp, plain = (distribution(logits, temperature=T).top(1)[0].prob for T in (0.5, 1.0))
-require(predicted_change, "higher" if sharp >= plain else "lower", what="your prediction",
-        hint="dividing by 0.5 doubles the gaps between scores, and e^x turns gaps into ratios.")
+# %% [test] id=test06_predict_temperature points=2
+pair = distribution(torch.tensor([1.0, 0.0]), temperature=0.5).probs
+require(predicted_ratio, pair[0] / pair[1], what="your predicted ratio", atol=0.1, rtol=0,
+        hint="what does dividing by T = 0.5 do to the gap between the two scores, and how does "
+             "softmax turn a gap into a ratio of probabilities?")
 
 # %% [markdown]
 # ## Top-p (nucleus)
@@ -213,6 +244,35 @@ require(predicted_change, "higher" if sharp >= plain else "lower", what="your pr
 for p in (0.5, 0.9, 0.95):
     d = distribution(logits, top_p=p, tokenizer=tok)
     print(f"top_p = {p}: {d.n_kept} tokens kept, {d.mass_cut:.3f} of the probability cut")
+
+# %% [markdown]
+# ### Check your work
+#
+# Write `my_top_p(logits, p)`: the probabilities (`[V]`) after keeping the smallest set of most
+# probable tokens whose probabilities add up to at least `p`, renormalised; every other token gets
+# 0. The test compares it with gptviz's sampler on random scores you have not seen and on the story,
+# with the sampler switched off while your function runs.
+
+# %% [solution] id=ex06_top_p
+def my_top_p(logits, p):
+    ### BEGIN SOLUTION
+    chances = my_softmax(logits)
+    order = torch.argsort(chances, descending=True)
+    above = chances[order].cumsum(-1) - chances[order]  # the mass of the tokens ranked above each one
+    kept = order[above < p]
+    renormalised = torch.zeros_like(chances)
+    renormalised[kept] = chances[kept] / chances[kept].sum()
+    return renormalised
+    ### END SOLUTION
+
+# %% [test] id=test06_top_p points=3
+for name, scores in [("random scores", random_tensor(300, seed=16, scale=2.0)), ("position -1", trace["logits"][-1])]:
+    for p in (0.3, 0.9):
+        expected = distribution(scores, top_p=p).probs
+        with forbid(distribution, Distribution):
+            require(my_top_p(scores, p), expected, what=f"my_top_p(p={p}) on {name}", atol=1e-5,
+                    hint="sort the probabilities from the largest down and add them up: where do you stop? "
+                         "The token that crosses p is kept.")
 
 # %% [markdown]
 # ## Explore

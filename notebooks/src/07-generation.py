@@ -26,8 +26,11 @@ tok = model.tokenizer
 # %%
 from gptviz.viz import token_strip
 
-prompt = "Tom had a little dog named Rex. One day,"
+from gptviz.notebook import claim
+
+prompt = "Tom had a little dog named Rex. One day, Tom and Rex"
 out = model.generate(prompt, max_new_tokens=20, temperature=0)
+claim(len(out.new_ids) == 20 and out.stop_reason != "eos", "greedy writes all 20 tokens, without ending the text")
 token_strip(out)
 
 # %% [markdown]
@@ -36,26 +39,41 @@ token_strip(out)
 #
 # ### Check your work
 #
-# Complete the loop: each pass, append the id of the best-scoring token to `ids` (greedy,
-# top_k = 1). The test compares your 20 tokens with gptviz's generator, which uses a KV cache.
+# Write `my_greedy(model, ids, n)`: the `n` ids greedy decoding appends to the list `ids`, running
+# `model` on all the tokens so far at each pass, `model(torch.tensor([ids]))[0, -1]` being the scores
+# at the last position (`[50257]`). The test runs it on a small random model and a prompt you have
+# not seen, and on the prompt above, with gptviz's generator and samplers switched off; it compares
+# your tokens with gptviz's generator, which uses a KV cache.
 
 # %% [solution] id=ex07_greedy
 import torch
 
-ids = tok.encode(prompt)
-for _ in range(20):
-    with torch.no_grad():
-        logits = model(torch.tensor([ids]))[0, -1]  # [50257]
-    ### BEGIN SOLUTION
-    ids.append(int(logits.argmax()))
-    ### END SOLUTION
+
+def my_greedy(model, ids, n):
+    ids = list(ids)
+    for _ in range(n):
+        with torch.no_grad():
+            logits = model(torch.tensor([ids]))[0, -1]  # [50257]
+        ### BEGIN SOLUTION
+        ids.append(int(logits.argmax()))
+        ### END SOLUTION
+    return ids[-n:]
 
 # %% [test] id=test07_greedy points=3
-from gptviz.exercises import require
+from gptviz import GPT
+from gptviz.exercises import forbid, random_model, require
+from gptviz.generation import Stepper, generate
+from gptviz.sampling import Distribution, distribution, greedy_id
 
-truth = model.generate(prompt, max_new_tokens=20, temperature=0, stop_at_eos=False)
-require(ids[len(truth.prompt_ids):], truth.new_ids, what="your 20 tokens",
-        hint="append the id of the largest score (argmax) inside the loop, as a Python int, once per pass.")
+other = random_model(seed=7)
+cases = [(other, tok.encode("Mia hid the red box under the bed."), 12), (model, tok.encode(prompt), 20)]
+for m, start, n in cases:
+    truth = m.generate(start, max_new_tokens=n, temperature=0, stop_at_eos=False)
+    with forbid(GPT.generate, generate, Stepper, distribution, Distribution, greedy_id):
+        answer = my_greedy(m, start, n)
+    require(answer, truth.new_ids, what=f"my_greedy's {n} tokens on {m.config.name}",
+            hint="each pass adds exactly one token, the one with the highest score, as a Python int "
+                 "(not a tensor).")
 
 # %% [markdown]
 # ## Unconditional samples: starting from `<|endoftext|>`
@@ -184,6 +202,7 @@ cached = model.generate(prompt, max_new_tokens=30, top_k=40, seed=5)
 uncached = model.generate(prompt, max_new_tokens=30, top_k=40, seed=5, use_cache=False)
 print("same text with and without the cache:", cached.new_ids == uncached.new_ids)
 print(cached.new_text)
+claim(cached.new_ids == uncached.new_ids and len(cached.new_ids) >= 20, "the same 20 tokens or more, with and without the cache")
 
 # %% [markdown]
 # Step by step, the cache grows by one row per token, while the prompt was read once:

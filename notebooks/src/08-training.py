@@ -51,50 +51,69 @@ for t in range(6):
 #
 # ### Check your work
 #
-# Compute the bundled model's loss on a story: the log-softmax of the scores at each position, the
-# entry of the true next token, minus, averaged.
-
-# Write `my_loss` (one number) from `log_probs`: the entry of the true next token at each
-# position, minus, averaged.
+# Write `my_loss(logits, ids)`: the loss (one number) of scores `logits` (`[T, vocab_size]`) on the
+# tokens `ids` (`T` of them): the log-softmax of the scores at each position, the entry of the token
+# that really comes next, minus, averaged. The test runs it on random scores and tokens you have not
+# seen, with torch's and gptviz's losses switched off, then on a story.
 
 # %% [solution] id=ex08_loss
 import math
 import torch
 import torch.nn.functional as F
 
-story = tok.encode("Once upon a time, there was a boy named Ben. Ben had a blue kite. Ben loved his kite.")
-logits = model.trace(story)["logits"]  # [T, 50257]
-log_probs = torch.log_softmax(logits[:-1], dim=-1)  # predictions for tokens 1 .. T-1
-### BEGIN SOLUTION
-my_loss = -log_probs[torch.arange(len(story) - 1), story[1:]].mean()
-### END SOLUTION
+
+def my_loss(logits, ids):
+    log_probs = torch.log_softmax(logits[:-1], dim=-1)  # predictions for tokens 1 .. T-1
+    ### BEGIN SOLUTION
+    return -log_probs[torch.arange(len(ids) - 1), torch.as_tensor(ids[1:])].mean()
+    ### END SOLUTION
 
 # %% [test] id=test08_loss points=3
-from gptviz.exercises import require
+from gptviz.exercises import forbid, random_tensor, require
+from gptviz.notebook import claim
 
-require(my_loss, F.cross_entropy(logits[:-1], torch.tensor(story[1:])), what="my_loss",
-        hint="row t of log_probs predicts story[t + 1]: index it with torch.arange(T - 1) and story[1:], "
-             "then take minus the mean.")
-print(f"loss {my_loss:.3f} nats per token; knowing nothing: {math.log(model.config.vocab_size):.3f}")
+losses = [F.cross_entropy, F.nll_loss, torch.nn.CrossEntropyLoss, torch.nn.NLLLoss, torch.nn.functional.kl_div]
+story = tok.encode("Once upon a time, there was a boy named Ben. Ben had a blue kite. Ben loved his kite.")
+logits = model.trace(story)["logits"]  # [T, 50257]
+cases = [("random scores", random_tensor(9, 40, seed=14, scale=2.0), [3, 39, 0, 7, 7, 12, 1, 30, 5]),
+         ("the story", logits, story)]
+for name, scores, tokens in cases:
+    expected = F.cross_entropy(scores[:-1], torch.tensor(tokens[1:]))
+    with forbid(*losses):
+        require(my_loss(scores, tokens), expected, what=f"my_loss on {name}",
+                hint="row t of log_probs is the prediction for ids[t + 1]: pick one entry per row (two index "
+                     "tensors at once), and mind the sign.")
+my_loss_story = my_loss(logits, story)
+print(f"loss {my_loss_story:.3f} nats per token; knowing nothing: {math.log(model.config.vocab_size):.3f}")
+claim(f"{expected:.2f}" == "2.76", "on the story: 2.76 nats per token")
 
 # %% [markdown]
-# **Predict before you run.** Shuffle the words of the same story into a random order. Will the
-# model's loss on it be `"higher"` or `"lower"` than on the story? Write `predicted_shuffled`.
+# **Predict before you run.** Shuffle the words of the same story into a random order (the first
+# token stays first). Where will the model's loss on it fall? Write `predicted_shuffled` as one
+# letter:
+#
+# * `"A"`: lower than on the story (2.76 nats per token);
+# * `"B"`: higher than on the story, but well below knowing nothing (10.8);
+# * `"C"`: about 10.8, as if the model knew nothing (within half a nat);
+# * `"D"`: more than half a nat above 10.8, worse than knowing nothing.
 
 # %% [solution] id=ex08_predict_shuffled
 ### BEGIN SOLUTION
-predicted_shuffled = "higher"
+predicted_shuffled = "D"
 ### END SOLUTION
 
-# %% [test] id=test08_predict_shuffled points=1
+# %% [test] id=test08_predict_shuffled points=2
 order = torch.randperm(len(story) - 1, generator=torch.Generator().manual_seed(0)) + 1
 shuffled = [story[0]] + [story[i] for i in order.tolist()]  # the first token stays first
 shuffled_logits = model.trace(shuffled)["logits"]
-shuffled_loss = F.cross_entropy(shuffled_logits[:-1], torch.tensor(shuffled[1:]))
+shuffled_loss = F.cross_entropy(shuffled_logits[:-1], torch.tensor(shuffled[1:])).item()
 print(f"loss on the shuffled story: {shuffled_loss:.1f} nats per token")
-story_loss = F.cross_entropy(logits[:-1], torch.tensor(story[1:]))
-require(predicted_shuffled, "higher" if shuffled_loss > story_loss else "lower", what="your prediction",
-        hint="the model learned which word follows which; in a random order its guesses are poor.")
+story_loss, uniform = F.cross_entropy(logits[:-1], torch.tensor(story[1:])).item(), math.log(model.config.vocab_size)
+band = ("A" if shuffled_loss < story_loss else "B" if shuffled_loss < uniform - 0.5
+        else "C" if shuffled_loss <= uniform + 0.5 else "D")
+require(predicted_shuffled, band, what="your prediction",
+        hint="knowing nothing spreads the probability evenly; a model that has learned which word follows "
+             "which is not spread evenly on a random order: is it then better or worse than even?")
 
 # %% [markdown]
 # ## Why this loss is far above the model card's

@@ -167,6 +167,7 @@ for name, c in [(name, PRESETS[name]) for name in ["gpt2", "gpt2-medium", "gpt2-
 g = PRESETS["gpt3-175b"]
 claim((g.n_layer, g.n_head, g.d_model, g.n_ctx) == (96, 96, 12288, 2048), "96 layers, 96 heads, 12,288 wide, 2,048 tokens")
 
+# %% [markdown]
 # ## Count every parameter
 #
 # For one configuration (`V` vocabulary, `n` context, `D = d_model`, `L` layers):
@@ -179,8 +180,9 @@ claim((g.n_layer, g.n_head, g.d_model, g.n_ctx) == (96, 96, 12288, 2048), "96 la
 # ### Check your work
 #
 # Write `my_param_count(cfg)`, the total for a configuration `cfg` (its `vocab_size`, `n_ctx`,
-# `d_model` and `n_layer`). The test counts the weights of real models (the bundled one and two
-# small ones built on the spot) and compares GPT-3 175B with gptviz's count.
+# `d_model` and `n_layer`), from the list above. The test counts the weights of real models (the
+# bundled one and two small ones built on the spot, which you have not seen) and compares GPT-3 175B
+# with gptviz's count, with gptviz's own counts and model builder switched off while your function runs.
 
 # %% [solution] id=ex09_param_count
 def my_param_count(cfg):
@@ -192,16 +194,19 @@ def my_param_count(cfg):
 
 # %% [test] id=test09_param_count points=3
 from gptviz import GPT, GPTConfig
-from gptviz.exercises import require
+from gptviz.compare import matrix_shapes
+from gptviz.exercises import forbid, require
 
-hint = ("per block: c_attn D x 3D + 3D, c_proj D x D + D, c_fc D x 4D + 4D, the MLP's c_proj 4D x D + D, "
-        "two LayerNorms 2D each; then V x D + n x D for the embeddings and 2D for ln_f (the output is tied).")
+hint = ("go through the list above one matrix and one bias at a time: which of them are counted once, "
+        "and which once per block? Is the output layer a matrix of its own?")
 small = [GPTConfig(n_layer=1, n_head=2, d_model=16, n_ctx=32), GPTConfig(n_layer=3, n_head=4, d_model=64, n_ctx=128)]
-for cfg, m in [(model.config, model)] + [(cfg, GPT(cfg)) for cfg in small]:
-    require(my_param_count(cfg), sum(p.numel() for p in m.parameters()),
-            what=f"my_param_count for {cfg.n_layer} layers, d_model {cfg.d_model}", hint=hint)
 g = PRESETS["gpt3-175b"]
-require(my_param_count(g), g.param_counts()["total"], what="my_param_count for GPT-3 175B", hint=hint)
+cases = [(cfg, sum(p.numel() for p in m.parameters())) for cfg, m in [(model.config, model)] + [(cfg, GPT(cfg)) for cfg in small]]
+cases.append((g, g.param_counts()["total"]))
+for cfg, expected in cases:
+    with forbid(GPTConfig.n_params, GPTConfig.param_counts, GPT, matrix_shapes):
+        answer = my_param_count(cfg)
+    require(answer, expected, what=f"my_param_count for {cfg.n_layer} layers, d_model {cfg.d_model}", hint=hint)
 print(f"GPT-3: {my_param_count(g):,} parameters = {my_param_count(g) / 1e9:.1f} billion")
 
 # %%

@@ -80,7 +80,9 @@ claim((sink > even).sum(-1).tolist() == [4, 1, 1, 1],
 #
 # Write `my_sink(trace, layer)`: for each head of that layer, the mean weight its queries put on
 # position 0. Leave out query 0, which can see only position 0 and so always gives it all its
-# weight. `trace[f"blocks.{layer}.attn.pattern"]` is `[n_head, T, T]` (query rows, key columns).
+# weight. `trace[f"blocks.{layer}.attn.pattern"]` is `[n_head, T, T]` (query rows, key columns). The
+# test runs it on another model's trace of a text you have not seen, with gptviz's head scores
+# switched off.
 
 # %% [solution] id=ex10_sink
 def my_sink(trace, layer):
@@ -90,11 +92,19 @@ def my_sink(trace, layer):
     ### END SOLUTION
 
 # %% [test] id=test10_sink points=2
-from gptviz.exercises import require
+from gptviz.exercises import forbid, random_model, require
+from gptviz.interventions import induction_scores, previous_token_scores
 
-for layer in range(c.n_layer):
-    require(my_sink(with_eot, layer), sink[layer], what=f"my_sink(with_eot, {layer})",
-            hint="column 0 of the pattern, rows 1 onwards, averaged over the rows: pattern[:, 1:, 0].mean(-1)")
+detectors = [first_token_scores, previous_token_scores, induction_scores]
+other = random_model(seed=10)
+other_run = other.trace("Mia had a kite. Sam took it to the hill.")
+for run, name, expected in [(other_run, "a random model", first_token_scores(other_run)), (with_eot, "with_eot", sink)]:
+    for layer in range(expected.shape[0]):
+        with forbid(*detectors):
+            answer = my_sink(run, layer)
+        require(answer, expected[layer], what=f"my_sink on {name}, layer {layer}",
+                hint="which column holds the weight on position 0, and which rows are the queries that had a "
+                     "choice? The answer has one number per head.")
 
 # %% [markdown]
 # Seven of the sixteen heads give the first token more than its even share: all four of layer 0,
@@ -249,10 +259,15 @@ def where_to_look(q, n):
     ### END SOLUTION
 
 # %% [test] id=test10_predict_where points=1
-# right when, from every query of the second copy, it points into the first copy at the token that comes next
-right = [0 < where_to_look(q, n) <= n and ids[where_to_look(q, n)] == ids[q + 1] for q in range(n + 1, 2 * n)]
-require(all(right), True, what="where_to_look points at the token that comes next",
-        hint="the earlier occurrence of the token at q is at q - n; the induction head wants the token after it.")
+def points_ahead(ids, n):
+    """From every query of the second copy, where_to_look lands in the first copy on the token that comes next."""
+    return all(0 < where_to_look(q, n) <= n and ids[where_to_look(q, n)] == ids[q + 1] for q in range(n + 1, 2 * n))
+
+
+small = [50256] + [11, 22, 33, 44, 55, 66, 77] * 2  # another sequence, n = 7
+require(points_ahead(small, 7) and points_ahead(ids, n), True, what="where_to_look points at the token that comes next",
+        hint="write out <|endoftext|> A B C A B C with positions 0 to 6: from the second B, where is the "
+             "token that comes next in the first copy?")
 
 # %%
 from gptviz.interventions import induction_scores, previous_token_scores
@@ -423,7 +438,9 @@ claim(0.15 < ov[ind_layer, ind_head] < 0.3 and all(0.03 < qk[prev_head][h] < 0.1
 
 # %% [markdown]
 # **Check your work.** Write `my_induction(trace, layer, n)`: for each head of that layer, the mean
-# over the second copy's queries `q = n + 1 .. 2n` of the weight on `where_to_look(q, n)`.
+# over the second copy's queries `q = n + 1 .. 2n` of the weight on `where_to_look(q, n)`. The test
+# runs it on another model and another repeated sequence, which you have not seen, with gptviz's
+# head scores switched off.
 
 # %% [solution] id=ex10_induction
 def my_induction(trace, layer, n):
@@ -433,10 +450,16 @@ def my_induction(trace, layer, n):
     return pattern[:, q, q - n + 1].mean(-1)
     ### END SOLUTION
 
-# %% [test] id=test10_induction points=2
-for layer in range(c.n_layer):
-    require(my_induction(rep, layer, n), induction[layer], what=f"my_induction(rep, {layer}, n)",
-            hint="index the pattern with two tensors at once: pattern[:, q, q - n + 1] picks one cell per query.")
+# %% [test] id=test10_induction points=3
+other_rep = other.trace(repeated_tokens(other, 9, seed=3))
+for run, period, name in [(other_rep, 9, "a random model's repeated tokens"), (rep, n, "rep")]:
+    expected = induction_scores(run, period=period)
+    for layer in range(expected.shape[0]):
+        with forbid(*detectors):
+            answer = my_induction(run, layer, period)
+        require(answer, expected[layer], what=f"my_induction on {name}, layer {layer}",
+                hint="build the list of queries as a tensor, and the list of keys they should look at from it; "
+                     "a pattern indexed with two such tensors picks one cell per query.")
 
 # %% [markdown]
 # ## Copying names
@@ -625,25 +648,35 @@ claim(nothing, "patching the name just mentioned brings nothing back, in any lay
 # %% [markdown]
 # ### Check your work
 #
-# Compute one cell of the sweep yourself. `patch(model, clean, corrupt, names, positions)` returns
-# the swapped story's trace with the clean run's activations pasted at those names and positions.
-# Paste the residual stream after block 0 at the position of the first name, and compute the score
-# `my_score` from the three runs' logits at the last position.
+# Write `my_patch_score(clean_run, corrupt_run, patched_run, good, bad)`: the normalised logit
+# difference of a patched run, from the logits at the last position of the three runs (traces, or
+# anything with a `["logits"]` of `[T, vocab_size]`) and the ids of the right answer `good` and the
+# wrong one `bad`. The test compares it with `patch_sweep` on another model and stories you have
+# not seen, with `patch_sweep` switched off. (`patch(model, clean, corrupt, names, positions)` returns
+# the corrupt run with the clean run's activations pasted at those names and positions.)
 
 # %% [solution] id=ex10_patch_score
-from gptviz.interventions import patch
-
-position = clean_run.ids.index(jane)  # the first " Jane" of the clean story
-patched = patch(model, clean, corrupt, ["blocks.0.resid_post"], positions=[position])
-### BEGIN SOLUTION
-diff = lambda run: (run["logits"][-1, jane] - run["logits"][-1, walter]).item()  # noqa: E731
-my_score = (diff(patched) - diff(corrupt_run)) / (diff(clean_run) - diff(corrupt_run))
-### END SOLUTION
+def my_patch_score(clean_run, corrupt_run, patched_run, good, bad):
+    ### BEGIN SOLUTION
+    def d(run):
+        return (run["logits"][-1, good] - run["logits"][-1, bad]).item()
+    return (d(patched_run) - d(corrupt_run)) / (d(clean_run) - d(corrupt_run))
+    ### END SOLUTION
 
 # %% [test] id=test10_patch_score points=2
-require(my_score, scores[0, position].item(), what="my_score", atol=1e-4,
-        hint="d = logit(Jane) - logit(Walter) at the last position (logits[-1]) of each run; then "
-             "(d_patched - d_corrupt) / (d_clean - d_corrupt).")
+from gptviz.interventions import patch
+
+clean_t, corrupt_t = "Once Tom and Sam went out. Tom gave the cup to", "Once Sam and Tom went out. Sam gave the cup to"
+good, bad = tok.encode(" Sam")[0], tok.encode(" Tom")[0]
+sweep = patch_sweep(other, clean_t, corrupt_t, " Sam", " Tom", what="resid")  # [n_layer, T]
+runs = other.trace(clean_t), other.trace(corrupt_t)
+for layer, position in [(0, 1), (0, 5), (1, len(runs[0].ids) - 1)]:
+    patched_run = patch(other, clean_t, corrupt_t, [f"blocks.{layer}.resid_post"], positions=[position])
+    with forbid(patch_sweep):
+        answer = my_patch_score(*runs, patched_run, good, bad)
+    require(answer, sweep[layer, position].item(), what=f"my_patch_score after block {layer} at position {position}",
+            atol=1e-4, hint="first one difference d per run, at the last position only; then how far the patched "
+                            "run's d has moved from the corrupt run's, as a share of the whole way to the clean run's.")
 
 # %% [markdown]
 # Read the heatmap from the bottom up. After blocks 0 and 1, pasting the clean stream brings most of
