@@ -15,12 +15,16 @@ build needs no browser, no kernel and no network.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import functools
 import html
 import json
 import re
 import shutil
 import sys
+import threading
 from dataclasses import dataclass
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import nbformat
@@ -163,6 +167,26 @@ def redirect(first: str) -> str:
 def site_bytes(out: Path) -> int:
     """The size of every file of the built site, in bytes."""
     return sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:  # no line per request on stderr
+        pass
+
+
+@contextlib.contextmanager
+def serve(out: Path):
+    """Serve ``out`` on 127.0.0.1 at a free port, in a thread, for the browser tests and the benchmark;
+    yields the site's base URL (``http://127.0.0.1:PORT/``) and stops the server on exit."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(out)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
 
 
 def main(argv=None) -> int:

@@ -400,7 +400,8 @@ export function distribution(logits, { temperature = 1, topK = null, topP = null
       const sorted = softmax(ascending);
       let cum = 0, dropped = 0;
       const limit = Math.fround(1 - topP);
-      for (let i = 0; i < Vn - 1; i++) { cum = Math.fround(cum + sorted[i]); if (cum <= limit) dropped++; else break; }
+      // torch's CPU cumsum adds float32 in double and rounds each output to float32
+      for (let i = 0; i < Vn - 1; i++) { cum += sorted[i]; if (Math.fround(cum) <= limit) dropped++; else break; }
       const nKeep = Vn - dropped, boundary = ascending[Vn - nKeep];
       let kept = 0;
       for (let i = 0; i < Vn; i++) if (!removed[i] && scaled[i] > boundary) kept++;
