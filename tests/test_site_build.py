@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from tools import build_site
+from tools import build_site  # python -m pytest puts the repository on sys.path
 
 MAX_SITE_BYTES = 40_000_000
 # What a browser fetches by itself: src= on any element, href= on <link>, url(...) in CSS.

@@ -15,7 +15,7 @@ import torch
 
 from gptviz.sampling import distribution
 from gptviz.trace import trace
-from tools import build_site
+from tools import build_site  # python -m pytest puts the repository on sys.path
 
 pytestmark = pytest.mark.browser
 
