@@ -1,6 +1,7 @@
 # gptviz. Two commands do all the set-up on a fresh machine (each creates .venv first if needed):
 #   make lab    JupyterLab on your working copy of the notebooks (my-notebooks/), with the bundled offline model
 #   make test   the whole test suite: unit and parity tests, nbval on every notebook, browser tests
+#   make site   the course as a static website in site/ (the explorers run the model in the browser)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -33,7 +34,7 @@ export WORK NB PORT
 
 ROOT_FLAG = $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: install lab notebook reset stop test test-portable bench clean
+.PHONY: install lab notebook reset stop test test-portable bench site clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -69,6 +70,9 @@ bench: install
 	$(BIN)/python benchmarks/generate.py
 	$(BIN)/python benchmarks/export.py
 	$(BIN)/python benchmarks/widgets.py
+
+site: install       # the course as a static website in site/: python -m http.server -d site, or GitHub Pages
+	$(BIN)/python tools/build_site.py site
 
 clean:
 	rm -rf $(VENV) $(STATE)
