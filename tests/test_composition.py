@@ -108,7 +108,7 @@ def test_induction_qk_finds_the_key_the_earlier_head_wrote():
 
 @pytest.mark.parametrize("call, words", [
     (lambda m: key_path_edits(m, TEXT, (1, 0), 1), "later layer than the source"),
-    (lambda m: key_path_edits(m, TEXT, (0, 9), 1), "heads 0..5"),
+    (lambda m: key_path_edits(m, TEXT, (0, 9), 1), "6 heads, so use 0 .. 5"),
     (lambda m: induction_qk_scores(m, (2, 0), 1), "later layer"),
     (lambda m: positional_qk_scores(m, n_positions=1), "n_positions must be"),
     (lambda m: ov_copying_scores(m, tokens=[5]), "at least two token ids"),
