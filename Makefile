@@ -34,6 +34,8 @@ export WORK NB PORT
 
 ROOT_FLAG = $(if $(filter 0,$(shell id -u)),--allow-root,)
 
+TEST_WORKERS ?= 2
+
 .PHONY: install lab notebook reset stop test test-portable bench site clean
 
 $(BIN)/.installed: pyproject.toml
@@ -59,8 +61,9 @@ reset: install      # make reset NB=03: chapter 03 afresh; make reset: every cha
 stop:               # stop the server on $(PORT) (from another terminal; or Ctrl+C twice in its own)
 	$(BIN)/jupyter server stop "$$PORT"
 
-test: install
-	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest tests --nbval notebooks --nbval-sanitize-with notebooks/sanitize.cfg
+test: install       # pytest-xdist, each module on one worker; TEST_WORKERS=0: all in one process
+	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest tests --nbval notebooks --nbval-sanitize-with notebooks/sanitize.cfg \
+	  -n $(TEST_WORKERS) --dist loadscope
 
 test-portable: install
 	$(PORTABLE) HF_HUB_OFFLINE=1 $(BIN)/python tools/portable_nbval.py
