@@ -66,7 +66,7 @@ test: install       # pytest-xdist, each module on one worker; TEST_WORKERS=0: a
 	  -n $(TEST_WORKERS) --dist loadscope
 
 test-portable: install
-	$(PORTABLE) HF_HUB_OFFLINE=1 $(BIN)/python tools/portable_nbval.py
+	$(PORTABLE) HF_HUB_OFFLINE=1 $(BIN)/python tools/portable_nbval.py -n $(TEST_WORKERS) --dist loadscope
 
 bench: install
 	$(BIN)/python benchmarks/forward.py

@@ -4,6 +4,8 @@ boundary, a near tie) then fails here, as it would on a student's laptop or a te
 
     make test-portable      # sets the switches below, then runs this script
 
+Arguments after the script's name go to pytest (the Makefile passes its workers: ``-n 2 --dist loadscope``).
+
 The switches come from the environment (the Makefile's ``PORTABLE``); each is checked to take effect
 in a fresh interpreter, as the notebook kernels start, before nbval runs:
 
@@ -84,7 +86,7 @@ def main() -> int:
         print("\n".join(failed), file=sys.stderr)
         return 2
     return subprocess.call([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--nbval", "notebooks",
-                            "--nbval-sanitize-with", "notebooks/sanitize.cfg"], cwd=ROOT)
+                            "--nbval-sanitize-with", "notebooks/sanitize.cfg", *sys.argv[1:]], cwd=ROOT)
 
 
 if __name__ == "__main__":
