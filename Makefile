@@ -29,12 +29,12 @@ PORTABLE := GPTVIZ_THREADS=2 ATEN_CPU_CAPABILITY=default ONEDNN_MAX_CPU_ISA=SSE4
 
 ROOT_FLAG = $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: install lab notebook reset stop test test-portable bench clean
+.PHONY: install lab notebook reset stop test test-portable bench hub hub-proxy clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet torch==2.13.0 $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX),)   # pinned: an open range pulls a CUDA build
-	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/pip install --quiet -e ".[dev,hub]"
 	$(BIN)/python -m gptviz.labsettings         # quiet JupyterLab's news pop-up (no network anyway)
 	touch $@
 
@@ -56,6 +56,18 @@ stop:               # stop the server on $(PORT) (from another terminal; or Ctrl
 
 test: install
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest tests --nbval notebooks --nbval-sanitize-with notebooks/sanitize.cfg
+
+# JupyterHub's proxy (configurable-http-proxy, npm; Node >= 18) in hub/node_modules, as hub/package-lock.json pins it.
+hub/node_modules/.bin/configurable-http-proxy: hub/package.json hub/package-lock.json
+	cd hub && npm ci --no-audit --no-fund --silent
+	touch $@
+
+hub-proxy: hub/node_modules/.bin/configurable-http-proxy
+
+# A JupyterHub for a class on this machine, on 127.0.0.1:$(HUB_PORT): make hub GPTVIZ_HUB_PASSWORD=the-class-password
+HUB_PORT ?= 8000
+hub: install hub-proxy
+	GPTVIZ_HUB_PORT=$(HUB_PORT) $(BIN)/jupyterhub -f hub/jupyterhub_config.py
 
 test-portable: install
 	$(PORTABLE) HF_HUB_OFFLINE=1 $(BIN)/python tools/portable_nbval.py
