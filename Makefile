@@ -65,9 +65,15 @@ hub/node_modules/.bin/configurable-http-proxy: hub/package.json hub/package-lock
 hub-proxy: hub/node_modules/.bin/configurable-http-proxy
 
 # A JupyterHub for a class on this machine, on 127.0.0.1:$(HUB_PORT): make hub GPTVIZ_HUB_PASSWORD=the-class-password
+# Its proxy runs on its own and outlives the hub: Ctrl+C (or a crash) stops the hub only, and `make hub` again
+# resumes behind the same proxy with every student's server and kernel; `make hub-stop` stops those too.
+.PHONY: hub-stop
 HUB_PORT ?= 8000
 hub: install hub-proxy
-	GPTVIZ_HUB_PORT=$(HUB_PORT) $(BIN)/jupyterhub -f hub/jupyterhub_config.py
+	GPTVIZ_HUB_PORT=$(HUB_PORT) $(BIN)/python hub/classhub.py start
+
+hub-stop:
+	GPTVIZ_HUB_PORT=$(HUB_PORT) $(BIN)/python hub/classhub.py stop
 
 test-portable: install
 	$(PORTABLE) HF_HUB_OFFLINE=1 $(BIN)/python tools/portable_nbval.py

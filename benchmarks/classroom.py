@@ -42,8 +42,11 @@ import requests
 import websocket
 
 REPO = Path(__file__).resolve().parents[1]
-CONFIG = REPO / "hub" / "jupyterhub_config.py"
-PROXY = REPO / "hub" / "node_modules" / ".bin" / "configurable-http-proxy"
+sys.path.insert(0, str(REPO / "hub"))
+import classhub  # noqa: E402 (hub/classhub.py: the proxy on its own, the settings the hub shares)
+
+CONFIG = classhub.CONFIG
+PROXY = classhub.PROXY
 CHAPTERS = ("notebooks/06-output-sampling.ipynb", "notebooks/03-attention.ipynb")
 SAMPLING = CHAPTERS[0]
 MOVES = 20  # per slider
@@ -114,8 +117,9 @@ def teacher_push(bare: Path, note: str) -> None:
 
 
 class Hub:
-    """``jupyterhub -f hub/jupyterhub_config.py`` with its state in ``state``; killed and restarted on
-    demand; :meth:`stop` stops every student's server, the hub and the proxy, each by its pid."""
+    """``jupyterhub -f hub/jupyterhub_config.py`` with its state in ``state``, behind the proxy that
+    ``hub/classhub.py`` starts on its own (as ``make hub`` does); the hub is killed and restarted on
+    demand, the proxy stays; :meth:`stop` stops every student's server, the hub and the proxy, by pid."""
 
     def __init__(self, state: Path, password: str):
         self.state, self.password = state, password
@@ -126,6 +130,7 @@ class Hub:
         self.log = open(state / "hub.log", "ab")
 
     def start(self, timeout: float = 120) -> None:
+        classhub.start_proxy(self.state, self.port, self.log)
         env = dict(os.environ, GPTVIZ_HUB_STATE=str(self.state), GPTVIZ_HUB_PASSWORD=self.password,
                    GPTVIZ_HUB_PORT=str(self.port), GPTVIZ_HUB_API_TOKEN=self.token)
         self.proc = subprocess.Popen([sys.executable, "-m", "jupyterhub", "-f", str(CONFIG)], cwd=self.state,
@@ -166,29 +171,14 @@ class Hub:
                 self.proc.wait(30)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
-        for name in users:  # anything the hub could not stop (it was down, or stuck)
-            for pid in user_pids(name):
-                _signal(pid, signal.SIGKILL)
-        pidfile = self.state / "proxy.pid"
-        if pidfile.exists():
-            _signal(int(pidfile.read_text().strip() or 0), signal.SIGTERM)
+        classhub.stop(self.state)  # the proxy, and any server the hub could not stop (it was down, or stuck)
         self.log.close()
 
     def pids(self) -> list[int]:
         """The hub's and the proxy's pids."""
         pids = [self.proc.pid] if self.proc and self.proc.poll() is None else []
-        pidfile = self.state / "proxy.pid"
-        if pidfile.exists() and pidfile.read_text().strip():
-            pids.append(int(pidfile.read_text().strip()))
-        return pids
-
-
-def _signal(pid: int, sig) -> None:
-    if pid > 0:
-        try:
-            os.kill(pid, sig)
-        except ProcessLookupError:
-            pass
+        proxy = classhub.proxy_pid(self.state)
+        return pids + ([proxy] if proxy else [])
 
 
 def user_pids(name: str) -> list[int]:
@@ -367,8 +357,27 @@ class Student:
                                  "kernel": {"name": "python3"}})
         r.raise_for_status()
         self.kernel_id = r.json()["kernel"]["id"]
+        self.reconnect()
+
+    def reconnect(self) -> None:
+        """Open the channels of the same kernel again (what JupyterLab does when its websocket drops)."""
+        if self.kernel:
+            self.kernel.close()
         ws = self.base.replace("http://", "ws://") + f"/api/kernels/{self.kernel_id}/channels"
         self.kernel = Kernel(ws, self.token)
+
+    def restart_kernel(self, timeout: float = 120) -> None:
+        """Kernel > Restart, once the server's own restart of a dead kernel (its "restarting" status) is
+        over: a restart asked for in the middle of that one is refused (500)."""
+        deadline = time.monotonic() + timeout
+        url = f"{self.base}/api/kernels/{self.kernel_id}"
+        while time.monotonic() < deadline:
+            if self.http.get(url, timeout=60).json().get("execution_state") in ("idle", "busy"):
+                r = self.http.post(f"{url}/restart", timeout=120)
+                if r.ok:
+                    return
+            time.sleep(1)
+        raise TimeoutError(f"{self.name}: kernel {self.kernel_id} could not be restarted in {timeout:.0f} s")
 
     def notebook(self, path: str) -> dict:
         r = self.http.get(f"{self.base}/api/contents/gptviz/{path}", timeout=60)
@@ -484,8 +493,7 @@ def fault_kernel_killed(room: Classroom) -> tuple[bool, str]:
         message = "no message: the dead kernel still answered"
     except (KernelError, websocket.WebSocketException) as e:
         message = str(e)
-    # Restart as the Kernel menu does, then run the chapter again.
-    victim.http.post(f"{victim.base}/api/kernels/{victim.kernel_id}/restart", timeout=120).raise_for_status()
+    victim.restart_kernel()
     victim.run_chapter(SAMPLING)
     victim.find_explorer()
     victim.move_sliders(2, [])
@@ -517,26 +525,50 @@ def fault_big_paste(room: Classroom, baseline_p95: float) -> tuple[bool, float]:
     return p95 < 2 * baseline_p95, p95
 
 
-def fault_hub_restart(room: Classroom) -> tuple[bool, str]:
-    """SIGKILL the hub while students move sliders; start it again: saved notebooks unchanged, kernels
-    still the same processes, students carry on and can log in again."""
+def keep_moving(student: Student, back: threading.Event, dropped: list[str]) -> None:
+    """Move the sliders until the hub is ``back``, then twice more. A dropped websocket is noted in
+    ``dropped``, and the student reconnects to the same kernel once the hub is back and carries on."""
+    after = drops = 0
+    while after < 2:
+        after += back.is_set()
+        try:
+            student.move_sliders(2, [])
+        except (websocket.WebSocketException, OSError) as e:
+            dropped.append(f"{student.name}: {e!r}")
+            drops += 1
+            if drops > 3:
+                raise
+            back.wait(SPAWN_S)
+            student.reconnect()
+
+
+def fault_hub_restart(room: Classroom, down_s: float = 3) -> tuple[bool, str]:
+    """SIGKILL the hub while every student moves sliders, leave it down ``down_s`` seconds, start it
+    again: saved notebooks unchanged, kernels still the same processes, every student carries on (after
+    reconnecting to the same kernel if the websocket dropped) and can log in again."""
     saved = {s.name: s.notebook(SAMPLING) for s in room.students}
     for s in room.students:
         s.save(SAMPLING, saved[s.name])
     kernels = {s.name: s.kernel_pid() for s in room.students}
+    back, dropped = threading.Event(), []
     with ThreadPoolExecutor(len(room.students)) as pool:
-        moving = [pool.submit(s.move_sliders, 3, []) for s in room.students]
+        moving = [pool.submit(keep_moving, s, back, dropped) for s in room.students]
+        time.sleep(1)
         room.hub.kill()
+        time.sleep(down_s)
+        try:
+            room.hub.start()
+        finally:
+            back.set()
         errors = [f.exception() for f in moving]
-    room.hub.start()
     for s in room.students:
         s.login()
-        s.move_sliders(1, [])
     intact = all(s.notebook(SAMPLING) == saved[s.name] for s in room.students)
     survived = all(s.kernel_pid() == kernels[s.name] for s in room.students)
-    failed = sum(e is not None for e in errors)
-    return intact and survived and not failed, f"notebooks intact={intact} kernels survived={survived} " \
-                                               f"students failed during the restart={failed}"
+    failed = [f"{s.name}: {e!r}" for s, e in zip(room.students, errors) if e is not None]
+    return intact and survived and not failed, (f"notebooks intact={intact} kernels survived={survived} "
+                                                f"websockets dropped={len(dropped)} students failed={len(failed)}"
+                                                + "".join(f"; {f}" for f in failed))
 
 
 def fault_teacher_update(room: Classroom) -> tuple[bool, str]:
