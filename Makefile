@@ -65,6 +65,7 @@ hub/node_modules/.bin/configurable-http-proxy: hub/package.json hub/package-lock
 hub-proxy: hub/node_modules/.bin/configurable-http-proxy
 
 # A JupyterHub for a class on this machine, on 127.0.0.1:$(HUB_PORT): make hub GPTVIZ_HUB_PASSWORD=the-class-password
+# (GPTVIZ_HUB_IP=the lab network's address lets the room in: README, "A class on one JupyterHub").
 # Its proxy runs on its own and outlives the hub: Ctrl+C (or a crash) stops the hub only, and `make hub` again
 # resumes behind the same proxy with every student's server and kernel; `make hub-stop` stops those too.
 .PHONY: hub-stop

@@ -132,7 +132,7 @@ class Hub:
     def start(self, timeout: float = 120) -> None:
         classhub.start_proxy(self.state, self.port, self.log)
         env = dict(os.environ, GPTVIZ_HUB_STATE=str(self.state), GPTVIZ_HUB_PASSWORD=self.password,
-                   GPTVIZ_HUB_PORT=str(self.port), GPTVIZ_HUB_API_TOKEN=self.token)
+                   GPTVIZ_HUB_IP="127.0.0.1", GPTVIZ_HUB_PORT=str(self.port), GPTVIZ_HUB_API_TOKEN=self.token)
         self.proc = subprocess.Popen([sys.executable, "-m", "jupyterhub", "-f", str(CONFIG)], cwd=self.state,
                                      env=env, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout

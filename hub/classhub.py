@@ -6,9 +6,11 @@ every student's connection (JupyterHub's "Running proxy separately from the hub"
 
 The hub (``jupyterhub_config.py``), this launcher and ``benchmarks/classroom.py`` read the same settings
 from the environment: ``GPTVIZ_HUB_STATE`` (default ``hub/state``) and ``GPTVIZ_HUB_PORT`` (default 8000:
-the public port; the hub listens on the next one, the proxy's REST API on the one after). The proxy and
+the public port; the hub listens on the next one, the proxy's REST API on the one after) and
+``GPTVIZ_HUB_IP`` (default 127.0.0.1: this machine only; the address students connect to, e.g. the lab
+network's, is the only one that may differ: the hub and the proxy's API stay on 127.0.0.1). The proxy and
 the hub authenticate to each other with the token in ``<state>/proxy_token``, made once (mode 0600); the
-proxy's pid is in ``<state>/proxy.pid``. Everything listens on 127.0.0.1 only.
+proxy's pid is in ``<state>/proxy.pid``.
 """
 
 from __future__ import annotations
@@ -40,6 +42,11 @@ def public_port() -> int:
     return int(os.environ.get("GPTVIZ_HUB_PORT", "8000"))
 
 
+def public_ip() -> str:
+    """The address students connect to (``GPTVIZ_HUB_IP``, default 127.0.0.1: nobody else can)."""
+    return os.environ.get("GPTVIZ_HUB_IP", "127.0.0.1")
+
+
 def proxy_token(state: Path) -> str:
     """The proxy's API token, shared by the proxy and every hub that runs behind it."""
     path = state / "proxy_token"
@@ -59,16 +66,16 @@ def proxy_pid(state: Path) -> int | None:
     return pid if b"configurable-http-proxy" in cmdline else None
 
 
-def start_proxy(state: Path, port: int, log, timeout: float = 60) -> int:
-    """Start configurable-http-proxy in its own session (a killed hub does not take it along) unless it
-    runs already; wait until its API answers. Returns its pid."""
+def start_proxy(state: Path, port: int, log, ip: str = "127.0.0.1", timeout: float = 60) -> int:
+    """Start configurable-http-proxy for students on ``ip:port``, in its own session (a killed hub does
+    not take it along), unless it runs already; wait until its API answers. Returns its pid."""
     running = proxy_pid(state)
     if running:
         return running
     if not PROXY.exists():
         raise SystemExit(f"JupyterHub's proxy is not installed ({PROXY}): run `make hub-proxy` (needs Node >= 18)")
     hub = f"http://127.0.0.1:{port + 1}"
-    cmd = [str(PROXY), "--ip", "127.0.0.1", "--port", str(port), "--api-ip", "127.0.0.1",
+    cmd = [str(PROXY), "--ip", ip, "--port", str(port), "--api-ip", "127.0.0.1",
            "--api-port", str(port + 2), "--default-target", hub, "--error-target", f"{hub}/hub/error"]
     proc = subprocess.Popen(cmd, env=dict(os.environ, CONFIGPROXY_AUTH_TOKEN=proxy_token(state)),
                             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
@@ -141,8 +148,8 @@ def main(argv: list[str]) -> int:
         return 0
     port = public_port()
     with open(state / "proxy.log", "ab") as log:
-        pid = start_proxy(state, port, log)
-    print(f"configurable-http-proxy (pid {pid}) on http://127.0.0.1:{port}; log {state / 'proxy.log'}", flush=True)
+        pid = start_proxy(state, port, log, public_ip())
+    print(f"configurable-http-proxy (pid {pid}) on http://{public_ip()}:{port}; log {state / 'proxy.log'}", flush=True)
     hub = subprocess.Popen([sys.executable, "-m", "jupyterhub", "-f", str(CONFIG)], cwd=state)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C reaches the hub too, which stops on its own
     hub.wait()

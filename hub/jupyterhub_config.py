@@ -4,11 +4,13 @@ environment variables set what differs between them.
 
 * ``GPTVIZ_HUB_PASSWORD`` (required, >= 8 characters): the one password every student types, with any
   username (JupyterHub's SharedPasswordAuthenticator). Fit for a lab room behind a firewall, not for a
-  network others reach: see README, "Teaching a class".
+  network others reach: see README, "A class on one JupyterHub".
 * ``GPTVIZ_HUB_STATE`` (default ``hub/state``, git-ignored): the hub's database, cookie secret, the
   proxy's token and pid file and every student's home folder ``homes/<username>``.
-* ``GPTVIZ_HUB_PORT`` (default 8000): the public port (the proxy's), on 127.0.0.1 only; the hub listens on
-  the next one, the proxy's API on the one after.
+* ``GPTVIZ_HUB_PORT`` (default 8000): the public port (the proxy's); the hub listens on the next one, the
+  proxy's API on the one after, both on 127.0.0.1.
+* ``GPTVIZ_HUB_IP`` (default 127.0.0.1: this machine only): the address the proxy listens on for students,
+  e.g. the lab network's.
 * ``GPTVIZ_HUB_API_TOKEN`` (optional): a token for the ``classroom`` service with the admin role (the
   benchmark uses it to read server state and make per-student tokens).
 * ``GPTVIZ_THREADS`` (default 1): torch threads in each student's kernel, so one student's forward pass
@@ -34,7 +36,7 @@ if len(PASSWORD) < 8:
 
 c = get_config()  # noqa: F821 (JupyterHub's config loader defines it)
 
-c.JupyterHub.bind_url = f"http://127.0.0.1:{PORT}"
+c.JupyterHub.bind_url = f"http://{classhub.public_ip()}:{PORT}"
 c.JupyterHub.hub_ip = "127.0.0.1"
 c.JupyterHub.hub_port = PORT + 1
 c.JupyterHub.db_url = f"sqlite:///{STATE / 'jupyterhub.sqlite'}"
