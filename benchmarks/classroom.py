@@ -293,7 +293,14 @@ class Kernel:
         return self.wait_idle(msg_id)[1]
 
     def close(self) -> None:
-        self.ws.close()
+        try:
+            self.ws.close()
+        except (websocket.WebSocketException, OSError):
+            pass  # already lost
+
+    def cut(self) -> None:
+        """Lose the connection as a laptop leaving the Wi-Fi does (no close handshake)."""
+        self.ws.sock.shutdown(socket.SHUT_RDWR)
 
 
 class Student:
@@ -556,8 +563,9 @@ def keep_moving(student: Student, back: threading.Event, dropped: list[str]) -> 
 
 def fault_hub_restart(room: Classroom, down_s: float = 3) -> tuple[bool, str]:
     """SIGKILL the hub while every student moves sliders, leave it down ``down_s`` seconds, start it
-    again: saved notebooks unchanged, kernels still the same processes, every student carries on (after
-    reconnecting to the same kernel if the websocket dropped) and can log in again."""
+    again: saved notebooks unchanged, kernels still the same processes, no connection dropped by the
+    restart, every student carries on and can log in again. The first student's connection is cut on
+    purpose while the hub is down: that student reconnects to the same kernel once it is back."""
     saved = {s.name: s.notebook(SAMPLING) for s in room.students}
     for s in room.students:
         s.save(SAMPLING, saved[s.name])
@@ -567,6 +575,8 @@ def fault_hub_restart(room: Classroom, down_s: float = 3) -> tuple[bool, str]:
         moving = [pool.submit(keep_moving, s, back, dropped) for s in room.students]
         time.sleep(1)
         room.hub.kill()
+        cut = room.students[0]
+        cut.kernel.cut()
         time.sleep(down_s)
         try:
             room.hub.start()
@@ -578,9 +588,12 @@ def fault_hub_restart(room: Classroom, down_s: float = 3) -> tuple[bool, str]:
     intact = all(s.notebook(SAMPLING) == saved[s.name] for s in room.students)
     survived = all(s.kernel_pid() == kernels[s.name] for s in room.students)
     failed = [f"{s.name}: {e!r}" for s, e in zip(room.students, errors) if e is not None]
-    return intact and survived and not failed, (f"notebooks intact={intact} kernels survived={survived} "
-                                                f"websockets dropped={len(dropped)} students failed={len(failed)}"
-                                                + "".join(f"; {f}" for f in failed))
+    by_restart = [d for d in dropped if not d.startswith(f"{cut.name}:")]
+    reconnected = len(dropped) - len(by_restart) == 1
+    ok = intact and survived and not failed and not by_restart and reconnected
+    return ok, (f"notebooks intact={intact} kernels survived={survived} connections dropped by the restart="
+                f"{len(by_restart)} {cut.name}'s cut on purpose and reconnected to the same kernel={reconnected} "
+                f"students failed={len(failed)}" + "".join(f"; {f}" for f in failed + by_restart))
 
 
 def fault_teacher_update(room: Classroom) -> tuple[bool, str]:
