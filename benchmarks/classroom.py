@@ -7,9 +7,12 @@ student, concurrently: logs in with the class password, follows the nbgitpuller 
 working tree, ``file://``), starts a kernel, runs every code cell of chapters 06 and 03 over the Jupyter
 server's kernel protocol (REST + websocket), then moves the sampling explorer's temperature and top-k
 sliders 20 times each the way the front-end does (a widget-state ``update`` over the comm channel, timed
-until the kernel is idle again after redrawing). Then the faults, one row each: a student's kernel killed,
-one student pasting the largest text the explorer accepts (a full context of tokens), the hub killed and
-restarted, the teacher pushing an update that every student pulls. The last line is the summary::
+until the kernel is idle again after redrawing). ``--browser-students`` of them (default 3) work in real
+Chromium pages instead (Playwright, as the browser tests): the hub's login form, the link, JupyterLab's
+Run All Cells on chapter 06, the sliders moved with the arrow keys. Then the faults, one row each, among
+the students over the kernel protocol: a student's kernel killed, one student pasting the largest text
+the explorer accepts (a full context of tokens), the hub killed and restarted, the teacher pushing an
+update that every student pulls. The last line is the summary::
 
     students=N failed=F cells_p50_ms=... cells_p95_ms=... slider_p95_ms=... peak_pss_mb_per_student=... hub_total_gb=...
 
@@ -93,7 +96,8 @@ def bare_clone(work: Path, into: Path) -> Path:
     """A bare git repository ``into/gptviz.git`` holding the working tree as it is now (committed or not),
     branch ``main``: what the nbgitpuller link points at."""
     staging = into / "teacher"
-    shutil.copytree(REPO / "notebooks", staging / "notebooks", ignore=shutil.ignore_patterns("exports", ".ipynb_checkpoints"))
+    shutil.copytree(REPO / "notebooks", staging / "notebooks",
+                    ignore=shutil.ignore_patterns("exports", ".ipynb_checkpoints"))
     git = ["git", "-c", "user.name=teacher", "-c", "user.email=teacher@example.invalid", "-C", str(staging)]
     subprocess.run(["git", "init", "-q", "-b", "main", str(staging)], check=True)
     subprocess.run(git + ["add", "-A"], check=True)
@@ -435,11 +439,88 @@ class Student:
         raise RuntimeError(f"{self.name}: no process for kernel {self.kernel_id}")
 
 
+def _harness():
+    """The browser tests' helpers (``tests/browser/harness.py``: Chromium, JupyterLab's Run All, sliders)."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("harness", REPO / "tests" / "browser" / "harness.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class _HubServer:
+    """What the harness's ``Notebook`` asks of a server, for one student's server behind the hub (the
+    page's own login cookie authenticates it, so no token is added)."""
+
+    module = "jupyterlab"
+
+    def __init__(self, base: str):
+        self.base = base
+
+    def with_token(self, path: str) -> str:
+        return self.base + path
+
+
+class BrowserStudent:
+    """One student in a real Chromium page (Playwright driving Debian's /usr/bin/chromium, as the browser
+    tests do): the hub's login form, the nbgitpuller link, JupyterLab's Run > Run All Cells on the
+    sampling chapter, then the explorer's temperature and top-k sliders moved with the arrow keys, each
+    move timed until the explorer's entropy line is redrawn."""
+
+    def __init__(self, hub: Hub, name: str, repo_url: str):
+        self.hub, self.name, self.repo_url = hub, name, repo_url
+        self.run_all_ms: list[float] = []
+        self.slider_ms: list[float] = []
+
+    def lesson(self, chapters=CHAPTERS) -> None:
+        from playwright.sync_api import sync_playwright
+        harness = _harness()
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=str(harness.CHROMIUM), headless=True,
+                                         args=harness.CHROMIUM_ARGS)
+            try:
+                self._lesson(browser.new_page(viewport={"width": 1280, "height": 900}), harness)
+            finally:
+                browser.close()
+
+    def _lesson(self, page, harness) -> None:
+        page.goto(f"{self.hub.url}/hub/login", timeout=60_000)
+        page.fill("#username_input", self.name)
+        page.fill("#password_input", self.hub.password)
+        page.click("#login_submit")
+        link = f"{self.hub.url}/hub/user-redirect/git-pull?" + urllib.parse.urlencode(
+            {"repo": self.repo_url, "branch": "main", "targetpath": "gptviz",
+             "urlpath": f"lab/tree/gptviz/{SAMPLING}"})
+        page.goto(link, timeout=SPAWN_S * 1000)
+        page.wait_for_url("**/lab/**", timeout=SPAWN_S * 1000)
+        home = self.hub.state / "homes" / self.name
+        nb = harness.Notebook(page, _HubServer(f"{self.hub.url}/user/{self.name}"), home,
+                              home / "gptviz" / SAMPLING)
+        t = time.perf_counter()
+        nb.run_all()
+        self.run_all_ms.append((time.perf_counter() - t) * 1000)
+        nb.wait_widgets()
+        problems = nb.problems()
+        if problems:
+            raise RuntimeError(f"{self.name}: {'; '.join(problems)}")
+        explorer = nb.explorer("gptviz-top-prob")
+        entropy = explorer.locator(".gptviz-entropy")
+        for css in ("gptviz-temperature", "gptviz-topk"):
+            slider = harness.Slider(explorer, css)
+            for i in range(MOVES):  # right, left, right, ...: every press changes the value
+                before = entropy.inner_text()
+                t = time.perf_counter()
+                slider.press("ArrowRight" if i % 2 == 0 else "ArrowLeft")
+                harness.wait_until(lambda: entropy.inner_text() != before, f"{self.name}: {css} redrawn",
+                                   timeout=CELL_S, poll=0.02)
+                self.slider_ms.append((time.perf_counter() - t) * 1000)
+
+
 class Classroom:
     """The hub, the class repository and N students, all in one temporary folder; a context manager
     that stops everything it started."""
 
-    def __init__(self, students: int, keep: Path | None = None):
+    def __init__(self, students: int, keep: Path | None = None, browsers: int = 0):
         if not PROXY.exists():
             raise SystemExit(f"JupyterHub's proxy is not installed ({PROXY}): run `make hub-proxy` first")
         self.tmp = Path(tempfile.mkdtemp(prefix="gptviz-class-", dir=keep))
@@ -447,7 +528,8 @@ class Classroom:
         self.bare = bare_clone(REPO, self.tmp)
         self.hub = Hub(self.tmp / "state", password=secrets.token_hex(8))
         self.names = [f"student{i:02d}" for i in range(students)]
-        self.students = [Student(self.hub, n, f"file://{self.bare}") for n in self.names]
+        self.students = [Student(self.hub, n, f"file://{self.bare}") for n in self.names[browsers:]]
+        self.browsers = [BrowserStudent(self.hub, n, f"file://{self.bare}") for n in self.names[:browsers]]
         self.memory = Memory(self.hub, self.names)
 
     def __enter__(self) -> "Classroom":
@@ -622,34 +704,46 @@ def main(argv=None) -> int:
     ap.add_argument("--students", type=int, default=30, help="how many students (default 30)")
     ap.add_argument("--chapters", nargs="+", default=list(CHAPTERS), help="notebooks each student runs, "
                     "the sampling chapter among them (default: chapters 06 and 03)")
+    ap.add_argument("--browser-students", type=int, default=3, help="how many of the students work in real "
+                    "Chromium pages instead, on the sampling chapter (default 3; 0: none)")
     ap.add_argument("--deadline", type=float, default=1800, help="stop after this many seconds (default 1800)")
     args = ap.parse_args(argv)
     if SAMPLING not in args.chapters:
         ap.error(f"--chapters must include {SAMPLING} (its explorer's sliders are moved)")
-    if args.students < 2:
-        ap.error("--students must be at least 2 (the faults need a victim and the others)")
+    if args.students - args.browser_students < 2 or args.browser_students < 0:
+        ap.error("--students must exceed --browser-students by 2 or more (the faults need a victim and the "
+                 "others, over the kernel protocol)")
     timer = threading.Timer(args.deadline, lambda: os.kill(os.getpid(), signal.SIGINT))
     timer.daemon = True
     timer.start()
     load = os.getloadavg()
     t0 = time.perf_counter()
-    with Classroom(args.students) as room:
-        errors = room.each(lambda s: s.lesson(args.chapters))
-        for s, e in zip(room.students, errors):
+    with Classroom(args.students, browsers=args.browser_students) as room:
+        everyone = room.browsers + room.students
+        errors = room.each(lambda s: s.lesson(args.chapters), everyone)
+        for s, e in zip(everyone, errors):
             if e is not None:
                 print(f"failed: {s.name}: {e!r}")
+        pages = [s for s, e in zip(room.browsers, errors) if e is None]
+        errors = errors[len(room.browsers):]
         well = [s for s, e in zip(room.students, errors) if e is None]
         cells = [ms for s in well for ms in s.cell_ms]
         sliders = [ms for s in well for ms in s.slider_ms]
         slider_p95 = percentile(sliders, 95)
         lesson_s = time.perf_counter() - t0
-        cpu = [cpu_s(user_pids(s.name)) for s in room.students]
+        cpu = [cpu_s(user_pids(name)) for name in room.names]
         peak = max(room.memory.peak.values())
         print(f"load average at start: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} CPUs")
         print(f"lesson wall time: {lesson_s:.0f} s (log in, pull, {' '.join(args.chapters)}, "
               f"{2 * MOVES} slider moves)")
         print(f"cells: {len(cells)} timed, p50 {percentile(cells, 50):.0f} ms, p95 {percentile(cells, 95):.0f} ms")
         print(f"sliders: {len(sliders)} moves, p50 {percentile(sliders, 50):.0f} ms, p95 {slider_p95:.0f} ms")
+        if room.browsers:
+            run_all = [ms for s in pages for ms in s.run_all_ms]
+            in_page = [ms for s in pages for ms in s.slider_ms]
+            print(f"in Chromium ({len(pages)} of {len(room.browsers)} pages did the lesson, chapter 06 only): "
+                  f"Run All p50 {percentile(run_all, 50) / 1000:.1f} s; {len(in_page)} slider key presses until "
+                  f"redrawn, p50 {percentile(in_page, 50):.0f} ms, p95 {percentile(in_page, 95):.0f} ms")
         print(f"memory per student (PSS, peak): max {peak:.0f} MB, median "
               f"{statistics.median(room.memory.peak.values()):.0f} MB")
         print(f"CPU per student for the lesson: median {statistics.median(cpu):.1f} s, max {max(cpu):.1f} s")
@@ -661,7 +755,7 @@ def main(argv=None) -> int:
                   ("hub restart", lambda: fault_hub_restart(room)),
                   ("teacher update", lambda: fault_teacher_update(room))]
         failed_faults = 0
-        if len(well) == len(room.students):
+        if len(well) == len(room.students) and len(pages) == len(room.browsers):
             for name, run in faults:
                 try:
                     ok, seen = run()
@@ -675,10 +769,10 @@ def main(argv=None) -> int:
         print(f"memory per student (PSS, peak) over the lesson and the faults: max "
               f"{max(room.memory.peak.values()):.0f} MB (the paste and the restarted kernel among them)")
         total_gb = room.memory.peak_total / 1024
-        print(f"students={args.students} failed={len(room.students) - len(well)} "
+        print(f"students={args.students} failed={len(everyone) - len(well) - len(pages)} "
               f"cells_p50_ms={percentile(cells, 50):.0f} cells_p95_ms={percentile(cells, 95):.0f} "
               f"slider_p95_ms={slider_p95:.0f} peak_pss_mb_per_student={peak:.0f} hub_total_gb={total_gb:.2f}")
-    return 1 if failed_faults or len(well) < args.students else 0
+    return 1 if failed_faults or len(well) + len(pages) < args.students else 0
 
 
 if __name__ == "__main__":
