@@ -74,7 +74,7 @@ hub: install hub-proxy
 	GPTVIZ_HUB_PORT=$(HUB_PORT) $(BIN)/python hub/classhub.py start
 
 hub-stop:
-	GPTVIZ_HUB_PORT=$(HUB_PORT) $(BIN)/python hub/classhub.py stop
+	$(BIN)/python hub/classhub.py stop
 
 test-portable: install
 	$(PORTABLE) HF_HUB_OFFLINE=1 $(BIN)/python tools/portable_nbval.py
