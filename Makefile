@@ -36,12 +36,12 @@ ROOT_FLAG = $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 TEST_WORKERS ?= 2
 
-.PHONY: install lab notebook reset stop test test-portable bench site clean
+.PHONY: install lab notebook reset stop test test-portable bench site hub hub-proxy hub-stop clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet torch==2.13.0 $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX),)   # pinned: an open range pulls a CUDA build
-	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/pip install --quiet -e ".[dev,hub]"
 	$(BIN)/python -m gptviz.labsettings         # quiet JupyterLab's news pop-up (no network anyway)
 	touch $@
 
@@ -64,6 +64,24 @@ stop:               # stop the server on $(PORT) (from another terminal; or Ctrl
 test: install       # pytest-xdist, each module on one worker; TEST_WORKERS=0: all in one process
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest tests --nbval notebooks --nbval-sanitize-with notebooks/sanitize.cfg \
 	  -n $(TEST_WORKERS) --dist loadscope
+
+# JupyterHub's proxy (configurable-http-proxy, npm; Node >= 18) in hub/node_modules, as hub/package-lock.json pins it.
+hub/node_modules/.bin/configurable-http-proxy: hub/package.json hub/package-lock.json
+	cd hub && npm ci --no-audit --no-fund --silent
+	touch $@
+
+hub-proxy: hub/node_modules/.bin/configurable-http-proxy
+
+# A JupyterHub for a class on this machine, on 127.0.0.1:$(HUB_PORT): make hub GPTVIZ_HUB_PASSWORD=the-class-password
+# (GPTVIZ_HUB_IP=the lab network's address lets the room in: README, "A class on one JupyterHub").
+# Its proxy runs on its own and outlives the hub: Ctrl+C (or a crash) stops the hub only, and `make hub` again
+# resumes behind the same proxy with every student's server and kernel; `make hub-stop` stops those too.
+HUB_PORT ?= 8000
+hub: install hub-proxy
+	GPTVIZ_HUB_PORT=$(HUB_PORT) $(BIN)/python hub/classhub.py start
+
+hub-stop:
+	$(BIN)/python hub/classhub.py stop
 
 test-portable: install
 	$(PORTABLE) HF_HUB_OFFLINE=1 $(BIN)/python tools/portable_nbval.py -n $(TEST_WORKERS) --dist loadscope

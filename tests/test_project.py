@@ -42,7 +42,7 @@ def _environment():
 def test_environment_yml_installs_what_pyproject_declares():
     project = _pyproject()
     extras = project["optional-dependencies"]
-    declared = set(project["dependencies"]) | set(extras["dev"]) | set(extras["class"])
+    declared = set(project["dependencies"]) | set(extras["dev"]) | set(extras["hub"])
     env, pip = _environment()
     assert {p for p in pip if not p.startswith("-")} == declared
     assert "-e ." in pip
