@@ -42,7 +42,6 @@ $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet torch==2.13.0 $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX),)   # pinned: an open range pulls a CUDA build
 	$(BIN)/pip install --quiet -e ".[dev,hub]"
-	$(BIN)/python -m gptviz.labsettings         # quiet JupyterLab's news pop-up (no network anyway)
 	touch $@
 
 install: $(BIN)/.installed

@@ -35,6 +35,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOKS = REPO / "notebooks"
+JUPYTER_SETTINGS = REPO / "jupyter-settings"  # installed as share/jupyter/lab/settings/ (pyproject.toml)
 SCREENSHOTS = REPO / "out" / "screenshots"  # gitignored (/out/), for a person to look at
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -134,17 +135,17 @@ def state_env(state: Path, **extra: str) -> dict[str, str]:
 class Server:
     """A Jupyter server process (JupyterLab, Notebook 7 or Voila) on 127.0.0.1 with a random token.
 
-    ``args`` are the command's arguments after ``python -m``; the port, ip and token options are
-    added here. The log goes to ``state/<module>.log`` and its tail is quoted when start-up fails.
+    ``args`` are the command's arguments after ``python -m`` (``python``: this process's interpreter
+    unless given); the port, ip and token options are added here. The log goes to ``state/<module>.log`` and its tail is quoted when start-up fails.
     """
 
     def __init__(self, module: str, args: list[str], cwd: Path, state: Path, env: dict[str, str],
-                 app: str = "ServerApp"):
+                 app: str = "ServerApp", python: str = sys.executable):
         self.module = module
         self.port, self.token = free_port(), secrets.token_hex(16)
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = state / f"{module}.log"
-        cmd = [sys.executable, "-m", module, *args, "--no-browser", f"--port={self.port}",
+        cmd = [python, "-m", module, *args, "--no-browser", f"--port={self.port}",
                f"--{app}.ip=127.0.0.1", f"--{app}.token={self.token}", f"--{app}.port_retries=0"]
         if hasattr(os, "getuid") and os.getuid() == 0 and module in FRONT_ENDS:
             cmd.append("--allow-root")
@@ -197,24 +198,23 @@ class Server:
                 self.proc.wait(15)
 
 
-def start_jupyter(root: Path, state: Path, env: dict[str, str], front_end: str = "jupyterlab") -> Server:
-    """JupyterLab (``front_end="jupyterlab"``) or Notebook 7 (``"notebook"``) serving ``root``. Both
-    read the settings overrides that ``python -m gptviz.labsettings`` writes (written afresh under
-    ``state``, so the tests check what it writes today) and user settings under ``state`` (no news
-    toast)."""
-    from gptviz import labsettings
-
-    overrides = labsettings.write(str(state / "env")).parent
+def start_jupyter(root: Path, state: Path, env: dict[str, str], front_end: str = "jupyterlab",
+                  python: str = sys.executable, lab_options: tuple[str, ...] = ()) -> Server:
+    """JupyterLab (``front_end="jupyterlab"``) or Notebook 7 (``"notebook"``) serving ``root``, with user
+    settings under ``state`` (no news toast). ``lab_options`` are more ``--LabServerApp`` options; by
+    default the settings overrides are read from the repository's ``jupyter-settings/`` (what pip
+    installs into an environment's share/jupyter/lab/settings/), so the tests check the committed file."""
     settings = state / "lab-user-settings"
     for name, values in LAB_SETTINGS.items():
         file = settings / name
         file.parent.mkdir(parents=True, exist_ok=True)
         file.write_text(json.dumps(values))
     # LabServerApp is the base class of both applications: one set of options serves both.
-    server = Server(front_end, [f"--ServerApp.root_dir={root}", f"--LabServerApp.app_settings_dir={overrides}",
+    lab_options = lab_options or (f"--LabServerApp.app_settings_dir={JUPYTER_SETTINGS}",)
+    server = Server(front_end, [f"--ServerApp.root_dir={root}", *lab_options,
                                 f"--LabServerApp.user_settings_dir={settings}",
                                 f"--LabServerApp.workspaces_dir={state / 'lab-workspaces'}"],
-                    cwd=root, state=state, env=env)
+                    cwd=root, state=state, env=env, python=python)
     server.wait_ready("/api/status")
     return server
 

@@ -3,8 +3,8 @@ and with the mouse change the distribution shown, and what is shown is what gptv
 settings. The arrow keys still move the notebook's cursor when no widget has the focus.
 
 Notebook 7 runs its keyboard shortcuts before the page sees a key; without the arrow-key settings that
-``python -m gptviz.labsettings`` writes, ArrowLeft on a slider moved the cursor to the heading above,
-and pressed again folded the section with the explorer in it (see gptviz/labsettings.py)."""
+pip installs with gptviz, ArrowLeft on a slider moved the cursor to the heading above, and pressed again
+folded the section with the explorer in it (see jupyter-settings/ and tests/test_jupyter_settings.py)."""
 
 import pytest
 
