@@ -9,6 +9,8 @@ stories (:data:`gptviz.train.VAL_SEED`), each read on its own after an ``<|endof
 * **loss**: mean cross-entropy of the next token, in nats, over the full 50,257-token vocabulary;
 * **unigram loss**: the same for a model that ignores context and predicts each token with its
   frequency in the training stories (the bar that any use of context must clear);
+* **perplexity**: ``exp`` of a mean loss (:func:`perplexity`): the number of equally likely tokens
+  that would leave a model as unsure as it is, on average;
 * **bigram loss**: the same for a model that reads one token back: the frequency of each token after
   the one before it in the training stories, interpolated with the unigram (Witten-Bell), on the
   same text (the bar that reading further back must clear);
@@ -38,6 +40,7 @@ import torch
 import torch.nn.functional as F
 
 from .corpus import Story, generate_stories, name_positions
+from .errors import InputError
 from .model import GPT
 from .tokenizer import EOT_ID
 from .train import TRAIN_SEED, VAL_SEED
@@ -69,12 +72,33 @@ class StoryScores:
         return self.loss_sum / self.tokens
 
     @property
+    def perplexity(self) -> float:
+        return math.exp(self.loss)
+
+    @property
     def name_recall(self) -> float:
         return self.name_hits / self.name_positions
 
     @property
     def unseen_mass(self) -> float:
         return self.unseen_sum / self.tokens
+
+
+def perplexity(logits, targets) -> float:
+    """How many tokens is the model choosing among, in effect? ``exp`` of the mean cross-entropy (nats)
+    of ``targets`` under ``logits``: row ``t`` of ``logits`` (``[N, V]``) scores the token ``targets[t]``
+    (``N`` ids; for a trace, ``trace["logits"][:-1]`` and ``trace.ids[1:]``). A model that spreads its
+    probability evenly over ``k`` tokens and always has the right one among them has perplexity ``k``;
+    one that knows nothing has the vocabulary's size; a perfect one, 1."""
+    logits = torch.as_tensor(logits)
+    targets = torch.as_tensor(targets)
+    if logits.ndim != 2 or targets.ndim != 1 or len(targets) != len(logits) or len(targets) == 0:
+        raise InputError(f"perplexity takes logits [N, vocab] and N target ids (N >= 1), got logits "
+                         f"{list(logits.shape)} and targets {list(targets.shape)}: for a trace, pass "
+                         "trace['logits'][:-1] and trace.ids[1:]")
+    if targets.dtype.is_floating_point or int(targets.min()) < 0 or int(targets.max()) >= logits.shape[1]:
+        raise InputError(f"targets must be token ids from 0 to {logits.shape[1] - 1} (the logits' width)")
+    return math.exp(F.cross_entropy(logits.float(), targets.long()).item())
 
 
 def story_ids(story: Story, tokenizer) -> list[int]:

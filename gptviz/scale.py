@@ -61,6 +61,11 @@ GPT3_TABLE: tuple[PaperRow, ...] = (
 GPT3_TRAINING_TOKENS = 300e9
 GPT3_TRAINING_FLOPS = 3.14e23
 
+#: GPT-3 175B's accuracy (%) on LAMBADA (the last word of a passage), Table 3.2 of the same paper:
+#: the task shown with no example (zero-shot), one solved example (one-shot), or several (few-shot),
+#: all in the prompt; no weight is updated in any of the three.
+GPT3_LAMBADA_ACCURACY = {"zero-shot": 76.2, "one-shot": 72.5, "few-shot": 86.4}
+
 
 def paper_row(preset: str) -> PaperRow:
     """The Table 2.1 row a GPT-3 preset was made from (``"gpt3-xl"`` ...)."""

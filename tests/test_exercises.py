@@ -153,6 +153,8 @@ _spec.loader.exec_module(build_notebooks)
 LIBRARY = "write it yourself: "  # a switched-off library entry point was called
 WRONG = "Not yet: "  # the answer differs, on an input the student has not seen or on the chapter's own
 
+_COPY_LOSS = "loss = -torch.log_softmax(logits[:-1], -1)[torch.arange(2 * n), torch.tensor(ids[1:])]\n"
+
 # For each exercise (its solution cell's id): the one-line answers a student could hand in instead of
 # the work, each as the text of every solution block of the cell (in order), and how it must fail.
 CHEATS = {
@@ -194,6 +196,12 @@ CHEATS = {
     "ex05_block": [(["return block(x[None])[0].detach()"], LIBRARY), (['return trace["blocks.1.resid_post"]'], WRONG),
                    (["with torch.no_grad():\n    return x + block.attn(block.ln_1(x)[None])[0] + block.mlp(block.ln_2(x)[None])[0]"],
                     WRONG)],
+    "ex05_shapes": [(["return {s: activation_shapes(cfg, T)[f'blocks.0.{s}'] for s in ARROW_SITES}"], LIBRARY),
+                    (["return {s: tuple(GPT(cfg).trace(list(range(T)))[f'blocks.0.{s}'].shape) for s in ARROW_SITES}"],
+                     LIBRARY),
+                    (["return {s: tuple(trace[f'blocks.0.{s}'].shape) for s in ARROW_SITES}"], WRONG),
+                    (["return {s: (H, T, d) if s.startswith('attn.') and s != 'attn.out' else (T, D) for s in ARROW_SITES}"],
+                     WRONG)],
     "ex06_logits": [(["return torch.nn.functional.linear(final, W)"], LIBRARY), (['return trace["logits"]'], WRONG)],
     "ex06_probs": [(["return torch.softmax(logits, -1)"], LIBRARY), (["return logits.softmax(-1)"], LIBRARY),
                    (["return distribution(logits).probs"], LIBRARY), (["return dist.probs"], WRONG),
@@ -211,9 +219,24 @@ CHEATS = {
                   (["return F.nll_loss(log_probs, torch.as_tensor(ids[1:]))"], LIBRARY),
                   (["return log_probs[torch.arange(len(ids) - 1), torch.as_tensor(ids[1:])].mean()"], WRONG)],
     "ex08_predict_shuffled": [([f'predicted_shuffled = "{x}"'], WRONG) for x in "ABC"],
+    "ex08_perplexity": [(["return perplexity(logits, targets)"], LIBRARY),
+                        (["return math.exp(F.cross_entropy(logits, torch.as_tensor(targets)).item())"], LIBRARY),
+                        (["return -log_probs[torch.arange(len(targets)), torch.as_tensor(targets)].mean().item()"], WRONG),
+                        (["return log_probs[torch.arange(len(targets)), torch.as_tensor(targets)].neg().exp().mean().item()"],
+                         WRONG),
+                        (["return math.exp(-log_probs.mean().item())"], WRONG),
+                        (["return math.exp(remeasured)"], WRONG)],
     "ex09_param_count": [(["return cfg.n_params"], LIBRARY), (['return cfg.param_counts()["total"]'], LIBRARY),
                          (["return sum(p.numel() for p in GPT(cfg).parameters())"], LIBRARY),
                          (["return model.config.n_params if False else 124439808"], WRONG)],
+    "ex09_predict_second_copy": [([f'predicted_second_copy = "{x}"'], WRONG) for x in "ABD"],
+    "ex09_copy_gain": [(["per_token = position_losses(model.trace(ids))\n"
+                         "return (per_token[:n].mean() - per_token[n:].mean()).item()"], LIBRARY),
+                       (["r = measure_induction(model, n, seeds=[0])\nreturn r.first_copy - r.second_copy"], LIBRARY),
+                       (["return torch.nn.functional.cross_entropy(logits[1:n + 1], torch.tensor(ids[2:n + 2])).item()"], LIBRARY),
+                       (['return drop["the model"]'], WRONG),
+                       ([_COPY_LOSS + "return (loss[n:].mean() - loss[:n].mean()).item()"], WRONG),  # the sign
+                       ([_COPY_LOSS + "return (loss[:n + 1].mean() - loss[n + 1:].mean()).item()"], WRONG)],  # one off
     "ex10_sink": [(["return first_token_scores(trace)[layer]"], LIBRARY), (["return sink[layer]"], WRONG)],
     "ex10_predict_where": [(["return q - n"], WRONG), (["return q + 1"], WRONG), (["return q - n - 1"], WRONG)],
     "ex10_induction": [(["return induction_scores(trace, n)[layer]"], LIBRARY), (["return induction[layer]"], WRONG)],

@@ -18,6 +18,7 @@ module                    views
 ``qk``                    :func:`qk_view` (q.k, scaling, softmax, weighted values)
 ``mlp``                   :func:`mlp_activations`, :func:`top_neurons`
 ``residual``              :func:`residual_norms`
+``diagram``               :func:`block_diagram` (one block, the recorded shapes on its arrows)
 ``lens``                  :func:`lens_table`, :func:`logit_lens_view`
 ``sampling``              :func:`distribution_bars`
 ``scale``                 :func:`param_breakdown`, :func:`param_scale`
@@ -33,6 +34,7 @@ from .attention import (attention_heatmap, attention_heatmap_interactive, attent
                         head_heatmap)
 from .circuits import (attribution_bars, distribution_change, head_score_grid, head_score_grid_interactive,
                        loss_by_position, patch_heatmap, patch_heatmap_interactive)
+from .diagram import block_diagram
 from .lens import lens_table, logit_lens_view
 from .lines import attention_lines, attention_lines_interactive, head_lines
 from .mlp import mlp_activations, top_neurons
@@ -45,7 +47,8 @@ from .vectors import embedding_map, embedding_sum, vector_strip, vectors_2d
 
 __all__ = [
     "attention_heatmap", "attention_heatmap_interactive", "attention_lines", "attention_lines_interactive",
-    "attention_overview", "attribution_bars", "bpe_merges", "distribution_bars", "distribution_change",
+    "attention_overview", "attribution_bars", "block_diagram", "bpe_merges", "distribution_bars",
+    "distribution_change",
     "embedding_map", "embedding_sum", "head_grid", "head_heatmap", "head_lines", "head_score_grid",
     "head_score_grid_interactive", "lens_table", "logit_lens_view", "loss_by_position", "mlp_activations",
     "param_breakdown", "param_scale",

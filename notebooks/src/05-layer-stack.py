@@ -20,6 +20,74 @@ text = ("In a village lived a happy boy named Doug. He had an orange blanket. On
 trace = model.trace(text)  # (generate_stories(200, seed=1)[92])
 
 # %% [markdown]
+# ## One block, drawn from the model
+#
+# Every block has the same parts, in the same order. Here is block 0 of the loaded model, drawn
+# from the trace of the story above: each arrow is labelled with the shape of the tensor that
+# really flowed along it, `T` tokens by so many numbers.
+
+# %%
+from gptviz.viz import block_diagram
+
+block_diagram(trace, layer=0)
+
+# %% [markdown]
+# Read it from the bottom. The stream enters as one vector of `d_model` numbers per token. `ln_1`
+# normalises it, and each head makes its own queries, keys and values from it, `d_head` numbers per
+# token, and its own pattern, one weight for every pair of tokens. The heads' outputs, glued side
+# by side, are `d_model` wide again, so `c_proj` can mix them and the result can be *added* to the
+# stream. Then the same again for the MLP, which is four times as wide inside as the stream.
+
+# %%
+from gptviz.viz.diagram import ARROW_SITES
+
+c = model.config
+fig = block_diagram(trace, layer=0)
+H, d = c.n_head, c.d_head
+for site in ARROW_SITES:
+    print(f"blocks.0.{site:13} {list(trace[f'blocks.0.{site}'].shape)}")
+claim(all(fig.arrow_shapes[name] == tuple(trace[name].shape) for name in fig.arrow_shapes),
+      "each arrow is labelled with the shape of the tensor that really flowed along it")
+claim(H * d == c.d_model, "the heads' outputs, glued side by side, are d_model wide again")
+claim(trace["blocks.0.mlp.pre"].shape[-1] == 4 * c.d_model, "the MLP is four times as wide inside as the stream")
+
+# %% [markdown]
+# ### Check your work
+#
+# Write `my_shapes(cfg, T)`: for a model of configuration `cfg` (its `d_model`, `n_head`, `d_head`)
+# reading `T` tokens, the shape of every tensor on the diagram's arrows, as a dict from the names in
+# `ARROW_SITES` (`"ln_1"`, `"attn.q"`, `"attn.pattern"`, ...) to tuples. The test compares it with
+# what models you have not seen record on texts of other lengths, with gptviz's own table of shapes
+# switched off.
+
+# %% [solution] id=ex05_shapes
+def my_shapes(cfg, T):
+    D, H, d = cfg.d_model, cfg.n_head, cfg.d_head
+    ### BEGIN SOLUTION
+    per_head, pattern, mlp = (H, T, d), (H, T, T), (T, 4 * D)
+    return {"ln_1": (T, D), "attn.q": per_head, "attn.pattern": pattern, "attn.z": per_head,
+            "attn.out": (T, D), "resid_mid": (T, D), "ln_2": (T, D), "mlp.pre": mlp, "mlp.post": mlp,
+            "mlp.out": (T, D), "resid_post": (T, D)}
+    ### END SOLUTION
+
+# %% [test] id=test05_shapes points=2
+from gptviz.exercises import forbid, random_model, require
+from gptviz.model import GPT
+from gptviz.trace import activation_shapes, site_names, trace_nbytes
+
+others = [(random_model(seed=4, n_layer=1, n_head=3, d_model=24), 9), (random_model(seed=5, n_head=6, d_model=48), 13),
+          (model, trace.n_tokens)]
+for other, length in others:
+    recorded = other.trace(list(range(7, 7 + length)))
+    with forbid(GPT.trace, GPT.run, GPT, activation_shapes, site_names, trace_nbytes, block_diagram):
+        answer = my_shapes(other.config, length)
+    for site in ARROW_SITES:
+        require(list(answer[site]), list(recorded[f"blocks.0.{site}"].shape),
+                what=f"my_shapes(...)['{site}'] for {other.config.n_head} heads, d_model {other.config.d_model}, "
+                     f"{length} tokens", hint="follow one arrow of the diagram at a time: which of the numbers "
+                                              "T, H, d_head and d_model does it carry, and how wide is the MLP inside?")
+
+# %% [markdown]
 # ## What each layer adds
 #
 # The residual stream is a sum: the embeddings, then each block's attention output and MLP output.

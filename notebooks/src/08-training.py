@@ -191,6 +191,85 @@ claim(eot_loss > 2 * openings.mean(), "Ben's story costs more than twice those o
 claim(all(probs[t].max() > 0.9 for t in worst[:2].tolist()), "at the two worst, more than 90% sure")
 
 # %% [markdown]
+# ## Perplexity: the loss as a number of choices
+#
+# A loss in nats is hard to picture; its exponential is easier. The **perplexity** is
+# `exp(mean loss per token)`. A model that spreads its probability evenly over `k` tokens, the right
+# one always among them, loses `ln k` nats at every token, so its perplexity is `k`: perplexity is
+# the *effective number of choices* the model is left with at each token. Knowing nothing, that is
+# the whole vocabulary, 50,257. The bars: the bundled model on the card's 40 held-out stories (the
+# loss measured above), beside a *unigram* model, which ignores the context and predicts each token
+# by its frequency in 3,000 training stories.
+
+# %%
+from gptviz.corpus import encode_stories
+from gptviz.evaluate import perplexity, unigram_loss
+from gptviz.train import TRAIN_SEED
+
+train_freq_ids = encode_stories(generate_stories(3000, TRAIN_SEED), tok)  # the training stories' tokens
+held_out = [i for s in val_stories for i in story_ids(s, tok)[1:]]  # every token the card scores
+ppl = {"knowing nothing": float(model.config.vocab_size), "unigram (no context)":
+       math.exp(unigram_loss(train_freq_ids, held_out)), "the bundled model": math.exp(remeasured)}
+fig, ax = plt.subplots(figsize=(8, 2.4))
+ax.barh(list(ppl), list(ppl.values()), color=["#999999", "#e69f00", "#0072b2"])
+for row, value in enumerate(ppl.values()):
+    ax.text(value * 1.15, row, f"{value:,.0f}" if value > 10 else f"{value:.2f}", va="center", fontsize=10)
+ax.set_xscale("log")
+ax.set_xlim(1, 5e5)
+ax.invert_yaxis()
+ax.set(xlabel="perplexity (log scale): the effective number of choices per token",
+       title="Perplexity on the 40 held-out stories")
+plt.show()
+
+# %% [markdown]
+# The bundled model is left with fewer than two choices per token, on average: most tokens of a
+# story it finds nearly certain (the bars of Ben's story above), a few it finds hard. The unigram
+# model is left with a few hundred. Reading the context divides the choices by more than 200.
+# Perplexity and loss say the same thing on two scales: halving the perplexity takes off `ln 2`,
+# 0.69 nats, wherever it starts.
+
+# %%
+even_four = torch.tensor([[0.0] * 4 + [-1e9] * 6] * 4)  # four tokens equally likely, six impossible
+n_scored = sum(len(story_ids(s, tok)) - 1 for s in val_stories)
+print(f"even odds over 4 tokens: perplexity {perplexity(even_four, [0, 1, 2, 3]):.2f}")
+print(f"on {n_scored:,} held-out tokens: the bundled model {ppl['the bundled model']:.2f}, "
+      f"the unigram model {ppl['unigram (no context)']:,.0f}, knowing nothing {ppl['knowing nothing']:,.0f}")
+claim(abs(perplexity(even_four, [0, 1, 2, 3]) - 4) < 1e-4, "even odds over k tokens: perplexity k")
+claim(ppl["the bundled model"] < 2, "the bundled model is left with fewer than two choices per token")
+claim(200 < ppl["unigram (no context)"] < 1000, "the unigram model is left with a few hundred")
+claim(ppl["unigram (no context)"] / ppl["the bundled model"] > 200, "reading the context divides the choices by more than 200")
+
+# %% [markdown]
+# ### Check your work
+#
+# Write `my_perplexity(logits, targets)`: the perplexity (one number) of scores `logits`
+# (`[N, vocab_size]`) on the tokens `targets` (`N` ids), where row `t` scores `targets[t]` (for a
+# text: `logits[:-1]` and `ids[1:]`). The test runs it on random scores and tokens you have not seen,
+# with torch's losses and gptviz's switched off, then on Ben's story.
+
+# %% [solution] id=ex08_perplexity
+def my_perplexity(logits, targets):
+    log_probs = torch.log_softmax(logits, dim=-1)  # [N, vocab_size]
+    ### BEGIN SOLUTION
+    picked = log_probs[torch.arange(len(targets)), torch.as_tensor(targets)]  # [N]: log p of each target
+    return math.exp(-picked.mean().item())
+    ### END SOLUTION
+
+# %% [test] id=test08_perplexity points=2
+from gptviz.evaluate import score_stories
+
+cases = [("random scores", random_tensor(12, 30, seed=21, scale=3.0), [4, 29, 0, 17, 17, 2, 9, 9, 25, 1, 13, 6]),
+         ("random scores, a wider vocabulary", random_tensor(5, 500, seed=22, scale=5.0), [499, 0, 250, 77, 3]),
+         ("Ben's story", logits[:-1], story[1:])]
+for name, scores, targets in cases:
+    expected = perplexity(scores, targets)
+    with forbid(*losses, perplexity, position_losses, score_stories):
+        answer = my_perplexity(scores, targets)
+    require(answer, expected, what=f"my_perplexity on {name}", rtol=1e-4,
+            hint="first the loss: one log-probability per row, the target's, averaged and negated; then undo "
+                 "the logarithm. Is the mean taken before or after that?")
+
+# %% [markdown]
 # ## One gradient step, by hand
 #
 # "... and update the model so next time it makes a better prediction." `loss.backward()` computes,

@@ -7,8 +7,11 @@
 # those numbers, checks the famous 175 billion, and works out what the size costs: the compute to
 # train it and the memory to run it.
 #
-# **Runs offline**: nothing here needs weights. Online, `setup("gpt2")` (the same as
-# `gptviz.load("gpt2")`) would load the real GPT-2.
+# The last section turns from size to what size bought: GPT-3 learns a task from examples in its
+# prompt, and the bundled model shows the mechanism that copying from the prompt runs on.
+#
+# **Runs offline**: only the last section needs weights, the bundled model's. Online,
+# `setup("gpt2")` (the same as `gptviz.load("gpt2")`) would load the real GPT-2.
 
 # %%
 from gptviz.notebook import claim, setup
@@ -305,6 +308,150 @@ claim(ratios == sorted(ratios, reverse=True) and ratios[0] > 0.25, "the smaller 
 # %%
 print(kv_cache_bytes(PRESETS["gpt2"], PRESETS["gpt2"].n_ctx) // 2**20, "MiB")
 claim(kv_cache_bytes(PRESETS["gpt2"], 1024) == 72 * 2**20, "72 MiB")
+
+# %% [markdown]
+# ## In-context learning: a task learned from the prompt
+#
+# The GPT-3 paper's title is its claim: "Language Models are Few-Shot Learners". Show the model a
+# task in its prompt and it does the task, with **no weight updated**: the examples are just tokens
+# in its context, read by the same forward pass as any other text.
+#
+# * **zero-shot**: the prompt describes the task, with no example;
+# * **one-shot**: one solved example, then the case to solve;
+# * **few-shot**: as many solved examples as fit in the context (typically 10 to 100 for GPT-3).
+#
+# Table 3.2 of the paper gives GPT-3 175B's accuracy on LAMBADA, predicting the last word of a
+# passage: 76.2% zero-shot, 72.5% one-shot and 86.4% few-shot.
+
+# %%
+import matplotlib.pyplot as plt
+from gptviz.scale import GPT3_LAMBADA_ACCURACY
+
+fig, ax = plt.subplots(figsize=(6, 2.6))
+ax.bar(list(GPT3_LAMBADA_ACCURACY), list(GPT3_LAMBADA_ACCURACY.values()), color=["#999999", "#e69f00", "#0072b2"])
+for x, accuracy in enumerate(GPT3_LAMBADA_ACCURACY.values()):
+    ax.text(x, accuracy + 1, f"{accuracy}%", ha="center", fontsize=10)
+ax.set(ylim=(0, 100), ylabel="accuracy (%)", title="GPT-3 175B on LAMBADA (Brown et al. 2020, Table 3.2)")
+plt.show()
+
+# %% [markdown]
+# One example in the prompt did *worse* than none here; several did much better. The paper's guess:
+# its examples were written in a fill-in-the-blank format, and one example is not enough to
+# recognise the pattern; several are.
+#
+# **How can reading change what a model does, with its weights fixed?** Part of the answer is a
+# circuit chapter 10 takes apart: the **induction heads**. At each token they look back for an
+# earlier occurrence of that token and copy what came next, which is the simplest way to use an
+# example in the context. The bundled model is far too small for tasks, but it has the circuit,
+# and the test of chapter 10 shows it at work: 50 tokens drawn at random, then the same 50 again,
+# 16 such sequences. The first copy cannot be predicted; the second is a one-shot task, "go on as
+# the example did". First, find the induction heads (the ones that put at least half of their
+# weight on the token after the earlier occurrence) and the previous-token head they need:
+
+# %%
+import torch
+from gptviz.interventions import ablate, measure_induction, position_losses, repeated_tokens
+
+n, c = 50, model.config
+report = measure_induction(model, n=n, seeds=range(16))  # scores and losses, mean of 16 sequences
+inductors = [divmod(int(i), c.n_head) for i in (report.induction.flatten() >= 0.5).nonzero().flatten()]
+prev_head = divmod(int(report.previous.argmax()), c.n_head)
+others = [(l, h) for l in range(c.n_layer) for h in range(c.n_head) if (l, h) not in inductors + [prev_head]]
+pick = torch.randperm(len(others), generator=torch.Generator().manual_seed(0))[: len(inductors)]
+controls = [others[i] for i in pick.tolist()]  # as many heads, drawn at random from the rest
+print(f"induction heads {inductors}; previous-token head {prev_head}; control heads {controls}")
+claim(len(inductors) == 3 and len(controls) == 3, "three induction heads, and three control heads")
+
+# %% [markdown]
+# Now switch heads off (zero ablation, chapter 10) and read the 16 sequences again: once with the
+# three induction heads off, once with the three control heads off instead.
+
+# %%
+seqs = [repeated_tokens(model, n, seed=s) for s in range(16)]  # the same 16 as measure_induction's
+def mean_losses(heads):  # [2n]: the loss at each position, mean of the 16 sequences
+    return torch.stack([position_losses(ablate(model, s, heads=heads, names=["logits"])) for s in seqs]).mean(0)
+runs = {"the model": mean_losses([]), "induction heads off": mean_losses(inductors),
+        "control heads off": mean_losses(controls)}
+
+# %% [markdown]
+# **Predict before you run.** With the three induction heads off, what becomes of the second copy?
+# Write `predicted_second_copy` as one letter:
+#
+# * `"A"`: still at least 4 nats a token cheaper than the first copy, as in the model;
+# * `"B"`: cheaper than the first copy by between 1 and 4 nats;
+# * `"C"`: within 1 nat of the first copy: the second copy is no easier;
+# * `"D"`: more than 1 nat dearer than the first copy.
+
+# %% [solution] id=ex09_predict_second_copy
+### BEGIN SOLUTION
+predicted_second_copy = "C"
+### END SOLUTION
+
+# %%
+from gptviz.viz import loss_by_position
+
+loss_by_position(runs, period=n)
+
+# %% [test] id=test09_predict_second_copy points=1
+from gptviz.exercises import require
+
+drop = {label: (run[:n].mean() - run[n:].mean()).item() for label, run in runs.items()}  # first minus second
+band = lambda gap: "A" if gap >= 4 else "B" if gap > 1 else "C" if gap >= -1 else "D"  # noqa: E731
+require(predicted_second_copy, band(drop["induction heads off"]), what="your prediction",
+        hint="the induction heads are what copies from the first copy; what is left to predict the second with?")
+
+# %% [markdown]
+# The model reads the second copy almost for free: one worked example in its context was enough,
+# and no weight changed. With the three induction heads off, the second copy costs as much as the
+# first: the model can no longer use the example. With three other heads off, the second copy stays
+# nearly free. The copying from the context runs through the induction heads.
+
+# %%
+print(f"{'mean loss, nats per token (16 sequences)':42} {'first copy':>10} {'second copy':>11}")
+for label, run in runs.items():
+    print(f"{label:42} {run[:n].mean():10.2f} {run[n:].mean():11.2f}")
+claim(runs["the model"][:n].mean() > 7 and runs["the model"][n:].mean() < 0.5,
+      "the model reads the second copy almost for free")
+claim(abs(drop["induction heads off"]) < 0.5, "with the three induction heads off, the second copy costs as much as the first")
+claim(runs["control heads off"][n:].mean() < 0.5 and abs(drop["control heads off"] - drop["the model"]) < 0.5,
+      "with three other heads off, the second copy stays nearly free")
+
+# %% [markdown]
+# ### Check your work
+#
+# Write `my_copy_gain(model, ids, n)`: on `ids` = `<|endoftext|>` + r + r (r of `n` tokens), how many
+# nats per token cheaper the second copy is than the first for `model`: the mean loss of the tokens
+# of the first copy minus that of the second, each token predicted from the ones before it. The test
+# runs it on a random-weight model and on the bundled model, on sequences you have not seen, with
+# torch's losses and gptviz's switched off.
+
+# %% [solution] id=ex09_copy_gain
+import torch.nn.functional as F
+
+
+def my_copy_gain(model, ids, n):
+    logits = model.trace(ids)["logits"]  # [2n + 1, vocab_size]
+    ### BEGIN SOLUTION
+    log_probs = torch.log_softmax(logits[:-1], dim=-1)  # row t predicts ids[t + 1]
+    loss = -log_probs[torch.arange(2 * n), torch.tensor(ids[1:])]  # [2n]: tokens 1 .. 2n
+    return (loss[:n].mean() - loss[n:].mean()).item()
+    ### END SOLUTION
+
+# %% [test] id=test09_copy_gain points=2
+from gptviz.exercises import forbid, random_model
+from gptviz.interventions import InductionReport
+
+losses = [F.cross_entropy, F.nll_loss, torch.nn.CrossEntropyLoss, torch.nn.NLLLoss, position_losses, measure_induction]
+cases = [("a random-weight model", random_model(seed=8, n_head=2, d_model=16), 12, 5), ("the bundled model", model, 40, 99)]
+for name, m, length, seed in cases:
+    ids = repeated_tokens(m, length, seed=seed)
+    per_position = position_losses(m.trace(ids))
+    expected = (per_position[:length].mean() - per_position[length:].mean()).item()
+    with forbid(*losses, InductionReport.first_copy, InductionReport.second_copy):
+        answer = my_copy_gain(m, ids, length)
+    require(answer, expected, what=f"my_copy_gain on {name}, r of {length} tokens", rtol=1e-4,
+            hint="logits row t scores the token at t + 1: which rows predict the first copy (tokens 1 .. n), "
+                 "and which the second? First minus second.")
 
 # %% [markdown]
 # ## What changes and what does not
