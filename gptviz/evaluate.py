@@ -4,7 +4,7 @@
     python -m gptviz.evaluate --write    # ... stores them in metrics.json and on the card (README.md)
 
 Every figure is measured on validation stories, generated with a different seed from the training
-stories (:data:`gptviz.train.VAL_SEED`), each read on its own after an ``<|endoftext|>`` token:
+stories (:data:`gptviz.corpus.VAL_SEED`), each read on its own after an ``<|endoftext|>`` token:
 
 * **loss**: mean cross-entropy of the next token, in nats, over the full 50,257-token vocabulary;
 * **unigram loss**: the same for a model that ignores context and predicts each token with its
@@ -37,10 +37,9 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from .corpus import Story, generate_stories, name_positions
+from .corpus import TRAIN_SEED, VAL_SEED, Story, generate_stories, name_positions
 from .model import GPT
 from .tokenizer import EOT_ID
-from .train import TRAIN_SEED, VAL_SEED
 
 OPENINGS = (  # in the corpus's style; the model knows nothing beyond its stories
     "Once upon a time, there was a little girl named Mia. Mia had a red kite.",

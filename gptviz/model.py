@@ -39,6 +39,7 @@ from torch import nn
 from .config import GPTConfig
 from .inputs import check_fits
 from .kvcache import KVCache
+from .tokenizer import get_tokenizer
 from .trace import SITE as S  # the sites' names, from the one table
 from .trace import Trace, run
 
@@ -170,8 +171,6 @@ class GPT(nn.Module):
     @property
     def tokenizer(self):
         if self._tokenizer is None:
-            from .tokenizer import get_tokenizer
-
             self._tokenizer = get_tokenizer()
         return self._tokenizer
 
@@ -263,6 +262,8 @@ class GPT(nn.Module):
 
     def generate(self, *args, **kwargs):
         """Continue a prompt; see :func:`gptviz.generation.generate`."""
+        # The model's one call up to a layer above it, kept because the chapters call model.generate;
+        # imported at call time, so that importing the model never imports generation.
         from .generation import generate
 
         return generate(self, *args, **kwargs)

@@ -35,13 +35,14 @@ import torch.nn.functional as F
 from torch import nn
 
 from .config import GPTConfig
+from .corpus import TRAIN_SEED, VAL_SEED, encode_stories, generate_stories, training_stream  # VAL_SEED: also read from here
+from .evaluate import score_stories
 from .errors import InputError
 from .model import GPT
-from .tokenizer import EOT_ID
+from .tokenizer import EOT_ID, get_tokenizer
 
 #: The shipped model's shape: GPT-2's architecture and vocabulary, scaled down (7.3M parameters).
 STORIES_CONFIG = GPTConfig(vocab_size=50257, n_ctx=256, d_model=128, n_layer=4, n_head=4, name="gptviz-stories")
-TRAIN_SEED, VAL_SEED = 0, 1  # corpus seeds: the validation stories come from a different seed
 
 
 def sliding_windows(ids, context: int, stride: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
@@ -247,9 +248,6 @@ def story_streams(n_train: int, n_val: int, tokenizer=None, repeat_every: int = 
     """Token streams of ``n_train`` training and ``n_val`` validation stories (different seeds). The
     training stream also holds ``spans`` repeated spans of random story tokens after every ``repeat_every``-th
     story (:func:`gptviz.corpus.training_stream`); the validation stream holds stories only."""
-    from .corpus import encode_stories, generate_stories, training_stream
-    from .tokenizer import get_tokenizer
-
     tok = tokenizer or get_tokenizer()
     return (training_stream(generate_stories(n_train, TRAIN_SEED), tok, repeat_every, seed=TRAIN_SEED, spans=spans,
                             span_max=span_max),
@@ -257,8 +255,6 @@ def story_streams(n_train: int, n_val: int, tokenizer=None, repeat_every: int = 
 
 
 def main(argv: list[str] | None = None) -> None:
-    from .corpus import generate_stories
-    from .evaluate import score_stories
     from .hub import load_checkpoint, save_checkpoint
     from .interventions.detectors import measure_induction
     from .tokenizer import assets_dir
