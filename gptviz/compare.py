@@ -24,6 +24,7 @@ import torch.nn.functional as F
 
 from .config import GPTConfig
 from .errors import InputError
+from .loss import next_token_loss
 
 
 def sinusoidal_positions(n_positions: int, d_model: int, base: float = 10000.0) -> torch.Tensor:
@@ -140,8 +141,8 @@ def agreement(reference: torch.Tensor, other: torch.Tensor, targets=None) -> dic
     out = {"top1": (reference.argmax(-1) == other.argmax(-1)).double().mean().item()}
     if targets is not None:
         t = torch.as_tensor(targets, dtype=torch.long)
-        out["loss_reference"] = F.cross_entropy(reference[: len(t)], t).item()
-        out["loss_other"] = F.cross_entropy(other[: len(t)], t).item()
+        out["loss_reference"] = next_token_loss(reference[: len(t)], t).item()
+        out["loss_other"] = next_token_loss(other[: len(t)], t).item()
     return out
 
 

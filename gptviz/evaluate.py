@@ -35,9 +35,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 
 from .corpus import TRAIN_SEED, VAL_SEED, Story, generate_stories, name_positions
+from .loss import next_token_loss
 from .model import GPT
 from .tokenizer import EOT_ID
 
@@ -108,7 +108,7 @@ def score_stories(model: GPT, stories: list[Story], edits=None) -> StoryScores:
         tr = model.run(body[:-1], names=["logits"], edits=edits, bos=True, truncate=True)
         logits, ids = tr["logits"], tr.ids + [EOT_ID]  # [T, V]; ids[t + 1] is the target at t
         targets = torch.tensor(ids[1:])
-        scores.loss_sum += F.cross_entropy(logits, targets, reduction="sum").item()
+        scores.loss_sum += next_token_loss(logits, targets, reduction="sum").item()
         scores.tokens += len(targets)
         mass = logits.softmax(-1)[:, unseen].sum(-1)  # (T,)
         scores.unseen_sum += mass.sum().item()

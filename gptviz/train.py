@@ -31,12 +31,12 @@ from pathlib import Path
 from typing import Callable
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from .config import GPTConfig
 from .corpus import TRAIN_SEED, VAL_SEED, encode_stories, generate_stories, training_stream  # VAL_SEED: also read from here
 from .evaluate import score_stories
+from .loss import next_token_loss
 from .errors import InputError
 from .model import GPT
 from .tokenizer import EOT_ID, get_tokenizer
@@ -149,7 +149,7 @@ def _val_loss(model: GPT, head: SubsetHead, val_x: torch.Tensor, val_y: torch.Te
     for i in range(0, len(val_x), batch_size):
         x, y = val_x[i:i + batch_size].to(model.device), val_y[i:i + batch_size].to(model.device)
         logits = head.logits(model.hidden(x))
-        total += F.cross_entropy(logits.flatten(0, 1), head.targets(y).flatten(), reduction="sum").item()
+        total += next_token_loss(logits, head.targets(y), reduction="sum").item()
         count += y.numel()
     model.train()
     return total / count
@@ -207,7 +207,7 @@ def train(config: GPTConfig, train_ids, val_ids, steps: int = 1000, batch_size: 
         rows = starts[torch.randint(len(starts), (batch_size,), generator=gen)]
         x, y = inputs[rows].to(device), targets[rows].to(device)  # (B, T) each
         logits = head.logits(model.hidden(x))  # (B, T, K + 1)
-        loss = F.cross_entropy(logits.flatten(0, 1), head.targets(y).flatten())
+        loss = next_token_loss(logits, head.targets(y))
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, clip)

@@ -13,9 +13,9 @@ import time
 
 import ipywidgets as widgets
 import torch
-import torch.nn.functional as F
 
 from ..interventions import ablation_edits, logit_attribution
+from ..loss import next_token_loss
 from ..trace import Recorder, Trace, resolve_edits
 from ..viz.circuits import attribution_bars, distribution_change, top_union
 from . import _render
@@ -146,7 +146,7 @@ class AblationExplorer(Explorer):
         """Mean next-token cross-entropy over the text (nats per token), from logits ``[T, V]``."""
         if len(self.ids) < 2:
             return None
-        return float(F.cross_entropy(logits[:-1], self.ids[1:]))
+        return float(next_token_loss(logits[:-1], self.ids[1:]))
 
     def _reset_to_clean(self) -> None:
         self.after = self.clean
