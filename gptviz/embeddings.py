@@ -9,6 +9,7 @@ from __future__ import annotations
 import torch
 
 from .errors import InputError
+from .trace import Recorder
 
 
 def nearest_tokens(model, vectors, k: int = 8, exclude=None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -38,3 +39,20 @@ def nearest_tokens(model, vectors, k: int = 8, exclude=None) -> tuple[torch.Tens
             cos[exclude.to(cos.device), torch.arange(queries.shape[0], device=cos.device)] = -float("inf")
         top = cos.topk(k, dim=0)  # [k, n]
     return top.indices.T.cpu(), top.values.T.cpu()
+
+
+def input_embeddings(model, ids, positions) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Which vector enters block 0 for the tokens of ``ids`` at ``positions``? The model's own
+    :meth:`~gptviz.model.GPT.embed` (no block runs), as a trace records it: ``(token, position, sum)``,
+    each ``[n, D]`` float32 on the CPU, for ``n = len(positions)``: the rows of ``wte`` and ``wpe``
+    (``embed.token``, ``embed.pos``) and their sum (``embed.sum``, the residual stream's start)."""
+    positions = [int(p) for p in positions]
+    if not positions or min(positions) < 0 or max(positions) >= len(ids):
+        raise InputError(f"positions must be one or more positions of the {len(ids)} tokens (0 to {len(ids) - 1}), "
+                         f"got {positions}")
+    names = ("embed.token", "embed.pos", "embed.sum")
+    rec = Recorder(model.config, names)
+    with torch.inference_mode():
+        model.embed(torch.tensor(ids[: max(positions) + 1], device=model.device), rec)
+    picked = torch.tensor(positions)
+    return tuple(rec.tensors[name][picked] for name in names)
