@@ -101,6 +101,12 @@ class CausalSelfAttention(nn.Module):
         return out
 
 
+def gelu(x: torch.Tensor) -> torch.Tensor:
+    """GPT-2's activation: GELU in its tanh approximation, ``0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))``.
+    The one GELU of gptviz (the MLP's, the comparisons', the explorer's curve)."""
+    return F.gelu(x, approximate="tanh")
+
+
 class MLP(nn.Module):
     """The feed-forward layer: widen to d_mlp (4 x d_model), GELU, project back."""
 
@@ -113,7 +119,7 @@ class MLP(nn.Module):
         pre = self.c_fc(x)  # (B, T, d_mlp)
         if site is not None:
             pre = site(S.mlp_pre, pre)
-        post = F.gelu(pre, approximate="tanh")  # GPT-2's GELU is the tanh approximation
+        post = gelu(pre)  # GPT-2's GELU is the tanh approximation
         if site is not None:
             post = site(S.mlp_post, post)
         out = self.c_proj(post)  # (B, T, C)
