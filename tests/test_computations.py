@@ -57,3 +57,30 @@ def test_gelu_vs_relu_counts_and_compares(odd_model):
     assert 0 < r.change and r.cosine < 1  # layer 1 sees layer 0's ReLU output: it differs
     same = gelu_vs_relu(pre, post, out, out.clone())
     assert same.change == 0 and same.cosine == pytest.approx(1.0, abs=1e-6)
+
+
+def test_principal_plane_finds_the_spread_directions():
+    import numpy as np
+
+    from gptviz.embeddings import principal_plane
+
+    # Four points spread 4 along x, 1 along y and nothing along z: the first component is x, then y.
+    pts = np.array([[4.0, 0, 5], [-4.0, 0, 5], [0, 1.0, 5], [0, -1.0, 5]])
+    coords, share = principal_plane(torch.tensor(pts))
+    assert np.allclose(np.abs(coords[:, 0]), [4, 4, 0, 0]) and np.allclose(np.abs(coords[:, 1]), [0, 0, 1, 1])
+    assert share == pytest.approx([32 / 34, 2 / 34])
+    line, line_share = principal_plane([[0.0, 0.0], [1.0, 1.0]])  # rank 1: the second component is empty
+    assert line_share == pytest.approx([1.0, 0.0]) and np.allclose(line[:, 1], 0)
+    with pytest.raises(InputError, match=r"shape \[N, D\] with N >= 2 points, got \[1, 3\]"):
+        principal_plane(np.zeros((1, 3)))
+
+
+def test_top_union_takes_either_runs_top_tokens_in_the_first_runs_order():
+    import numpy as np
+
+    from gptviz.sampling import top_ids, top_union
+
+    before = np.array([0.5, 0.2, 0.2, 0.1, 0.0])
+    after = np.array([0.0, 0.1, 0.1, 0.1, 0.7])
+    assert top_ids(before, 2).tolist() == [0, 1]  # the tie 0.2 / 0.2 goes to the lower id
+    assert top_union(before, after, 2).tolist() == [0, 1, 4]  # after's top 2 is 4 and 1

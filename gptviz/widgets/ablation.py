@@ -13,7 +13,8 @@ import ipywidgets as widgets
 
 from ..interventions import logit_attribution
 from ..interventions.rerun import CLEAN_NAMES, IncrementalAblation
-from ..viz.circuits import attribution_bars, distribution_change, top_union
+from ..sampling import top_union
+from ..viz.circuits import attribution_bars, distribution_change
 from . import _render
 from .base import Explorer, ExportBar, guarded, html_box, row, text_box
 
