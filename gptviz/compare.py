@@ -19,11 +19,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
 from .config import GPTConfig
 from .errors import InputError
+from .loss import next_token_loss
+from .model import gelu
 
 
 def sinusoidal_positions(n_positions: int, d_model: int, base: float = 10000.0) -> torch.Tensor:
@@ -57,10 +60,50 @@ def leaky_relu(x: torch.Tensor, k: float = 0.01) -> torch.Tensor:
 
 #: Activation functions by name. ``"gelu"`` is GPT-2's (the tanh approximation).
 ACTIVATIONS = {
-    "gelu": lambda x: F.gelu(x, approximate="tanh"),
+    "gelu": gelu,
     "relu": torch.relu,
     "leaky_relu": leaky_relu,
 }
+
+
+def activation_curves(lo: float = -4.0, hi: float = 4.0, n: int = 161) -> dict[str, np.ndarray]:
+    """GELU (GPT-2's) and ReLU as curves: ``{"x": [n], "gelu": [n], "relu": [n]}`` over ``n`` evenly
+    spaced points from ``lo`` to ``hi`` (float64)."""
+    xs = np.linspace(lo, hi, n)
+    return {"x": xs, "gelu": gelu(torch.from_numpy(xs)).numpy(), "relu": np.maximum(xs, 0)}
+
+
+@dataclass
+class GeluVsRelu:
+    """One token's neurons in one MLP under GELU and under ReLU (:func:`gelu_vs_relu`)."""
+
+    relu: torch.Tensor  # [d_mlp]: ReLU of the pre-activations, what a ReLU MLP would pass on
+    strongest: np.ndarray  # [k]: the neurons with the largest |GELU output|, largest first
+    positive: dict[str, int]  # positive neurons before the activation, after GELU and after ReLU
+    n_negative: int  # neurons negative before the activation (ReLU zeroes them, GELU lets a little through)
+    negative_sum: float  # what GELU lets through from them: the sum of their (negative) outputs
+    change: float  # |out_relu - out| / |out|: how far the layer's output moves in the all-ReLU model
+    cosine: float  # cosine of out_relu with out
+
+
+def gelu_vs_relu(pre: torch.Tensor, post: torch.Tensor, out: torch.Tensor, out_relu: torch.Tensor,
+                 k: int = 10) -> GeluVsRelu:
+    """GELU beside ReLU for one token of one layer: ``pre`` and ``post`` ``[d_mlp]`` are the trace's
+    ``mlp.pre`` and ``mlp.post`` (GELU's output), ``out`` ``[D]`` its ``mlp.out``, and ``out_relu`` ``[D]``
+    the same layer's output in the model whose every MLP uses ReLU (``variant_edits(model,
+    activation="relu")``). ``k``: how many strongest neurons."""
+    relu = pre.clamp(min=0)
+    negative = pre < 0
+    g = post.numpy()
+    return GeluVsRelu(
+        relu=relu,
+        strongest=np.argsort(-np.abs(g), kind="stable")[:k],
+        positive={name: int((v.numpy() > 0).sum()) for name, v in (("pre", pre), ("gelu", post), ("relu", relu))},
+        n_negative=int(negative.sum()),
+        negative_sum=float(post[negative].sum()),
+        change=float((out_relu - out).norm() / out.norm().clamp(min=1e-12)),
+        cosine=float(F.cosine_similarity(out_relu, out, dim=0)),
+    )
 
 
 @dataclass
@@ -140,8 +183,8 @@ def agreement(reference: torch.Tensor, other: torch.Tensor, targets=None) -> dic
     out = {"top1": (reference.argmax(-1) == other.argmax(-1)).double().mean().item()}
     if targets is not None:
         t = torch.as_tensor(targets, dtype=torch.long)
-        out["loss_reference"] = F.cross_entropy(reference[: len(t)], t).item()
-        out["loss_other"] = F.cross_entropy(other[: len(t)], t).item()
+        out["loss_reference"] = next_token_loss(reference[: len(t)], t).item()
+        out["loss_other"] = next_token_loss(other[: len(t)], t).item()
     return out
 
 

@@ -31,6 +31,8 @@ from .story_world import (ANIMAL_TRAITS, ANIMALS, GROCERIES, HURTS, OUTDOORS, PL
                           foods_for, toys_with)
 from .tokenizer import EOT, EOT_ID
 
+TRAIN_SEED, VAL_SEED = 0, 1  # the training and validation stories come from different seeds
+
 # ---- word banks ---------------------------------------------------------------------------
 GIRLS = (
     "Lily Anna Emma Mia Sophie Lucy Amy Grace Chloe Zoe Sara Sarah Kate Jane Mary Rose Ruby Molly "

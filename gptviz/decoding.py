@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from .errors import InputError
 from .generation import Generation, generate
-from .interventions import position_losses
+from .loss import next_token_loss
 
 #: Each setting as :func:`gptviz.generation.generate` takes it; temperature 1 without top-k or top-p
 #: is the full, untruncated distribution.
@@ -71,7 +71,8 @@ def side_by_side(model, prompt, max_new_tokens: int = 40, seed: int = 0, setting
     for name, kwargs in (SETTINGS if settings is None else settings).items():
         out = generate(model, prompt, max_new_tokens=max_new_tokens, seed=seed, stop_at_eos=stop_at_eos, **kwargs)
         ids = out.prompt_ids + out.new_ids
-        losses = position_losses(model.trace(ids))  # [len(ids) - 1]: entry t scores ids[t + 1]
+        logits = model.run(ids, names=["logits"])["logits"]  # [len(ids), V]
+        losses = next_token_loss(logits[:-1], ids[1:], reduction="none")  # [len(ids) - 1]: entry t scores ids[t + 1]
         rows.append(Row(name, dict(kwargs), out, repeated_share(ids, len(out.prompt_ids), n),
                         losses[len(out.prompt_ids) - 1:].mean().item()))
     return rows

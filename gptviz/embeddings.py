@@ -6,9 +6,11 @@ a cosine similarity near 1, whatever their lengths: ``cos(a, b) = a . b / (|a| |
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 from .errors import InputError
+from .trace import Recorder
 
 
 def nearest_tokens(model, vectors, k: int = 8, exclude=None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -38,3 +40,38 @@ def nearest_tokens(model, vectors, k: int = 8, exclude=None) -> tuple[torch.Tens
             cos[exclude.to(cos.device), torch.arange(queries.shape[0], device=cos.device)] = -float("inf")
         top = cos.topk(k, dim=0)  # [k, n]
     return top.indices.T.cpu(), top.values.T.cpu()
+
+
+def input_embeddings(model, ids, positions) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Which vector enters block 0 for the tokens of ``ids`` at ``positions``? The model's own
+    :meth:`~gptviz.model.GPT.embed` (no block runs), as a trace records it: ``(token, position, sum)``,
+    each ``[n, D]`` float32 on the CPU, for ``n = len(positions)``: the rows of ``wte`` and ``wpe``
+    (``embed.token``, ``embed.pos``) and their sum (``embed.sum``, the residual stream's start)."""
+    positions = [int(p) for p in positions]
+    if not positions or min(positions) < 0 or max(positions) >= len(ids):
+        raise InputError(f"positions must be one or more positions of the {len(ids)} tokens (0 to {len(ids) - 1}), "
+                         f"got {positions}")
+    names = ("embed.token", "embed.pos", "embed.sum")
+    rec = Recorder(model.config, names)
+    with torch.inference_mode():
+        model.embed(torch.tensor(ids[: max(positions) + 1], device=model.device), rec)
+    picked = torch.tensor(positions)
+    return tuple(rec.tensors[name][picked] for name in names)
+
+
+def principal_plane(vectors) -> tuple[np.ndarray, np.ndarray]:
+    """Points ``[N, D]`` (N >= 2) projected onto their first two principal components, by a centred
+    SVD: ``(coords, share)``, ``coords`` ``[N, 2]`` and ``share`` ``[2]`` the fraction of the variance
+    each component keeps (a component past the points' rank is 0 in both). Float64."""
+    x = vectors.detach().to("cpu", torch.float64).numpy() if isinstance(vectors, torch.Tensor) else vectors
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim != 2 or x.shape[0] < 2:
+        raise InputError(f"vectors must have shape [N, D] with N >= 2 points, got {list(x.shape)}")
+    centred = x - x.mean(axis=0)
+    _, s, vt = np.linalg.svd(centred, full_matrices=False)
+    coords = np.zeros((x.shape[0], 2))
+    n_pc = min(2, vt.shape[0])
+    coords[:, :n_pc] = centred @ vt[:n_pc].T  # [N, 2]
+    share = np.zeros(2)
+    share[:n_pc] = (s[:n_pc] ** 2) / max((s ** 2).sum(), 1e-30)
+    return coords, share

@@ -4,7 +4,7 @@
     python -m gptviz.evaluate --write    # ... stores them in metrics.json and on the card (README.md)
 
 Every figure is measured on validation stories, generated with a different seed from the training
-stories (:data:`gptviz.train.VAL_SEED`), each read on its own after an ``<|endoftext|>`` token:
+stories (:data:`gptviz.corpus.VAL_SEED`), each read on its own after an ``<|endoftext|>`` token:
 
 * **loss**: mean cross-entropy of the next token, in nats, over the full 50,257-token vocabulary;
 * **unigram loss**: the same for a model that ignores context and predicts each token with its
@@ -37,13 +37,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 
-from .corpus import Story, generate_stories, name_positions
+from .corpus import TRAIN_SEED, VAL_SEED, Story, generate_stories, name_positions
 from .errors import InputError
+from .loss import next_token_loss
 from .model import GPT
 from .tokenizer import EOT_ID
-from .train import TRAIN_SEED, VAL_SEED
 
 OPENINGS = (  # in the corpus's style; the model knows nothing beyond its stories
     "Once upon a time, there was a little girl named Mia. Mia had a red kite.",
@@ -98,7 +97,7 @@ def perplexity(logits, targets) -> float:
                          "trace['logits'][:-1] and trace.ids[1:]")
     if targets.dtype.is_floating_point or int(targets.min()) < 0 or int(targets.max()) >= logits.shape[1]:
         raise InputError(f"targets must be token ids from 0 to {logits.shape[1] - 1} (the logits' width)")
-    return math.exp(F.cross_entropy(logits.float(), targets.long()).item())
+    return math.exp(next_token_loss(logits.float(), targets.long()).item())
 
 
 def story_ids(story: Story, tokenizer) -> list[int]:
@@ -133,7 +132,7 @@ def score_stories(model: GPT, stories: list[Story], edits=None) -> StoryScores:
         tr = model.run(body[:-1], names=["logits"], edits=edits, bos=True, truncate=True)
         logits, ids = tr["logits"], tr.ids + [EOT_ID]  # [T, V]; ids[t + 1] is the target at t
         targets = torch.tensor(ids[1:])
-        scores.loss_sum += F.cross_entropy(logits, targets, reduction="sum").item()
+        scores.loss_sum += next_token_loss(logits, targets, reduction="sum").item()
         scores.tokens += len(targets)
         mass = logits.softmax(-1)[:, unseen].sum(-1)  # (T,)
         scores.unseen_sum += mass.sum().item()

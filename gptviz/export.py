@@ -31,14 +31,13 @@ import secrets
 import stat
 from pathlib import Path
 
-import matplotlib
-import matplotlib.figure
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 
+from .checks import check_layer
 from .errors import ExportError, GptvizError, InputError
-from .viz.attention import head_heatmap, head_title
-from .viz.style import causal_mask, check_layer, key_labels, relayout
+
+# matplotlib, plotly and the views are imported by the functions that use them, so that ``import gptviz``
+# (which imports this module for gptviz.export) loads neither library.
 
 FORMATS = (".png", ".svg", ".pdf", ".html")
 PNG_COMPRESSION = 3  # zlib level: files ~8% larger than with matplotlib's 6, encoded ~40% faster
@@ -86,6 +85,8 @@ def export(figure, path, dpi: float | None = None, width: int | None = None, hei
     path = Path(path)
     fmt = check_format(path)
     dpi, width, height, scale = _check_size(dpi, width, height, scale)
+    import matplotlib.figure
+
     if isinstance(figure, matplotlib.figure.Figure):
         with replacing(path) as part:
             _export_matplotlib(figure, part, fmt, dpi, width, height)
@@ -180,6 +181,8 @@ def _inches(pixels: int, dpi: float) -> float:
 
 
 def _export_matplotlib(fig, path: Path, fmt: str, dpi, width, height) -> None:
+    from .viz.style import relayout
+
     dpi = float(dpi or fig.dpi)
     old_size = fig.get_size_inches().copy()
     resized = width is not None or height is not None
@@ -220,6 +223,8 @@ def figure_title(fig) -> str:
 
 def matplotlib_html(fig, dpi: float = 100) -> str:
     """A standalone HTML page holding ``fig`` as inline SVG: no script, nothing fetched."""
+    import matplotlib
+
     buf = io.StringIO()
     with matplotlib.rc_context({"svg.hashsalt": "gptviz"}):  # stable element ids
         fig.savefig(buf, format="svg", dpi=dpi, metadata=_metadata("svg"))
@@ -274,6 +279,11 @@ class _HeadPainter:
     the same pixels as a full draw of that head's figure."""
 
     def __init__(self, trace, layer: int, dpi: float):
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        from .viz.attention import head_heatmap
+        from .viz.style import causal_mask
+
         self.fig = head_heatmap(trace, layer, 0)
         self.fig.set_dpi(dpi)
         self.canvas = FigureCanvasAgg(self.fig)
@@ -341,6 +351,8 @@ def export_heads(trace, folder, layer: int | None = None, fmt: str = "png", dpi:
     if folder.exists() and not folder.is_dir():
         raise InputError(f"{folder} is a file; export_heads() needs a folder to write into")
     folder.mkdir(parents=True, exist_ok=True)
+    from .viz.attention import head_title
+
     wl, wh = len(str(config.n_layer - 1)), len(str(config.n_head - 1))
     painter = _HeadPainter(trace, layers[0], dpi)
     paths = []
@@ -359,6 +371,7 @@ def export_heads(trace, folder, layer: int | None = None, fmt: str = "png", dpi:
 
 def _write_heads_page(trace, path: Path, layers: list[int]) -> Path:
     from .viz.heads_page import heads_page
+    from .viz.style import key_labels
 
     patterns = [trace[f"blocks.{i}.attn.pattern"] for i in layers]  # each [H, T_query, T_key]
     model = trace.config.name or "GPT-2"

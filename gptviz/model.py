@@ -39,6 +39,7 @@ from torch import nn
 from .config import GPTConfig
 from .inputs import check_fits
 from .kvcache import KVCache
+from .tokenizer import get_tokenizer
 from .trace import SITE as S  # the sites' names, from the one table
 from .trace import Trace, run
 
@@ -100,6 +101,12 @@ class CausalSelfAttention(nn.Module):
         return out
 
 
+def gelu(x: torch.Tensor) -> torch.Tensor:
+    """GPT-2's activation: GELU in its tanh approximation, ``0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))``.
+    The one GELU of gptviz (the MLP's, the comparisons', the explorer's curve)."""
+    return F.gelu(x, approximate="tanh")
+
+
 class MLP(nn.Module):
     """The feed-forward layer: widen to d_mlp (4 x d_model), GELU, project back."""
 
@@ -112,7 +119,7 @@ class MLP(nn.Module):
         pre = self.c_fc(x)  # (B, T, d_mlp)
         if site is not None:
             pre = site(S.mlp_pre, pre)
-        post = F.gelu(pre, approximate="tanh")  # GPT-2's GELU is the tanh approximation
+        post = gelu(pre)  # GPT-2's GELU is the tanh approximation
         if site is not None:
             post = site(S.mlp_post, post)
         out = self.c_proj(post)  # (B, T, C)
@@ -170,8 +177,6 @@ class GPT(nn.Module):
     @property
     def tokenizer(self):
         if self._tokenizer is None:
-            from .tokenizer import get_tokenizer
-
             self._tokenizer = get_tokenizer()
         return self._tokenizer
 
@@ -263,6 +268,8 @@ class GPT(nn.Module):
 
     def generate(self, *args, **kwargs):
         """Continue a prompt; see :func:`gptviz.generation.generate`."""
+        # The model's one call up to a layer above it, kept because the chapters call model.generate;
+        # imported at call time, so that importing the model never imports generation.
         from .generation import generate
 
         return generate(self, *args, **kwargs)

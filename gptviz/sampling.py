@@ -324,3 +324,18 @@ def _ranked(primary: np.ndarray, secondary: np.ndarray, mask: np.ndarray, n: int
         ids = ids[values >= nth_largest]  # the n largest, with any ties
     order = np.lexsort((ids, -secondary[ids], -primary[ids]))  # the last key sorts first
     return torch.from_numpy(ids[order[:n]].astype(np.int64))
+
+
+def top_ids(p: np.ndarray, k: int) -> np.ndarray:
+    """The ids of the ``k`` largest entries of ``p`` (ties broken by the lower id), in linear time:
+    only the entries at least as large as the k-th are sorted."""
+    kth = np.partition(p, p.size - k)[p.size - k]
+    candidates = np.flatnonzero(p >= kth)
+    return candidates[np.lexsort((candidates, -p[candidates]))][:k]
+
+
+def top_union(before: np.ndarray, after: np.ndarray, k: int) -> np.ndarray:
+    """Ids of the tokens among the ``k`` most probable of ``before`` or of ``after`` (both ``[V]``),
+    most probable before first (ties by id)."""
+    ids = np.union1d(top_ids(before, k), top_ids(after, k))
+    return ids[np.lexsort((ids, -before[ids]))]

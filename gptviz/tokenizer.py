@@ -275,6 +275,21 @@ class Tokenizer:
             steps.append(MergeStep(tuple(parts), pair, rank))
         return steps
 
+    def token_id(self, token, what: str = "token", vocab_size: int | None = None) -> int:
+        """One vocabulary id from ``token``: an id, or a string that is exactly one token (``" Tom"``
+        with its leading space). ``what`` names the argument in errors; ``vocab_size``: the model's
+        (default the tokenizer's 50,257), which bounds an id."""
+        if isinstance(token, str):
+            ids = self.encode(token)
+            if len(ids) != 1:
+                raise InputError(f"{what}={token!r} is {len(ids)} tokens ({self.tokens(ids)}): give one "
+                                 "token, e.g. ' Tom' with its leading space, or its id")
+            return ids[0]
+        n = self.vocab_size if vocab_size is None else vocab_size
+        if isinstance(token, bool) or not isinstance(token, int) or not 0 <= token < n:
+            raise InputError(f"{what}= takes a token string or an id from 0 to {n - 1}, got {token!r}")
+        return token
+
     def id_of(self, token: bytes) -> int:
         """The id of a token given as bytes (for the parts of :meth:`bpe_steps`)."""
         return self._ranks[token]

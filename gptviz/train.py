@@ -31,17 +31,18 @@ from pathlib import Path
 from typing import Callable
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from .config import GPTConfig
+from .corpus import TRAIN_SEED, VAL_SEED, encode_stories, generate_stories, training_stream  # VAL_SEED: also read from here
+from .evaluate import score_stories
+from .loss import next_token_loss
 from .errors import InputError
 from .model import GPT
-from .tokenizer import EOT_ID
+from .tokenizer import EOT_ID, get_tokenizer
 
 #: The shipped model's shape: GPT-2's architecture and vocabulary, scaled down (7.3M parameters).
 STORIES_CONFIG = GPTConfig(vocab_size=50257, n_ctx=256, d_model=128, n_layer=4, n_head=4, name="gptviz-stories")
-TRAIN_SEED, VAL_SEED = 0, 1  # corpus seeds: the validation stories come from a different seed
 
 
 def sliding_windows(ids, context: int, stride: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
@@ -148,7 +149,7 @@ def _val_loss(model: GPT, head: SubsetHead, val_x: torch.Tensor, val_y: torch.Te
     for i in range(0, len(val_x), batch_size):
         x, y = val_x[i:i + batch_size].to(model.device), val_y[i:i + batch_size].to(model.device)
         logits = head.logits(model.hidden(x))
-        total += F.cross_entropy(logits.flatten(0, 1), head.targets(y).flatten(), reduction="sum").item()
+        total += next_token_loss(logits, head.targets(y), reduction="sum").item()
         count += y.numel()
     model.train()
     return total / count
@@ -206,7 +207,7 @@ def train(config: GPTConfig, train_ids, val_ids, steps: int = 1000, batch_size: 
         rows = starts[torch.randint(len(starts), (batch_size,), generator=gen)]
         x, y = inputs[rows].to(device), targets[rows].to(device)  # (B, T) each
         logits = head.logits(model.hidden(x))  # (B, T, K + 1)
-        loss = F.cross_entropy(logits.flatten(0, 1), head.targets(y).flatten())
+        loss = next_token_loss(logits, head.targets(y))
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, clip)
@@ -247,9 +248,6 @@ def story_streams(n_train: int, n_val: int, tokenizer=None, repeat_every: int = 
     """Token streams of ``n_train`` training and ``n_val`` validation stories (different seeds). The
     training stream also holds ``spans`` repeated spans of random story tokens after every ``repeat_every``-th
     story (:func:`gptviz.corpus.training_stream`); the validation stream holds stories only."""
-    from .corpus import encode_stories, generate_stories, training_stream
-    from .tokenizer import get_tokenizer
-
     tok = tokenizer or get_tokenizer()
     return (training_stream(generate_stories(n_train, TRAIN_SEED), tok, repeat_every, seed=TRAIN_SEED, spans=spans,
                             span_max=span_max),
@@ -257,8 +255,6 @@ def story_streams(n_train: int, n_val: int, tokenizer=None, repeat_every: int = 
 
 
 def main(argv: list[str] | None = None) -> None:
-    from .corpus import generate_stories
-    from .evaluate import score_stories
     from .hub import load_checkpoint, save_checkpoint
     from .interventions.detectors import measure_induction
     from .tokenizer import assets_dir

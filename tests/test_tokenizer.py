@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import gptviz
+from gptviz.errors import InputError
 from gptviz.tokenizer import Tokenizer, get_tokenizer, readable
 
 tok = get_tokenizer()
@@ -79,3 +80,17 @@ def test_vocabulary_checksum_is_checked(tmp_path):
 def test_bad_ids():
     with pytest.raises(gptviz.InputError, match="outside"):
         tok.decode([50257])
+
+
+def test_token_id_reads_an_id_or_one_token_string():
+    """``Tokenizer.token_id``: the one gate for "a token" that patching and attribution share."""
+    tok = get_tokenizer()
+    assert tok.token_id(" Tom") == tok.encode(" Tom")[0]
+    assert tok.token_id(464) == 464
+    with pytest.raises(InputError, match=r"answer=' Tom and' is 2 tokens"):
+        tok.token_id(" Tom and", "answer")
+    with pytest.raises(InputError, match="from 0 to 99"):
+        tok.token_id(100, vocab_size=100)  # a model with a smaller vocabulary bounds the id
+    for bad in (True, 1.0, -1, 50257):
+        with pytest.raises(InputError, match="from 0 to 50256"):
+            tok.token_id(bad)

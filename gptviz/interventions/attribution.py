@@ -20,7 +20,6 @@ from dataclasses import dataclass
 import torch
 
 from ..errors import InputError
-from .patching import _token_id
 
 
 @dataclass
@@ -57,7 +56,7 @@ def logit_attribution(model, trace, token, position: int = -1) -> Attribution:
         raise InputError(f"position= must be an int from 0 to {trace.n_tokens - 1} (or negative from the end), "
                          f"got {position!r}")
     position %= trace.n_tokens
-    tid = _token_id(model, token, "token")
+    tid = model.tokenizer.token_id(token, "token", cfg.vocab_size)
     needed = ["embed.token", "embed.pos", f"blocks.{L - 1}.resid_post", "logits"]
     needed += [f"blocks.{i}.{n}" for i in range(L) for n in ("attn.z", "mlp.out")]
     missing = [n for n in needed if n not in trace]

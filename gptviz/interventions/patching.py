@@ -33,19 +33,6 @@ from ..trace import SITE, check_budget, select_names, site_names, stream_names
 WHATS = ("resid", "attn", "mlp", "heads")
 
 
-def _token_id(model, token, what: str) -> int:
-    """One vocabulary id from an id or a string that is exactly one token."""
-    if isinstance(token, str):
-        ids = model.tokenizer.encode(token)
-        if len(ids) != 1:
-            raise InputError(f"{what}={token!r} is {len(ids)} tokens ({model.tokenizer.tokens(ids)}): give one "
-                             "token, e.g. ' Tom' with its leading space, or its id")
-        return ids[0]
-    if isinstance(token, bool) or not isinstance(token, int) or not 0 <= token < model.config.vocab_size:
-        raise InputError(f"{what}= takes a token string or an id from 0 to {model.config.vocab_size - 1}, got {token!r}")
-    return token
-
-
 def _pair(model, clean, corrupt) -> tuple[list[int], list[int]]:
     """The token ids of the clean and corrupt runs, which must have the same length."""
     a, b = read_input(model, clean, what="clean").ids, read_input(model, corrupt, what="corrupt").ids
@@ -108,7 +95,8 @@ def _paste(clean: torch.Tensor, positions: list[int], axis: int):
 
 def logit_diff_direction(model, answer, wrong) -> torch.Tensor:
     """``wte[answer] - wte[wrong]`` ``[D]``: the final LayerNorm's output dotted with it is the logit difference."""
-    a, w = _token_id(model, answer, "answer"), _token_id(model, wrong, "wrong")
+    n = model.config.vocab_size
+    a, w = model.tokenizer.token_id(answer, "answer", n), model.tokenizer.token_id(wrong, "wrong", n)
     if a == w:
         raise InputError(f"answer and wrong are the same token ({model.tokenizer.token_str(a)!r}): the logit "
                          "difference would be 0; give the clean run's answer and the corrupt run's")

@@ -30,20 +30,27 @@ module                    views
 ========================  ====================================================================
 """
 
-from .attention import (attention_heatmap, attention_heatmap_interactive, attention_overview, head_grid,
-                        head_heatmap)
-from .circuits import (attribution_bars, distribution_change, head_score_grid, head_score_grid_interactive,
-                       loss_by_position, patch_heatmap, patch_heatmap_interactive)
-from .diagram import block_diagram
-from .lens import lens_table, logit_lens_view
-from .lines import attention_lines, attention_lines_interactive, head_lines
-from .mlp import mlp_activations, top_neurons
-from .qk import qk_view
-from .residual import residual_norms
-from .sampling import distribution_bars
-from .scale import param_breakdown, param_scale
-from .tokens import bpe_merges, token_strip
-from .vectors import embedding_map, embedding_sum, vector_strip, vectors_2d
+from ..lazy import lazy_attributes
+
+#: Each view's module. A view is imported when first used (``gptviz.viz.head_heatmap``,
+#: ``from gptviz.viz import head_heatmap``), so ``import gptviz.viz`` loads neither matplotlib nor plotly.
+_VIEWS = {
+    "attention": ["attention_heatmap", "attention_heatmap_interactive", "attention_overview", "head_grid",
+                  "head_heatmap"],
+    "circuits": ["attribution_bars", "distribution_change", "head_score_grid", "head_score_grid_interactive",
+                 "loss_by_position", "patch_heatmap", "patch_heatmap_interactive"],
+    "diagram": ["block_diagram"],
+    "lens": ["lens_table", "logit_lens_view"],
+    "lines": ["attention_lines", "attention_lines_interactive", "head_lines"],
+    "mlp": ["mlp_activations", "top_neurons"],
+    "qk": ["qk_view"],
+    "residual": ["residual_norms"],
+    "sampling": ["distribution_bars"],
+    "scale": ["param_breakdown", "param_scale"],
+    "tokens": ["bpe_merges", "token_strip"],
+    "vectors": ["embedding_map", "embedding_sum", "vector_strip", "vectors_2d"],
+}
+_MODULE_OF = {view: module for module, views in _VIEWS.items() for view in views}
 
 __all__ = [
     "attention_heatmap", "attention_heatmap_interactive", "attention_lines", "attention_lines_interactive",
@@ -55,3 +62,6 @@ __all__ = [
     "patch_heatmap", "patch_heatmap_interactive", "qk_view", "residual_norms", "token_strip", "top_neurons",
     "vector_strip", "vectors_2d",
 ]
+
+
+__getattr__, __dir__ = lazy_attributes(__name__, globals(), _MODULE_OF, __all__)

@@ -27,6 +27,7 @@ from matplotlib.colors import Normalize
 from matplotlib.patches import Rectangle
 
 from ..errors import InputError
+from ..sampling import top_union  # the tokens drawn; computed in the library
 from .style import (DIVERGING, SEQUENTIAL, check_len, finish, new_figure, plotly_label, set_token_ticks, styled,
                     symmetric_limit, text_colour, to_numpy)
 
@@ -294,21 +295,6 @@ def _token_labels(tokenizer, ids) -> list[str]:
     if hasattr(tokenizer, "token_str"):
         return [tokenizer.token_str(int(i)) for i in ids]
     return [str(tokenizer[int(i)]) for i in ids]
-
-
-def _top_ids(p: np.ndarray, k: int) -> np.ndarray:
-    """The ids of the ``k`` largest entries of ``p`` (ties broken by the lower id), in linear time:
-    only the entries at least as large as the k-th are sorted."""
-    kth = np.partition(p, p.size - k)[p.size - k]
-    candidates = np.flatnonzero(p >= kth)
-    return candidates[np.lexsort((candidates, -p[candidates]))][:k]
-
-
-def top_union(before: np.ndarray, after: np.ndarray, k: int) -> np.ndarray:
-    """Ids of the tokens among the ``k`` most probable of ``before`` or of ``after`` (both ``[V]``),
-    most probable before first (ties by id)."""
-    ids = np.union1d(_top_ids(before, k), _top_ids(after, k))
-    return ids[np.lexsort((ids, -before[ids]))]
 
 
 @styled

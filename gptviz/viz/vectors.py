@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from ..embeddings import principal_plane
 from ..errors import InputError
 from .style import (DIVERGING, check_position, finish, new_figure, styled, symmetric_limit,
                     to_numpy)
@@ -78,13 +79,7 @@ def vectors_2d(vectors, labels, title: str = "Vectors projected on their two mai
     labels = [str(t) for t in labels]
     if len(labels) != x.shape[0]:
         raise InputError(f"{x.shape[0]} vectors but {len(labels)} labels: give one label per vector")
-    centred = x - x.mean(axis=0)
-    _, s, vt = np.linalg.svd(centred, full_matrices=False)
-    pcs = np.zeros((x.shape[0], 2))
-    n_pc = min(2, vt.shape[0])
-    pcs[:, :n_pc] = centred @ vt[:n_pc].T  # [N, 2]
-    share = np.zeros(2)
-    share[:n_pc] = (s[:n_pc] ** 2) / max((s ** 2).sum(), 1e-30)
+    pcs, share = principal_plane(x)  # [N, 2], [2]
     fig = new_figure(6.5, 5.5)
     ax = fig.add_subplot()
     ax.scatter(pcs[:, 0], pcs[:, 1], color="#0072b2")

@@ -1,30 +1,24 @@
 """Switch heads and MLPs off and watch the prediction change: one toggle per head and per MLP.
 
-The explorer reads its text once (the clean run) and keeps the residual stream entering every block.
-A toggle changes the ablation of one layer only, so the blocks before it compute what they computed
-before: the explorer runs one forward pass that *starts at that layer*, from the kept stream, with the
-ablation's edits (:func:`gptviz.interventions.ablation_edits`) at the sites, and unembeds the result.
-Its numbers are those of :func:`gptviz.interventions.ablate` on the same heads (a test checks this).
+The explorer reads its text once (the clean run). A toggle changes the ablation of one layer only, so
+the blocks before it compute what they computed before: :class:`gptviz.interventions.rerun.IncrementalAblation`
+runs one forward pass that *starts at that layer*, from the kept stream, with the ablation's edits.
+Every number shown is that class's, and those are :func:`gptviz.interventions.ablate`'s on the same
+heads (tests check both); the explorer draws them.
 """
 
 from __future__ import annotations
 
-import time
-
 import ipywidgets as widgets
-import torch
-import torch.nn.functional as F
 
-from ..interventions import ablation_edits, logit_attribution
-from ..trace import Recorder, Trace, resolve_edits
-from ..viz.circuits import attribution_bars, distribution_change, top_union
+from ..interventions import logit_attribution
+from ..interventions.rerun import CLEAN_NAMES, IncrementalAblation
+from ..sampling import top_union
+from ..viz.circuits import attribution_bars, distribution_change
 from . import _render
 from .base import Explorer, ExportBar, guarded, html_box, row, text_box
 
 DEFAULT_TEXT = "One day Lily and Tom went to the park. Lily gave the ball to"
-#: What the clean run records: the stream entering each block, and what the attribution reads.
-CLEAN_NAMES = ["embed.token", "embed.pos", "embed.sum", "blocks.*.attn.z", "blocks.*.mlp.out",
-               "blocks.*.resid_post", "logits"]
 HOWS = [("zeros", "zero"), ("its mean over the text", "mean")]
 N_TOP = 8  # tokens shown from each run's top of the next-token distribution
 
@@ -63,10 +57,7 @@ class AblationExplorer(Explorer):
     def __init__(self, model=None, text: str = DEFAULT_TEXT, how: str = "zero", folder: str = "exports"):
         super().__init__(model)
         cfg = self.model.config
-        self.clean: Trace | None = None
-        self.after: Trace | None = None
-        self._streams: list[torch.Tensor] = []  # [T, D] entering each block, and leaving the last: L + 1
-        self._applied: tuple = (frozenset(), frozenset(), how)
+        self.ablation: IncrementalAblation | None = None  # the clean run, the ablated run and their numbers
         self.text = text_box(text)
         self.how = widgets.Dropdown(options=HOWS, value=how, description="replace by")
         self.how.add_class("gptviz-ablation-how")
@@ -128,77 +119,28 @@ class AblationExplorer(Explorer):
     def _apply_safely(self) -> None:
         self.apply()
 
-    # ---- model runs --------------------------------------------------------------------------------
+    # ---- model runs: computed by IncrementalAblation, shown here ------------------------------------
     def read(self, text: str) -> None:
-        clean = self.run_trace(text, CLEAN_NAMES)
-        L = self.model.config.n_layer
-        self.clean = clean
-        self.ids = torch.tensor(clean.ids)
-        self.probs_before = torch.softmax(clean["logits"][-1], dim=-1)  # [V]
-        self.loss_before = self._loss(clean["logits"])
-        self._reset_to_clean()
-        self._streams_clean = [clean["embed.sum"]] + [clean[f"blocks.{i}.resid_post"] for i in range(L)]
-        self._streams = list(self._streams_clean)
-        self._applied = (frozenset(), frozenset(), self.how.value)  # the clean run's state
+        self.ablation = IncrementalAblation(self.model, self.run_trace(text, CLEAN_NAMES), self.how.value)
         self.apply()  # one ablated pass, if anything is switched off
-
-    def _loss(self, logits: torch.Tensor) -> float | None:
-        """Mean next-token cross-entropy over the text (nats per token), from logits ``[T, V]``."""
-        if len(self.ids) < 2:
-            return None
-        return float(F.cross_entropy(logits[:-1], self.ids[1:]))
-
-    def _reset_to_clean(self) -> None:
-        self.after = self.clean
-        self.after_probs = self.probs_before
-        self.loss_after = self.loss_before
-        self.last_run = None
 
     def apply(self) -> None:
         """Bring the "after" run up to date with the toggles: one forward pass from the first layer
         whose ablation changed, none when nothing changed or nothing is switched off."""
+        if self.ablation is None:
+            return
         heads, mlps = self.switched_off()
-        how = self.how.value
-        state = (frozenset(heads), frozenset(mlps), how)
-        if self.clean is None or state == self._applied:
-            return
-        old_heads, old_mlps, old_how = self._applied
-        if not heads and not mlps:
-            self._reset_to_clean()
-            self._streams = list(self._streams_clean)
-            self._applied = state
-            return
-        changed = {layer for layer, _ in state[0] ^ old_heads} | set(state[1] ^ old_mlps)
-        if how != old_how:
-            changed |= {layer for layer, _ in state[0] | old_heads} | set(state[1] | old_mlps)
-        self._run_from(min(changed), heads, mlps, how)
-        self._applied = state
+        if self.ablation.set(heads, mlps, self.how.value) is not None:
+            self.n_forward += 1
 
-    def _run_from(self, start: int, heads, mlps, how: str) -> None:
-        """One forward pass: blocks ``start`` .. L - 1 from the kept stream, with the ablation's edits,
-        then the unembedding."""
-        model, cfg = self.model, self.model.config
-        L = cfg.n_layer
-        edits = resolve_edits(cfg, ablation_edits(model, heads, mlps, how, reference=self.clean))
-        layers = range(start, L)
-        wanted = [f"blocks.{i}.{n}" for i in layers for n in ("attn.z", "mlp.out", "resid_post")]
-        rec = Recorder(cfg, wanted, edits)
-        x = self._streams[start][None].to(model.device, model.wte.weight.dtype)  # (1, T, D) entering block start
-        began = time.perf_counter()
-        self.n_forward += 1
-        with torch.inference_mode():
-            logits = model.unembed(model.blocks_from(x, start, rec))[0].to("cpu", torch.float32)  # [T, V]
-            loss = self._loss(logits)
-            probs = torch.softmax(logits[-1], dim=-1)
-        elapsed = time.perf_counter() - began
-        tensors = dict(self.after)  # layers before start: unchanged
-        tensors.update(rec.tensors)
-        tensors["logits"] = logits
-        tensors = {name: tensors[name] for name in self.clean.names()}  # recording order
-        self.after = Trace(tensors, self.clean.ids, self.clean.tokens, cfg, self.clean.text, 0, tuple(edits))
-        self._streams[start + 1:] = [rec.tensors[f"blocks.{i}.resid_post"] for i in layers]
-        self.after_probs, self.loss_after = probs, loss
-        self.last_run = (start, elapsed)
+    # The numbers shown, as IncrementalAblation computed them.
+    clean = property(lambda self: self.ablation.clean if self.ablation else None)
+    after = property(lambda self: self.ablation.after if self.ablation else None)
+    probs_before = property(lambda self: self.ablation.probs_before)
+    after_probs = property(lambda self: self.ablation.after_probs)
+    loss_before = property(lambda self: self.ablation.loss_before)
+    loss_after = property(lambda self: self.ablation.loss_after)
+    last_run = property(lambda self: self.ablation.last_run)
 
     # ---- drawing -----------------------------------------------------------------------------------
     def draw(self) -> None:
@@ -232,7 +174,7 @@ class AblationExplorer(Explorer):
         if self.loss_before is None:
             return _render.message("one token: no next-token loss on the text", "info")
         change = self.loss_after - self.loss_before
-        return (f'<div style="{_render.FONT}">loss on the text (mean over its {len(self.ids) - 1} next tokens): '
+        return (f'<div style="{_render.FONT}">loss on the text (mean over its {self.clean.n_tokens - 1} next tokens): '
                 f'before <b>{_render.number(self.loss_before)}</b>, after <b>{_render.number(self.loss_after)}</b> '
                 f'nats per token ({change:+.4f})</div>')
 

@@ -6,10 +6,9 @@ import math
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from matplotlib import colormaps
 
-from ..compare import variant_edits
+from ..compare import activation_curves, gelu_vs_relu, variant_edits
 from ..lens import logit_lens
 from ..viz.lens import MAX_LABEL, lens_table, masked_note
 from ..viz.mlp import mlp_activations, top_neurons
@@ -60,22 +59,22 @@ class FeedForwardExplorer(Explorer):
         p = f"blocks.{layer}.mlp."
         pre = self.trace[p + "pre"][pos]  # [F]
         gelu = self.trace[p + "post"][pos]  # [F]
-        relu = pre.clamp(min=0)
+        report = gelu_vs_relu(pre, gelu, self.trace[p + "out"][pos], self.relu_trace[p + "out"][pos], N_STRONGEST)
         limit = symmetric_limit(pre.numpy())
         token = self.trace.tokens[pos]
-        views = ((pre, "before the activation (mlp.pre)"), (gelu, "after GELU (mlp.post)"), (relu, "after ReLU"))
-        grids = "".join(self._grid(v.numpy(), title, limit) for v, title in views)
+        views = ((pre, "before the activation (mlp.pre)", "pre"), (gelu, "after GELU (mlp.post)", "gelu"),
+                 (report.relu, "after ReLU", "relu"))
+        grids = "".join(self._grid(v.numpy(), title, limit, report.positive[key]) for v, title, key in views)
         scale = _render.colour_bar(DIVERGING, f"{-limit:.2f}", f"{limit:.2f}",
                                    "blue negative, red positive; one cell per neuron")
         self.neurons.value = (_render.heading(f"Layer {layer}, token {token} (position {pos}): "
                                               f"{pre.numel():,} neurons") +
                               f'<div style="display:flex;gap:14px;flex-wrap:wrap">{grids}</div>{scale}')
-        self.strongest.value = self._strongest_html(pre.numpy(), gelu.numpy())
-        self.gelu_relu.value = self._gelu_relu_html(pre, gelu, self.trace[p + "out"][pos],
-                                                    self.relu_trace[p + "out"][pos])
+        self.strongest.value = self._strongest_html(pre.numpy(), gelu.numpy(), report)
+        self.gelu_relu.value = self._gelu_relu_html(pre, gelu, report)
 
     @staticmethod
-    def _grid(values: np.ndarray, title: str, limit: float) -> str:
+    def _grid(values: np.ndarray, title: str, limit: float, positive: int) -> str:
         """``values`` ``[F]`` as a grid of cells, ``GRID_COLS`` per row (grey padding at the end)."""
         cols = min(GRID_COLS, values.size)
         rows = math.ceil(values.size / cols)
@@ -84,31 +83,28 @@ class FeedForwardExplorer(Explorer):
         cell = int(np.clip(320 // cols, 3, 12))
         image = _render.pixels(_render.colourise(padded.reshape(rows, cols), DIVERGING, -limit, limit),
                                cols * cell, rows * cell, title)
-        return f'<div>{_render.heading(title, f"{int((values > 0).sum()):,} positive")}{image}</div>'
+        return f'<div>{_render.heading(title, f"{positive:,} positive")}{image}</div>'
 
     @staticmethod
-    def _strongest_html(pre: np.ndarray, gelu: np.ndarray) -> str:
-        order = np.argsort(-np.abs(gelu), kind="stable")[:N_STRONGEST]
+    def _strongest_html(pre: np.ndarray, gelu: np.ndarray, report) -> str:
+        order, relu = report.strongest, report.relu.numpy()
         top = float(np.abs(gelu[order[0]])) or 1.0
-        rows = [[str(n), f"{pre[n]:+.3f}", f"{gelu[n]:+.3f}", f"{max(pre[n], 0.0):+.3f}",
+        rows = [[str(n), f"{pre[n]:+.3f}", f"{gelu[n]:+.3f}", f"{relu[n]:+.3f}",
                  _render.bar(abs(gelu[n]) / top, _render.BAR if gelu[n] >= 0 else _render.ACCENT)] for n in order]
         return _render.heading("Strongest neurons", "largest |GELU output|; orange: negative") + \
             _render.table(["neuron", "pre", "GELU", "ReLU", ""], rows)
 
     @staticmethod
-    def _gelu_relu_html(pre: torch.Tensor, gelu: torch.Tensor, out: torch.Tensor, out_relu: torch.Tensor) -> str:
-        """GELU beside ReLU: this token's negative neurons, and how far the layer's output ``out`` ``[D]``
-        moves in the all-ReLU variant (``out_relu``)."""
-        change = float((out_relu - out).norm() / out.norm().clamp(min=1e-12))
-        cosine = float(F.cosine_similarity(out_relu, out, dim=0))
-        negative = pre < 0
-        summary = (f"{int(negative.sum()):,} of {pre.numel():,} neurons are negative before the activation. "
+    def _gelu_relu_html(pre: torch.Tensor, gelu: torch.Tensor, report) -> str:
+        """GELU beside ReLU: this token's negative neurons, and how far the layer's output moves in the
+        all-ReLU variant (:func:`gptviz.compare.gelu_vs_relu`)."""
+        summary = (f"{report.n_negative:,} of {pre.numel():,} neurons are negative before the activation. "
                    f"ReLU sets them all to 0; GELU lets them through as small negatives "
-                   f"(sum {float(gelu[negative].sum()):+.2f}, never below -0.17). If every MLP used ReLU "
-                   f"(same weights), this layer's output would change by {change:.1%} of its length "
-                   f"(cosine {cosine:.3f} with GELU's); from layer 1 on, the changes of earlier layers add up.")
+                   f"(sum {report.negative_sum:+.2f}, never below -0.17). If every MLP used ReLU "
+                   f"(same weights), this layer's output would change by {report.change:.1%} of its length "
+                   f"(cosine {report.cosine:.3f} with GELU's); from layer 1 on, the changes of earlier layers add up.")
         return (_render.heading("GELU vs ReLU") + _render.message(summary, "info") +
-                activation_svg(pre.numpy(), gelu.numpy()))
+                activation_svg(pre.numpy(), gelu.numpy(), report.strongest))
 
     def file_stem(self, view: str) -> str:
         return f"mlp-layer{self.layer.value}-{view.split()[0]}"
@@ -119,7 +115,7 @@ class FeedForwardExplorer(Explorer):
         return mlp_activations(self.trace, self.layer.value)
 
 
-def activation_svg(pre: np.ndarray, gelu: np.ndarray, width: int = 360, height: int = 180) -> str:
+def activation_svg(pre: np.ndarray, gelu: np.ndarray, strongest: np.ndarray, width: int = 360, height: int = 180) -> str:
     """GELU and ReLU as curves over x in [-4, 4], over a histogram of this token's pre-activations."""
     x_lo, x_hi, y_lo, y_hi = -4.0, 4.0, -0.5, 4.0
     left, bottom = 30, 18
@@ -130,10 +126,9 @@ def activation_svg(pre: np.ndarray, gelu: np.ndarray, width: int = 360, height: 
     bars = "".join(
         f'<rect x="{sx(a):.1f}" y="{6 + h - c / counts.max() * h:.1f}" width="{sx(b) - sx(a):.1f}" '
         f'height="{c / counts.max() * h:.1f}" fill="#dddddd"/>' for a, b, c in zip(edges[:-1], edges[1:], counts) if c)
-    xs = np.linspace(x_lo, x_hi, 161)
-    g = F.gelu(torch.from_numpy(xs), approximate="tanh").numpy()
+    curves = activation_curves(x_lo, x_hi, 161)
+    xs = curves["x"]
     curve = lambda ys: " ".join(f"{sx(a):.1f},{sy(b):.1f}" for a, b in zip(xs, ys))  # noqa: E731
-    strongest = np.argsort(-np.abs(gelu), kind="stable")[:N_STRONGEST]
     dots = "".join(f'<circle cx="{sx(a):.1f}" cy="{sy(b):.1f}" r="2.5" fill="{_render.ACCENT}"/>'
                    for a, b in zip(pre[strongest], gelu[strongest]))
     ticks = "".join(f'<text x="{sx(t):.1f}" y="{height - 4}" text-anchor="middle">{t:g}</text>'
@@ -143,9 +138,9 @@ def activation_svg(pre: np.ndarray, gelu: np.ndarray, width: int = 360, height: 
             f'style="display:block;{_render.FONT}">{bars}'
             f'<line x1="{left}" x2="{left + w}" y1="{sy(0):.1f}" y2="{sy(0):.1f}" stroke="#999"/>'
             f'<line x1="{sx(0):.1f}" x2="{sx(0):.1f}" y1="6" y2="{6 + h}" stroke="#999"/>'
-            f'<polyline points="{curve(np.maximum(xs, 0))}" fill="none" stroke="#999" stroke-width="2" '
+            f'<polyline points="{curve(curves["relu"])}" fill="none" stroke="#999" stroke-width="2" '
             f'stroke-dasharray="5 3"/>'
-            f'<polyline points="{curve(g)}" fill="none" stroke="{_render.BAR}" stroke-width="2"/>{dots}{ticks}'
+            f'<polyline points="{curve(curves["gelu"])}" fill="none" stroke="{_render.BAR}" stroke-width="2"/>{dots}{ticks}'
             f'<text x="{left + 6}" y="16" fill="{_render.BAR}">GELU</text>'
             f'<text x="{left + 6}" y="28" fill="#777">ReLU (dashed)</text>'
             f'<text x="{left + 6}" y="40" fill="#777">grey: this token\'s pre-activations</text>'

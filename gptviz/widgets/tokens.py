@@ -10,7 +10,7 @@ import ipywidgets as widgets
 import numpy as np
 import torch
 
-from ..embeddings import nearest_tokens
+from ..embeddings import input_embeddings, nearest_tokens
 from ..errors import InputError
 from ..inputs import EXPLORER, read_input
 from ..tokenizer import get_tokenizer, readable
@@ -176,10 +176,7 @@ class EmbeddingExplorer(Explorer):
             return
         model, tok = self.model, self.model.tokenizer
         ids = [self.ids[p] for p in positions]
-        with torch.inference_mode():
-            token_vecs = model.wte.weight[torch.tensor(ids, device=model.device)].float().cpu().numpy()  # [n, D]
-            pos_vecs = model.wpe.weight[torch.tensor(positions, device=model.device)].float().cpu().numpy()
-        sums = token_vecs + pos_vecs
+        token_vecs, pos_vecs, sums = (v.numpy() for v in input_embeddings(model, self.ids, positions))  # [n, D] each
         limit = symmetric_limit(np.concatenate([token_vecs, pos_vecs, sums]))
         D = token_vecs.shape[1]
         width = D * max(1, 640 // D)

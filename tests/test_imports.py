@@ -1,0 +1,49 @@
+"""``import gptviz`` is light: the model (PyTorch) and the views (matplotlib, plotly) load when first used.
+
+Checked in a fresh interpreter, since this test process has long imported everything. The time it
+takes is a benchmark (``benchmarks/imports.py``), not asserted here."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+HEAVY = ("torch", "matplotlib", "plotly")
+
+
+def fresh(code: str) -> dict:
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_import_gptviz_loads_no_heavy_library():
+    got = fresh("import json, sys, gptviz, gptviz.viz; "
+                f"print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))")
+    assert got == []
+
+
+def test_every_public_name_still_resolves_and_the_views_load_on_first_use():
+    got = fresh(
+        "import json, sys, types, gptviz\n"
+        "from gptviz.viz import head_heatmap\n"  # the from-import form loads the view's module
+        "after_view = 'matplotlib' in sys.modules\n"
+        "missing = [n for n in gptviz.__all__ if not hasattr(gptviz, n)]\n"
+        "missing += [n for n in gptviz.viz.__all__ if not callable(getattr(gptviz.viz, n))]\n"
+        "import gptviz.export\n"  # importing the submodule again must not replace the function
+        "print(json.dumps({'after_view': after_view, 'missing': missing, 'torch': 'torch' in sys.modules,\n"
+        "                  'export_is_function': isinstance(gptviz.export, types.FunctionType),\n"
+        "                  'same_view': gptviz.viz.head_heatmap is head_heatmap}))")
+    assert got == {"after_view": True, "missing": [], "torch": True, "export_is_function": True, "same_view": True}
+
+
+def test_unknown_names_are_attribute_errors():
+    got = fresh("import json, gptviz, gptviz.viz\n"
+                "out = []\n"
+                "for mod in (gptviz, gptviz.viz):\n"
+                "    try:\n"
+                "        mod.no_such_view\n"
+                "    except AttributeError as e:\n"
+                "        out.append(str(e))\n"
+                "print(json.dumps(out))")
+    assert got == ["module 'gptviz' has no attribute 'no_such_view'", "module 'gptviz.viz' has no attribute 'no_such_view'"]
