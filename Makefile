@@ -62,7 +62,7 @@ stop:               # stop the server on $(PORT) (from another terminal; or Ctrl
 
 test: install       # pytest-xdist, each module on one worker; TEST_WORKERS=0: all in one process
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest tests --nbval notebooks --nbval-sanitize-with notebooks/sanitize.cfg \
-	  -n $(TEST_WORKERS) --dist loadscope
+	  -n $(TEST_WORKERS) --dist loadscope --durations=25
 
 # JupyterHub's proxy (configurable-http-proxy, npm; Node >= 18) in hub/node_modules, as hub/package-lock.json pins it.
 hub/node_modules/.bin/configurable-http-proxy: hub/package.json hub/package-lock.json
