@@ -34,10 +34,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .checks import is_index
 from .config import GPTConfig
 from .errors import InputError
 from .model import GPT
-from .tokenizer import EOT_ID
+from .tokenizer import EOT_ID, get_tokenizer
 
 #: The shipped model's shape: GPT-2's architecture and vocabulary, scaled down (7.3M parameters).
 STORIES_CONFIG = GPTConfig(vocab_size=50257, n_ctx=256, d_model=128, n_layer=4, n_head=4, name="gptviz-stories")
@@ -51,9 +52,17 @@ def sliding_windows(ids, context: int, stride: int = 1) -> tuple[torch.Tensor, t
     one token on, so ``targets[i][t]`` is the token that follows ``inputs[i][:t+1]``. Both are
     ``(N, context)`` views of ``ids`` (no copy).
     """
-    ids = torch.as_tensor(ids, dtype=torch.long)
+    if not is_index(context) or context < 1:
+        raise InputError(f"context= is the length of one window, a whole number >= 1, got {context!r}: e.g. context=6")
+    if not is_index(stride) or stride < 1:
+        raise InputError(f"stride= is the step from one window to the next, a whole number >= 1, got {stride!r}: "
+                         "e.g. stride=1 (every window) or stride=context (windows that do not overlap)")
+    if not (isinstance(ids, torch.Tensor) and ids.dim() == 1 and ids.dtype == torch.long):  # a corpus: as it is
+        ids = torch.tensor(get_tokenizer().check_ids(ids), dtype=torch.long)
     if len(ids) < context + 1:
-        raise ValueError(f"{len(ids)} tokens make no window of {context} + 1; give more text or a smaller context")
+        smaller = f", or a smaller context (at most context={len(ids) - 1})" if len(ids) >= 2 else ""
+        raise InputError(f"{len(ids)} tokens make no window of context={context} + 1 tokens: give at least "
+                         f"{context + 1} tokens{smaller}")
     inputs = ids[:-1].unfold(0, context, stride)  # (N, context)
     targets = ids[1:].unfold(0, context, stride)  # (N, context)
     return inputs, targets
