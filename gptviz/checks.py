@@ -29,6 +29,11 @@ def is_index(i) -> bool:
     return isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_))
 
 
+def _is_list(x) -> bool:
+    """Whether ``x`` is read as a list of indices: iterable, not text, not a 0-d tensor or array."""
+    return hasattr(x, "__iter__") and not isinstance(x, (str, bytes)) and getattr(x, "ndim", 1) > 0
+
+
 def check_heads(config, heads) -> list[tuple[int, int]]:
     """``heads=`` as a list of ``(layer, head)`` pairs of non-negative ints: None or an empty list (no
     heads), one pair, or a list of pairs."""
@@ -36,7 +41,7 @@ def check_heads(config, heads) -> list[tuple[int, int]]:
         return []
     if isinstance(heads, tuple) and len(heads) == 2 and all(is_index(x) for x in heads):
         heads = [heads]  # one pair given on its own
-    if isinstance(heads, (str, bytes)) or not hasattr(heads, "__iter__"):
+    if not _is_list(heads):
         raise InputError(f"heads= takes a list of (layer, head) pairs, such as heads=[(1, 0), (2, 3)]; got {heads!r}")
     out = []
     for pair in heads:
@@ -53,7 +58,7 @@ def check_layers(config, layers, what: str = "mlps=") -> list[int]:
         return []
     if is_index(layers):
         layers = [layers]
-    if isinstance(layers, (str, bytes)) or not hasattr(layers, "__iter__"):
+    if not _is_list(layers):
         raise InputError(f"{what} takes a list of layer indices, such as {what}[0, 2]; got {layers!r}")
     out = []
     for layer in layers:
@@ -71,7 +76,7 @@ def check_positions(positions, n: int, what: str = "positions=") -> list[int]:
     hint = f"{what} takes positions from 0 to {n - 1} (negative from the end): one, or a non-empty list"
     if is_index(positions):
         positions = [positions]
-    elif isinstance(positions, (str, bytes)) or not hasattr(positions, "__iter__"):
+    elif not _is_list(positions):
         raise InputError(f"{hint}, got {positions!r}")
     positions = list(positions)
     if not positions:

@@ -105,7 +105,8 @@ def select_names(config: GPTConfig, names=None, what: str = "names=") -> list[st
         return every
     if isinstance(names, str):
         patterns = [names]
-    elif isinstance(names, Iterable) and not isinstance(names, (bytes, Mapping)):
+    elif isinstance(names, Iterable) and not isinstance(names, (bytes, Mapping)) \
+            and getattr(names, "ndim", 1) > 0:  # a 0-d tensor or array is iterable in name only
         patterns = list(names)
     else:
         raise InputError(f"{what} takes a name, a glob or a list of them, such as "
@@ -207,6 +208,17 @@ class Trace(Mapping):
         edited = f", {len(self.edited)} edited" if self.edited else ""
         return (f"Trace({self.n_tokens} tokens, {len(self._tensors)} activations{edited}, "
                 f"{self.nbytes / 2**20:.1f} MiB, model {self.config.name or 'unnamed'})")
+
+
+def check_trace(trace, config=None, what: str = "trace"):
+    """``trace`` if it is a :class:`~gptviz.trace.Trace` (of a model with ``config``, when given), else
+    an InputError saying what to pass."""
+    if not isinstance(trace, Trace):
+        raise InputError(f"{what}= takes a Trace, such as model.trace(text), got {type(trace).__name__}")
+    if config is not None and trace.config != config:
+        raise InputError(f"{what}= was traced on another model ({trace.config.name or 'unnamed'}): trace the text "
+                         "with this model")
+    return trace
 
 
 Edit = Callable[[torch.Tensor], torch.Tensor]

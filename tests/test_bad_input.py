@@ -14,6 +14,7 @@ import torch
 
 import gptviz
 from gptviz import inputs
+from gptviz import interventions as iv
 from gptviz.__main__ import main
 from gptviz.errors import ExportError, GptvizError, InputError, LoadError, TraceTooLargeError
 from gptviz.export import export, export_heads
@@ -950,3 +951,35 @@ def test_sliding_windows(args, fix):
     from gptviz.train import sliding_windows
 
     check(lambda: sliding_windows(*args), InputError, fix)
+
+
+# ---- a trace argument that is not a Trace --------------------------------------------------------
+@pytest.mark.parametrize("call", ["previous_token_scores", "current_token_scores", "first_token_scores",
+                                  "induction_scores", "position_losses", "logit_attribution", "head_output"])
+@pytest.mark.parametrize("given", [None, "Hello there", {"logits": torch.zeros(2, 3)}, "model"])
+def test_a_trace_argument_must_be_a_trace(odd_model, call, given):
+    from gptviz import interventions as iv
+    from gptviz.interventions import composition
+
+    given = odd_model if given == "model" else given
+    calls = {"induction_scores": lambda: iv.induction_scores(given, 2),
+             "logit_attribution": lambda: iv.logit_attribution(odd_model, given, " Tom"),
+             "head_output": lambda: composition.head_output(odd_model, given, 0, 0)}
+    check(calls.get(call, lambda: getattr(iv, call)(given)), InputError,
+          rf"trace= takes a Trace, such as model.trace\(text\), got {type(given).__name__}")
+
+
+def test_a_trace_of_another_model_is_refused(odd_model, bundled_model):
+    from gptviz.interventions import logit_attribution
+
+    check(lambda: logit_attribution(odd_model, bundled_model.trace("Hello there"), " Tom"), InputError,
+          r"trace= was traced on another model \(gptviz-stories\): trace the text with this model")
+
+
+@pytest.mark.parametrize("call", [
+    lambda m: m.trace("Hello", names=torch.tensor(1)),
+    lambda m: iv.ablation_edits(m, mlps=torch.tensor(1)),
+    lambda m: iv.ablate(m, "Hello", heads=np.array(3)),
+])
+def test_a_zero_dimensional_tensor_is_not_a_list(odd_model, call):
+    check(lambda: call(odd_model), InputError, r"takes a")

@@ -21,7 +21,7 @@ import torch
 
 from ..checks import check_position
 from ..errors import InputError
-from ..trace import SITE
+from ..trace import SITE, check_trace
 from .patching import _token_id
 
 
@@ -55,7 +55,7 @@ def logit_attribution(model, trace, token, position: int = -1) -> Attribution:
     ``blocks.{i}.mlp.out``, the last ``resid_post`` and ``logits`` (a full trace does)."""
     cfg = model.config
     L, H, d = cfg.n_layer, cfg.n_head, cfg.d_head
-    position = check_position(position, trace.n_tokens)
+    position = check_position(position, check_trace(trace, cfg).n_tokens)
     tid = _token_id(model, token, "token")
     needed = ["embed.token", "embed.pos", f"blocks.{L - 1}.resid_post", "logits"]
     needed += [f"blocks.{i}.{n}" for i in range(L) for n in ("attn.z", "mlp.out")]

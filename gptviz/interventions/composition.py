@@ -29,6 +29,7 @@ import torch
 
 from ..checks import check_heads
 from ..errors import InputError
+from ..trace import check_trace
 from .detectors import token_pool
 
 
@@ -51,6 +52,7 @@ def head_output(model, trace, layer: int, head: int) -> torch.Tensor:
     """``[T, D]``: what head ``(layer, head)`` adds to the residual stream in ``trace``, its ``z``
     times its rows of ``c_proj`` (the output projection's bias belongs to no head and is left out)."""
     (layer, head), = check_heads(model.config, [(layer, head)])
+    check_trace(trace, model.config)
     _, _, _, Wo = _layer_weights(model, layer)
     return trace[f"blocks.{layer}.attn.z"][head] @ Wo[head]
 

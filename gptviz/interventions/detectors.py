@@ -29,13 +29,14 @@ from ..checks import is_index
 from ..errors import InputError
 from ..sampling import check_seed
 from ..tokenizer import EOT_ID
+from ..trace import check_trace
 
 
 def _patterns(trace) -> torch.Tensor:
     """Every layer's attention pattern stacked: ``[n_layer, n_head, T, T]``; an InputError for a trace
     whose queries do not start at the first token (a generation step's trace continues a cache: its
     patterns are ``[n_head, new tokens, all tokens]``)."""
-    L = trace.config.n_layer
+    L = check_trace(trace).config.n_layer
     P = torch.stack([trace[f"blocks.{i}.attn.pattern"] for i in range(L)])
     queries, keys = P.shape[-2:]
     if queries != keys:
@@ -139,7 +140,7 @@ def repeated_tokens(model, n: int = 50, seed: int = 0, tokens=None) -> list[int]
 
 def position_losses(trace) -> torch.Tensor:
     """``[T - 1]``: the cross-entropy (nats) of each next token, ``-log p(ids[t + 1] | ids[:t + 1])``."""
-    if trace.n_tokens < 2:
+    if check_trace(trace).n_tokens < 2:
         raise InputError("need at least 2 tokens for a next-token loss")
     targets = torch.tensor(trace.ids[1:])
     return F.cross_entropy(trace["logits"][:-1], targets, reduction="none")
