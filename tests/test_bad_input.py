@@ -983,3 +983,20 @@ def test_a_trace_of_another_model_is_refused(odd_model, bundled_model):
 ])
 def test_a_zero_dimensional_tensor_is_not_a_list(odd_model, call):
     check(lambda: call(odd_model), InputError, r"takes a")
+
+
+@pytest.mark.parametrize("reference, fix", [
+    ("", r"The reference is empty: give at least one character"),
+    ([], r"The token list is empty"),
+    (" a" * 200, r"The reference is 200 tokens, but the model's context holds 128"),
+    ("trace", r"reference= takes a text or token ids \(ablate traces it\), got Trace; a Trace goes to "
+              r"ablation_edits\(reference=...\)"),
+])
+def test_mean_ablation_reference(odd_model, reference, fix):
+    reference = odd_model.trace("Hello there") if reference == "trace" else reference
+    check(lambda: iv.ablate(odd_model, PATCH_CLEAN, heads=[(0, 0)], how="mean", reference=reference), InputError, fix)
+
+
+def test_mean_ablation_edits_need_a_reference(odd_model):
+    check(lambda: iv.ablation_edits(odd_model, heads=[(0, 0)], how="mean"), InputError,
+          r"how='mean' needs reference=: a trace holding the attn.z and mlp.out")

@@ -19,14 +19,13 @@ import torch
 
 from ..checks import check_heads, check_layers
 from ..errors import InputError
+from ..trace import Trace, run
 
 HOWS = ("zero", "mean")
 
 
 def _check_reference(model, reference, layers: list[int]):
     """A trace to take means from for ``how="mean"``: one of this model, holding every needed name."""
-    from ..trace import Trace
-
     if reference is None:
         raise InputError("how='mean' needs reference=: a trace holding the attn.z and mlp.out of the layers "
                          "switched off (ablate() takes it for you from a text)")
@@ -93,5 +92,6 @@ def ablate(model, text, heads=(), mlps=(), how: str = "zero", reference=None, na
         if reference is not None and not isinstance(reference, (str, list, tuple, range, np.ndarray, torch.Tensor)):
             raise InputError(f"reference= takes a text or token ids (ablate traces it), got "
                              f"{type(reference).__name__}; a Trace goes to ablation_edits(reference=...)")
-        ref = model.trace(text if reference is None else reference, names=wanted or ["logits"])
+        ref = run(model, text if reference is None else reference, names=wanted or ["logits"],
+                  what="text" if reference is None else "reference")
     return model.trace(text, names=names, edits=ablation_edits(model, heads, mlps, how, ref))
