@@ -8,12 +8,16 @@ translate to and from the ``config.json`` that Hugging Face checkpoints carry (`
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import asdict, dataclass, field
 
-from .errors import LoadError
+from .errors import InputError, LoadError
 
 #: Activation names that mean GPT-2's tanh-approximated GELU in Hugging Face configs.
 TANH_GELU_NAMES = ("gelu_new", "gelu_pytorch_tanh", "gelu_fast")
+
+
+_GPT2_SMALL = dict(vocab_size=50257, n_ctx=1024, d_model=768, n_layer=12, n_head=12, d_mlp=3072)
 
 
 @dataclass(frozen=True)
@@ -33,13 +37,20 @@ class GPTConfig:
     name: str = field(default="", compare=False)  # a label for messages and figures
 
     def __post_init__(self) -> None:
-        for key in ("vocab_size", "n_ctx", "d_model", "n_layer", "n_head"):
-            if getattr(self, key) < 1:
-                raise ValueError(f"GPTConfig.{key} must be at least 1, got {getattr(self, key)}")
+        for key in ("vocab_size", "n_ctx", "d_model", "n_layer", "n_head", "d_mlp"):
+            value, least = getattr(self, key), 0 if key == "d_mlp" else 1
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < least:
+                default = " (0: 4 * d_model)" if key == "d_mlp" else ""
+                raise InputError(f"GPTConfig({key}=...) must be a whole number >= {least}{default}, got {value!r}: "
+                                 f"e.g. GPTConfig({key}={_GPT2_SMALL[key]}) as in GPT-2 small")
+            object.__setattr__(self, key, int(value))
+        eps = self.layer_norm_eps
+        if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not 0 < eps < 1:
+            raise InputError(f"GPTConfig(layer_norm_eps=...) must be a small number > 0, got {eps!r}: GPT-2 uses 1e-05")
         if self.d_model % self.n_head:
-            raise ValueError(
-                f"d_model ({self.d_model}) must be divisible by n_head ({self.n_head}): "
-                "each head works on an equal slice of the vector"
+            raise InputError(
+                f"GPTConfig(d_model={self.d_model}) must be divisible by n_head={self.n_head}: each head works on "
+                f"an equal slice of the vector, so pick d_model a multiple of n_head (e.g. d_model={64 * self.n_head})"
             )
         if self.d_mlp == 0:
             object.__setattr__(self, "d_mlp", 4 * self.d_model)

@@ -34,6 +34,7 @@ import regex
 import tiktoken
 from tiktoken_ext.openai_public import r50k_pat_str
 
+from .checks import is_index
 from .errors import InputError, LoadError
 
 EOT = "<|endoftext|>"
@@ -286,9 +287,9 @@ class Tokenizer:
                                  "token, e.g. ' Tom' with its leading space, or its id")
             return ids[0]
         n = self.vocab_size if vocab_size is None else vocab_size
-        if isinstance(token, bool) or not isinstance(token, int) or not 0 <= token < n:
+        if not is_index(token) or not 0 <= token < n:  # a NumPy integer is an id too, as in every index
             raise InputError(f"{what}= takes a token string or an id from 0 to {n - 1}, got {token!r}")
-        return token
+        return int(token)
 
     def id_of(self, token: bytes) -> int:
         """The id of a token given as bytes (for the parts of :meth:`bpe_steps`)."""

@@ -105,7 +105,8 @@ def select_names(config: GPTConfig, names=None, what: str = "names=") -> list[st
         return every
     if isinstance(names, str):
         patterns = [names]
-    elif isinstance(names, Iterable) and not isinstance(names, (bytes, Mapping)):
+    elif isinstance(names, Iterable) and not isinstance(names, (bytes, Mapping)) \
+            and getattr(names, "ndim", 1) > 0:  # a 0-d tensor or array is iterable in name only
         patterns = list(names)
     else:
         raise InputError(f"{what} takes a name, a glob or a list of them, such as "
@@ -209,6 +210,17 @@ class Trace(Mapping):
                 f"{self.nbytes / 2**20:.1f} MiB, model {self.config.name or 'unnamed'})")
 
 
+def check_trace(trace, config=None, what: str = "trace"):
+    """``trace`` if it is a :class:`~gptviz.trace.Trace` (of a model with ``config``, when given), else
+    an InputError saying what to pass."""
+    if not isinstance(trace, Trace):
+        raise InputError(f"{what}= takes a Trace, such as model.trace(text), got {type(trace).__name__}")
+    if config is not None and trace.config != config:
+        raise InputError(f"{what}= was traced on another model ({trace.config.name or 'unnamed'}): trace the text "
+                         "with this model")
+    return trace
+
+
 Edit = Callable[[torch.Tensor], torch.Tensor]
 
 
@@ -280,10 +292,20 @@ class Recorder:
         if not isinstance(out, torch.Tensor):
             raise EditError(f"the edit at {name!r} returned {type(out).__name__}: return a tensor of shape "
                             f"{list(given.shape)}")
+        if out.is_meta:
+            raise EditError(f"the edit at {name!r} returned a tensor on the meta device, which holds a shape but no "
+                            "numbers: return one with values, e.g. torch.zeros_like(x) for the x it receives")
+        if out.layout != torch.strided or out.is_nested:
+            kind = "nested" if out.is_nested else str(out.layout).removeprefix("torch.")
+            raise EditError(f"the edit at {name!r} returned a {kind} tensor: return an ordinary dense one, "
+                            "e.g. out.to_dense() for a sparse one")
+        if not out.is_floating_point():
+            raise EditError(f"the edit at {name!r} returned a tensor of {str(out.dtype).removeprefix('torch.')}: return "
+                            "floating-point numbers, as the activation it replaces (float32 here), e.g. x * 0")
         if out.shape != given.shape:
             raise EditError(f"the edit at {name!r} returned shape {list(out.shape)}, but the activation has "
                             f"shape {list(given.shape)}: return a tensor of the same shape")
-        if out.is_floating_point() and torch.isnan(out).any():
+        if torch.isnan(out).any():
             raise EditError(f"the edit at {name!r} returned NaN: return finite numbers (a -inf score is "
                             "allowed: it masks a key)")
         out = out.to(x.device, x.dtype)
@@ -329,12 +351,9 @@ def check_budget(config: GPTConfig, T: int, names=None, max_bytes=None, via: str
     ``batch``: copies run side by side (a patching sweep); each also holds one block's activations
     while it runs, and those count too."""
     wanted = select_names(config, names)
-    one_block = [f"blocks.0.{n}" for n, _, _ in BLOCK_SITES]
 
     def cost(n: int, chosen=wanted) -> int:
-        shapes = activation_shapes(config, n, past)
-        working = sum(math.prod(shapes[name]) for name in one_block) if batch > 1 else 0
-        return batch * (sum(math.prod(shapes[name]) for name in chosen) + working) * _BYTES_PER_FLOAT
+        return _nbytes(config, n, chosen, past, batch)
 
     budget, need = trace_budget(max_bytes), cost(T)
     if need <= budget:
@@ -365,6 +384,24 @@ def check_budget(config: GPTConfig, T: int, names=None, max_bytes=None, via: str
         f"{kind} of {T:,} tokens on {config.name or 'this model'} would take {need / 2**20:,.0f} MiB, over the "
         f"budget of {budget / 2**20:,.0f} MiB: {', '.join(fixes[:-1])}{' or ' if len(fixes) > 1 else ''}{fixes[-1]}"
     )
+
+
+def _nbytes(config: GPTConfig, T: int, wanted: list[str], past: int = 0, batch: int = 1) -> int:
+    """What :func:`check_budget` counts: ``batch`` copies of the names ``wanted``, and (for a batch) of
+    one block's activations each."""
+    shapes = activation_shapes(config, T, past)
+    working = sum(math.prod(shapes[f"blocks.0.{n}"]) for n, _, _ in BLOCK_SITES) if batch > 1 else 0
+    return batch * (sum(math.prod(shapes[name]) for name in wanted) + working) * _BYTES_PER_FLOAT
+
+
+def batch_that_fits(config: GPTConfig, T: int, names=None, max_bytes=None, most: int | None = None) -> int:
+    """The most copies of a ``T``-token pass recording ``names`` that one batch may hold within the
+    budget (:func:`check_budget`), at most ``most``; never fewer than 1 (one copy is an ordinary pass,
+    which the budget of a trace already admits)."""
+    wanted = select_names(config, names)
+    per_copy = _nbytes(config, T, wanted, batch=2) // 2
+    fits = max(1, trace_budget(max_bytes) // per_copy)
+    return fits if most is None else max(1, min(most, fits))
 
 
 def run(model, source, *, start_layer: int = 0, names=None, edits=None, cache=None, bos: bool = False,

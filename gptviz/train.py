@@ -33,6 +33,7 @@ from typing import Callable
 import torch
 from torch import nn
 
+from .checks import is_index
 from .config import GPTConfig
 from .corpus import TRAIN_SEED, VAL_SEED, encode_stories, generate_stories, training_stream  # VAL_SEED: also read from here
 from .evaluate import score_stories
@@ -52,9 +53,17 @@ def sliding_windows(ids, context: int, stride: int = 1) -> tuple[torch.Tensor, t
     one token on, so ``targets[i][t]`` is the token that follows ``inputs[i][:t+1]``. Both are
     ``(N, context)`` views of ``ids`` (no copy).
     """
-    ids = torch.as_tensor(ids, dtype=torch.long)
+    if not is_index(context) or context < 1:
+        raise InputError(f"context= is the length of one window, a whole number >= 1, got {context!r}: e.g. context=6")
+    if not is_index(stride) or stride < 1:
+        raise InputError(f"stride= is the step from one window to the next, a whole number >= 1, got {stride!r}: "
+                         "e.g. stride=1 (every window) or stride=context (windows that do not overlap)")
+    if not (isinstance(ids, torch.Tensor) and ids.dim() == 1 and ids.dtype == torch.long):  # a corpus: as it is
+        ids = torch.tensor(get_tokenizer().check_ids(ids), dtype=torch.long)
     if len(ids) < context + 1:
-        raise ValueError(f"{len(ids)} tokens make no window of {context} + 1; give more text or a smaller context")
+        smaller = f", or a smaller context (at most context={len(ids) - 1})" if len(ids) >= 2 else ""
+        raise InputError(f"{len(ids)} tokens make no window of context={context} + 1 tokens: give at least "
+                         f"{context + 1} tokens{smaller}")
     inputs = ids[:-1].unfold(0, context, stride)  # (N, context)
     targets = ids[1:].unfold(0, context, stride)  # (N, context)
     return inputs, targets

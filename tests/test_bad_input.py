@@ -14,6 +14,7 @@ import torch
 
 import gptviz
 from gptviz import inputs
+from gptviz import interventions as iv
 from gptviz.__main__ import main
 from gptviz.errors import ExportError, GptvizError, InputError, LoadError, TraceTooLargeError
 from gptviz.export import export, export_heads
@@ -725,16 +726,277 @@ def test_patch_positions_take_numpy_ints(odd_model):
                        patch(odd_model, PATCH_CLEAN, PATCH_CORRUPT, names, positions=[3, 14])["logits"])
 
 
-def test_patch_sweep_budgets_its_batch_before_any_matmul(count_forward):
+def test_patch_sweep_runs_in_batches_the_budget_allows():
+    """1,024 tokens on a 12-head model: a heads sweep is 12 copies of a block whose attention alone
+    holds 2 x 12 x 1,024 x 1,024 floats (96 MiB) per copy. Under a 300 MiB budget it runs in batches of
+    copies that fit (counted at the block, from outside), with the same scores as in larger batches.
+    The batches used to be refused with advice naming a max_bytes= that patch_sweep did not take."""
     from gptviz.config import GPTConfig
     from gptviz.interventions import patch_sweep
     from gptviz.model import GPT
 
     model = GPT(GPTConfig(n_ctx=1024, d_model=48, n_layer=1, n_head=12, name="wide")).init_weights(seed=0)
-    passes = count_forward(model)
     clean, corrupt = [300 + i % 40 for i in range(1024)], [300 + i % 40 for i in range(1023)] + [301]
-    with pytest.raises(TraceTooLargeError, match="A batch of 1,024 copies of 1,024 tokens.*(at most|raise the budget)"):
-        patch_sweep(model, clean, corrupt, 300, 301, what="resid")
-    assert passes.passes == 0 and passes.blocks == 0  # refused before the model ran
-    scores = patch_sweep(model, clean[-20:], corrupt[-20:], 300, 301, what="heads")  # 12 copies of 20: fits
-    assert scores.shape == (1, 12)
+    one_copy = gptviz.trace_nbytes(model.config, 1024, ["blocks.0.*"])  # what one copy holds in the block
+    sizes = []
+    hook = model.h[0].register_forward_pre_hook(lambda module, args: sizes.append(args[0].shape[0]))
+    try:
+        small = patch_sweep(model, clean, corrupt, 300, 301, what="heads", max_bytes="300MiB")
+        small_sizes, sizes[:] = list(sizes), []
+        large = patch_sweep(model, clean, corrupt, 300, 301, what="heads", max_bytes="700MiB")
+    finally:
+        hook.remove()
+    assert small_sizes[:2] == sizes[:2] == [1, 1]  # the clean and corrupt runs: one sequence each
+    assert sum(small_sizes[2:]) == sum(sizes[2:]) == 12 and len(small_sizes) > len(sizes) > 3
+    assert max(small_sizes) * one_copy <= 300 * 2**20 and max(sizes) * one_copy <= 700 * 2**20
+    assert small.shape == (1, 12)
+    torch.testing.assert_close(small, large, atol=1e-5, rtol=1e-5)
+
+
+def test_patch_sweep_budget_is_its_own_argument(odd_model):
+    """An unreadable budget is named as patch_sweep's argument."""
+    from gptviz.interventions import patch_sweep
+
+    check(lambda: patch_sweep(odd_model, PATCH_CLEAN, PATCH_CORRUPT, " Tom", " Lily", max_bytes="lots"),
+          InputError, r"give bytes as a number")
+
+
+# ---- indices: accepted or refused the same way by the views and the interventions -------------------
+def _index_users(model, i):
+    """Every public call that takes a layer, head or position index, given ``i`` for it."""
+    from gptviz import interventions as iv
+
+    tr = model.trace(PATCH_CLEAN)
+    return {
+        "head_heatmap(layer)": lambda: head_heatmap(tr, i, 0),
+        "head_heatmap(head)": lambda: head_heatmap(tr, 0, i),
+        "ablate(heads=)": lambda: iv.ablate(model, PATCH_CLEAN, heads=[(i, 0)]),
+        "ablate(mlps=)": lambda: iv.ablate(model, PATCH_CLEAN, mlps=[i]),
+        "ablation_edits(heads=)": lambda: iv.ablation_edits(model, heads=[(0, i)]),
+        "patch(positions=)": lambda: iv.patch(model, PATCH_CLEAN, PATCH_CORRUPT, "blocks.0.resid_post", positions=i),
+        "logit_attribution(position=)": lambda: iv.logit_attribution(model, tr, " Tom", position=i),
+    }
+
+
+@pytest.mark.parametrize("index", [-1, -2, np.int64(1), np.int32(-1), np.uint8(0)])
+def test_an_index_one_call_accepts_every_call_accepts(odd_model, index):
+    for name, call in _index_users(odd_model, index).items():
+        assert call() is not None, name
+
+
+@pytest.mark.parametrize("index", [1.0, True, np.bool_(False), "0", np.float64(1), 99, -99])
+def test_an_index_one_call_refuses_every_call_refuses(odd_model, index):
+    for name, call in _index_users(odd_model, index).items():
+        with pytest.raises(InputError) as err:
+            call()
+        assert repr(index) in str(err.value) or str(index) in str(err.value), (name, str(err.value))
+
+
+# ---- the head detectors and induction ---------------------------------------------------------------
+@pytest.fixture(scope="module")
+def repeated(odd_model):
+    from gptviz.interventions import repeated_tokens
+
+    return odd_model.trace(repeated_tokens(odd_model, n=8, tokens=range(1000, 1100)), allow_special=True)
+
+
+@pytest.mark.parametrize("period, words", [
+    (1.5, "got 1.5"), ("2", "got '2'"), (None, "got None"), (True, "got True"), (0, "got 0"), (9, "got 9"),
+])
+def test_induction_period_refused_clearly(repeated, period, words):
+    from gptviz.interventions import induction_scores
+
+    check(lambda: induction_scores(repeated, period), InputError,
+          r"period= is the length of the part that repeats, a whole number from 1 to 8 .*" + re.escape(words))
+
+
+def test_induction_period_takes_numpy_ints(repeated):
+    from gptviz.interventions import induction_scores
+
+    assert torch.equal(induction_scores(repeated, np.int64(8)), induction_scores(repeated, 8))
+
+
+@pytest.mark.parametrize("kwargs, fix", [
+    (dict(seed=1.5), r"seed must be a whole number .*got 1.5 \(float\): e.g. seed=0"),
+    (dict(seed="x"), r"got 'x' \(str\): e.g. seed=0"),
+    (dict(seed=2**64), r"seed % 2\*\*64"),
+    (dict(seed=-1), r"seed must be from 0 to 2\*\*64 - 1, got -1"),
+    (dict(tokens=["a"]), r"tokens= takes the token ids to draw from, e\.g\. tokens=learned_tokens\(model\): .*'a' \(str\)"),
+    (dict(tokens=[1.5]), r"tokens= takes the token ids .*never rounded"),
+    (dict(tokens=[99999]), r"tokens= takes the token ids .*use ids below 50257"),
+    (dict(tokens="abc"), r"tokens= takes the token ids"),
+    (dict(tokens=[]), r"tokens= takes at least 1 token id, got 0"),
+    (dict(n=2.0), r"n must be an int from 1 to 63"),
+])
+def test_repeated_tokens_arguments(odd_model, kwargs, fix):
+    from gptviz.interventions import repeated_tokens
+
+    check(lambda: repeated_tokens(odd_model, **{"n": 5, **kwargs}), InputError, fix)
+
+
+@pytest.mark.parametrize("seeds, fix", [
+    (5, r"seeds= takes a list of seeds, one forward pass each, e.g. seeds=range\(16\); got 5"),
+    ("ab", r"seeds= takes a list of seeds"),
+    ([], r"seeds= must hold at least one seed"),
+    ([0, 1.5], r"seed must be a whole number .*got 1.5"),
+])
+def test_measure_induction_seeds(odd_model, count_forward, seeds, fix):
+    from gptviz.interventions import measure_induction
+
+    passes = count_forward(odd_model)
+    check(lambda: measure_induction(odd_model, n=5, seeds=seeds), InputError, fix)
+    assert passes.passes == 0  # refused before the first seed's forward pass
+
+
+@pytest.fixture(scope="module")
+def step_trace(odd_model):
+    """A generation step's trace: one query, keys over the whole cache."""
+    stepper = Stepper(odd_model, "Once upon a time", record=True, seed=0)
+    trace = stepper.step().trace
+    assert trace["blocks.0.attn.pattern"].shape[1:] == (1, 5) and trace.start == 4
+    return trace
+
+
+@pytest.mark.parametrize("detector", ["previous_token_scores", "current_token_scores", "first_token_scores",
+                                      "induction_scores"])
+def test_detectors_refuse_a_generation_steps_trace(step_trace, detector):
+    """They read every query of a whole text; a step's trace holds one, and gave IndexError or NaN."""
+    from gptviz import interventions as iv
+
+    args = (1,) if detector == "induction_scores" else ()
+    check(lambda: getattr(iv, detector)(step_trace, *args), InputError,
+          r"the head scores need the trace of a whole text, but this trace covers 1 new token after a cache of 4 "
+          r"\(a generation step's trace\): trace the whole text instead, e.g. model.trace\(stepper.ids\)")
+
+
+# ---- attribution: parts that do not sum to the logit are refused ----------------------------------
+@pytest.mark.parametrize("name", ["blocks.2.resid_post", "ln_f", "blocks.1.resid_mid", "embed.sum", "blocks.0.attn.out",
+                                  "logits"])
+def test_attribution_refuses_a_trace_whose_stream_was_edited(odd_model, name):
+    from gptviz.interventions import logit_attribution
+
+    trace = odd_model.trace(PATCH_CLEAN, edits={name: lambda x: x * 1.5 + 0.1})
+    check(lambda: logit_attribution(odd_model, trace, " Tom"), InputError,
+          rf"the direct contributions sum to -?[0-9.]+ but the recorded logit is -?[0-9.]+: this trace was edited at "
+          rf"{re.escape(name)}, which is no head's or MLP's output.*edit heads \(blocks.{{i}}.attn.z\) or MLPs")
+
+
+@pytest.mark.parametrize("name", ["blocks.1.attn.z", "blocks.0.mlp.out", "blocks.2.attn.pattern", "embed.pos",
+                                  "blocks.1.ln_2"])
+def test_attribution_takes_edits_that_its_parts_record(odd_model, name):
+    from gptviz.interventions import logit_attribution
+
+    def edit(x):  # a pattern must stay a pattern: every query spreads its weight evenly over its keys
+        uniform = torch.ones_like(x).tril()
+        return uniform / uniform.sum(-1, keepdim=True) if name.endswith("pattern") else x * 1.5
+    a = logit_attribution(odd_model, odd_model.trace(PATCH_CLEAN, edits={name: edit}), " Tom")
+    assert abs(float(a.values.sum()) + a.bias - a.logit) < 1e-3
+
+
+# ---- edits that return what the model cannot use ------------------------------------------------------
+@pytest.mark.parametrize("edit, fix", [
+    (lambda x: torch.empty_like(x, device="meta"), r"returned a tensor on the meta device, which holds a shape but no numbers"),
+    (lambda x: x.to_sparse(), r"returned a sparse_coo tensor: return an ordinary dense one, e.g. out.to_dense\(\)"),
+    (lambda x: torch.nested.nested_tensor([x]), r"returned a nested tensor: return an ordinary dense one"),
+    (lambda x: x.long(), r"returned a tensor of int64: return floating-point numbers"),
+    (lambda x: x > 0, r"returned a tensor of bool: return floating-point numbers"),
+    (lambda x: x.to(torch.complex64), r"returned a tensor of complex64"),
+    (lambda x: x[:, :2], r"returned shape \[[0-9]+, 2\], but the activation has shape"),
+])
+def test_edits_returning_what_the_model_cannot_use(odd_model, edit, fix):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the nested tensor's prototype warning
+        check(lambda: odd_model.trace("Hello there", edits={"blocks.0.mlp.out": edit}), gptviz.errors.EditError,
+              r"^the edit at 'blocks.0.mlp.out' " + fix)
+
+
+# ---- configs and training windows ---------------------------------------------------------------------
+@pytest.mark.parametrize("kwargs, fix", [
+    (dict(n_layer=0), r"GPTConfig\(n_layer=...\) must be a whole number >= 1, got 0: e.g. GPTConfig\(n_layer=12\)"),
+    (dict(n_head="4"), r"GPTConfig\(n_head=...\) must be a whole number >= 1, got '4'"),
+    (dict(d_model=2.5), r"GPTConfig\(d_model=...\) must be a whole number"),
+    (dict(n_ctx=True), r"GPTConfig\(n_ctx=...\) must be a whole number"),
+    (dict(d_mlp=-1), r"GPTConfig\(d_mlp=...\) must be a whole number >= 0 \(0: 4 \* d_model\)"),
+    (dict(d_model=10, n_head=3), r"GPTConfig\(d_model=10\) must be divisible by n_head=3.*e.g. d_model=192"),
+    (dict(layer_norm_eps=0), r"GPTConfig\(layer_norm_eps=...\) must be a small number > 0, got 0: GPT-2 uses 1e-05"),
+    (dict(layer_norm_eps="small"), r"GPT-2 uses 1e-05"),
+])
+def test_configs(kwargs, fix):
+    from gptviz.config import GPTConfig
+
+    check(lambda: GPTConfig(**kwargs), InputError, fix)
+    with pytest.raises(ValueError):  # what callers that caught ValueError before still catch
+        GPTConfig(**kwargs)
+
+
+def test_config_reads_numpy_ints_as_ints():
+    from gptviz.config import GPTConfig
+
+    cfg = GPTConfig(n_layer=np.int64(2), n_head=np.int32(2), d_model=8)
+    assert cfg == GPTConfig(n_layer=2, n_head=2, d_model=8) and type(cfg.n_layer) is int
+
+
+@pytest.mark.parametrize("args, fix", [
+    (([1, 2, 3], 5), r"3 tokens make no window of context=5 \+ 1 tokens: give at least 6 tokens, or a smaller "
+                     r"context \(at most context=2\)"),
+    (([7], 1), r"1 tokens make no window of context=1 \+ 1 tokens: give at least 2 tokens$"),
+    (([1, 2, 3], 1.5), r"context= is the length of one window, a whole number >= 1, got 1.5: e.g. context=6"),
+    (([1, 2, 3], 1, 0), r"stride= is the step from one window to the next"),
+    (("abc", 1), r"pass the text itself where a text is accepted, or tokenizer.encode\(text\)"),
+    (([1.5, 2.0], 1), r"never rounded"),
+])
+def test_sliding_windows(args, fix):
+    from gptviz.train import sliding_windows
+
+    check(lambda: sliding_windows(*args), InputError, fix)
+
+
+# ---- a trace argument that is not a Trace --------------------------------------------------------
+@pytest.mark.parametrize("call", ["previous_token_scores", "current_token_scores", "first_token_scores",
+                                  "induction_scores", "position_losses", "logit_attribution", "head_output"])
+@pytest.mark.parametrize("given", [None, "Hello there", {"logits": torch.zeros(2, 3)}, "model"])
+def test_a_trace_argument_must_be_a_trace(odd_model, call, given):
+    from gptviz import interventions as iv
+    from gptviz.interventions import composition
+
+    given = odd_model if given == "model" else given
+    calls = {"induction_scores": lambda: iv.induction_scores(given, 2),
+             "logit_attribution": lambda: iv.logit_attribution(odd_model, given, " Tom"),
+             "head_output": lambda: composition.head_output(odd_model, given, 0, 0)}
+    check(calls.get(call, lambda: getattr(iv, call)(given)), InputError,
+          rf"trace= takes a Trace, such as model.trace\(text\), got {type(given).__name__}")
+
+
+def test_a_trace_of_another_model_is_refused(odd_model, bundled_model):
+    from gptviz.interventions import logit_attribution
+
+    check(lambda: logit_attribution(odd_model, bundled_model.trace("Hello there"), " Tom"), InputError,
+          r"trace= was traced on another model \(gptviz-stories\): trace the text with this model")
+
+
+@pytest.mark.parametrize("call", [
+    lambda m: m.trace("Hello", names=torch.tensor(1)),
+    lambda m: iv.ablation_edits(m, mlps=torch.tensor(1)),
+    lambda m: iv.ablate(m, "Hello", heads=np.array(3)),
+])
+def test_a_zero_dimensional_tensor_is_not_a_list(odd_model, call):
+    check(lambda: call(odd_model), InputError, r"takes a")
+
+
+@pytest.mark.parametrize("reference, fix", [
+    ("", r"The reference is empty: give at least one character"),
+    ([], r"The token list is empty"),
+    (" a" * 200, r"The reference is 200 tokens, but the model's context holds 128"),
+    ("trace", r"reference= takes a text or token ids \(ablate traces it\), got Trace; a Trace goes to "
+              r"ablation_edits\(reference=...\)"),
+])
+def test_mean_ablation_reference(odd_model, reference, fix):
+    reference = odd_model.trace("Hello there") if reference == "trace" else reference
+    check(lambda: iv.ablate(odd_model, PATCH_CLEAN, heads=[(0, 0)], how="mean", reference=reference), InputError, fix)
+
+
+def test_mean_ablation_edits_need_a_reference(odd_model):
+    check(lambda: iv.ablation_edits(odd_model, heads=[(0, 0)], how="mean"), InputError,
+          r"how='mean' needs reference=: a trace holding the attn.z and mlp.out")

@@ -111,7 +111,7 @@ def test_induction_qk_finds_the_key_the_earlier_head_wrote():
     (lambda m: key_path_edits(m, TEXT, (0, 9), 1), "6 heads, so use 0 .. 5"),
     (lambda m: induction_qk_scores(m, (2, 0), 1), "later layer"),
     (lambda m: positional_qk_scores(m, n_positions=1), "n_positions must be"),
-    (lambda m: ov_copying_scores(m, tokens=[5]), "at least two token ids"),
+    (lambda m: ov_copying_scores(m, tokens=[5]), "tokens= takes at least 2 token ids"),
 ])
 def test_bad_arguments_name_the_fix(odd_model, call, words):
     with pytest.raises(InputError, match=words):

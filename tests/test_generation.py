@@ -128,10 +128,15 @@ def test_stops_when_the_context_is_full(tiny_ctx_model):
     g = generate(tiny_ctx_model, "one two three", max_new_tokens=100, seed=0, stop_at_eos=False)
     assert g.stop_reason == "context_full" and len(g.prompt_ids) + len(g.new_ids) == 8
     stepper = Stepper(tiny_ctx_model, "one two three", stop_at_eos=False)
-    steps = list(stepper)
-    assert stepper.stop_reason == "context_full" and len(stepper.ids) == 8 == len(stepper.cache)
-    assert [s.cache_len for s in steps] == list(range(4, 9))
+    steps, rows = [], []
+    for step in stepper:  # the cache's rows counted from the cache itself after every step
+        steps.append(step)
+        rows.append(len(stepper.cache))
+    assert stepper.stop_reason == "context_full" and len(stepper.ids) == 8
+    assert rows == [s.cache_len for s in steps] == list(range(4, 9))
     assert [s.token_id for s in steps] == g.new_ids
+    uncached = generate(tiny_ctx_model, "one two three", max_new_tokens=100, seed=0, stop_at_eos=False, use_cache=False)
+    assert uncached.new_ids == g.new_ids
 
 
 def test_over_long_prompts_raise_or_truncate(tiny_ctx_model, odd_model):
@@ -198,6 +203,17 @@ def test_recorded_steps_trace_the_new_token(odd_model):
     a, b = stepper.step(), stepper.step()
     assert a.trace.ids == [a.token_id] and a.trace.start == a.position == stepper.prompt_len
     assert a.trace["blocks.1.attn.pattern"].shape == (6, 1, a.position + 1)
-    assert torch.equal(a.trace["logits"][-1], b.distribution.logits)  # its output is the next distribution
-    assert b.cache_len == b.position + 1 and b.token == odd_model.tokenizer.token_str(b.token_id)
+    # A step's trace is the whole text's trace at the new position: read everything again, uncached.
+    full = trace(odd_model, stepper.ids)
+    for step in (a, b):
+        p = step.position
+        torch.testing.assert_close(step.trace["logits"][0], full["logits"][p], atol=1e-5, rtol=0)
+        for name in ("blocks.1.attn.pattern", "blocks.2.resid_post"):
+            torch.testing.assert_close(step.trace[name][..., 0, :] if "pattern" in name else step.trace[name][0],
+                                       full[name][:, p, : p + 1] if "pattern" in name else full[name][p],
+                                       atol=1e-5, rtol=0, msg=name)
+        for name in ("blocks.0.attn.k", "blocks.2.attn.v"):  # keys and values over the whole cache
+            torch.testing.assert_close(step.trace[name], full[name][:, : p + 1], atol=1e-5, rtol=0, msg=name)
+    torch.testing.assert_close(b.distribution.logits, full["logits"][a.position], atol=1e-5, rtol=0)
+    assert len(stepper.cache) == b.cache_len == b.position + 1 and b.token == odd_model.tokenizer.token_str(b.token_id)
     assert Stepper(odd_model, PROMPT).step().trace is None

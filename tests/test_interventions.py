@@ -190,7 +190,7 @@ BAD = [
     (lambda m: patch_sweep(m, CLEAN, CORRUPT, " Lily", " Tom", what="neurons"), InputError, "what= must be"),
     (lambda m: patch_sweep(m, CLEAN, CLEAN, " Lily", " Tom"), InputError, "same logit difference"),
     (lambda m: logit_attribution(m, m.trace(CLEAN, names=["logits"]), " Lily"), InputError, "no names= filter"),
-    (lambda m: logit_attribution(m, m.trace(CLEAN), " Lily", position=40), InputError, "position= must be"),
+    (lambda m: logit_attribution(m, m.trace(CLEAN), " Lily", position=40), InputError, "position 40 is out of range"),
     (lambda m: repeated_tokens(m, n=100), InputError, "n must be an int from 1 to 63"),
     (lambda m: ablate(m, CLEAN, heads="0,1"), InputError, "list of (layer, head) pairs"),
     (lambda m: ablate(m, CLEAN, mlps=0.5), InputError, "list of layer indices"),
@@ -206,7 +206,7 @@ def test_heads_and_layers_are_read_as_the_views_read_them(odd_model):
     """-1 is the last layer or head and NumPy integers are integers, as in every view; the ablation is
     the same as with the plain indices."""
     import numpy as np
-    from gptviz.interventions.ablation import check_heads, check_layers
+    from gptviz.checks import check_heads, check_layers
     cfg = odd_model.config
     assert check_heads(cfg, [(-1, -1), (np.int64(1), np.int32(2))]) == [(2, 5), (1, 2)]
     assert check_layers(cfg, np.int64(-1)) == [2]

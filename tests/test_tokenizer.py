@@ -2,6 +2,7 @@
 
 import shutil
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -91,6 +92,7 @@ def test_token_id_reads_an_id_or_one_token_string():
         tok.token_id(" Tom and", "answer")
     with pytest.raises(InputError, match="from 0 to 99"):
         tok.token_id(100, vocab_size=100)  # a model with a smaller vocabulary bounds the id
-    for bad in (True, 1.0, -1, 50257):
+    assert tok.token_id(np.int64(464)) == 464 and type(tok.token_id(np.int64(464))) is int  # as every index
+    for bad in (True, np.bool_(True), 1.0, np.float64(3), -1, 50257):
         with pytest.raises(InputError, match="from 0 to 50256"):
             tok.token_id(bad)

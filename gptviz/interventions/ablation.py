@@ -17,54 +17,15 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..checks import check_head, check_layer
+from ..checks import check_heads, check_layers
 from ..errors import InputError
+from ..trace import Trace, run
 
 HOWS = ("zero", "mean")
 
 
-def check_heads(config, heads) -> list[tuple[int, int]]:
-    """``heads`` as a list of ``(layer, head)`` pairs of non-negative ints, or an InputError saying which
-    is not. Indices are read as the views read them (:mod:`gptviz.checks`): NumPy integers are
-    integers, and ``-1`` is the last layer or head."""
-    if heads is None:
-        return []
-    if isinstance(heads, tuple) and len(heads) == 2 and all(_is_int(x) for x in heads):
-        heads = [heads]  # one pair given on its own
-    if isinstance(heads, (str, bytes)) or not hasattr(heads, "__iter__"):
-        raise InputError(f"heads= takes a list of (layer, head) pairs, such as heads=[(1, 0), (2, 3)]; got {heads!r}")
-    out = []
-    for pair in heads:
-        if not (isinstance(pair, (tuple, list)) and len(pair) == 2 and all(_is_int(x) for x in pair)):
-            raise InputError(f"heads= takes (layer, head) pairs of ints, such as heads=[(1, 0), (2, 3)]; got {pair!r}")
-        out.append((check_layer(config, pair[0]), check_head(config, pair[1])))
-    return out
-
-
-def check_layers(config, layers, what: str = "mlps=") -> list[int]:
-    """``layers`` as a list of non-negative layer indices (NumPy ints and ``-1`` read as in the views)."""
-    if layers is None:
-        return []
-    if _is_int(layers):
-        layers = [layers]
-    if isinstance(layers, (str, bytes)) or not hasattr(layers, "__iter__"):
-        raise InputError(f"{what} takes a list of layer indices, such as {what}[0, 2]; got {layers!r}")
-    out = []
-    for layer in layers:
-        if not _is_int(layer):
-            raise InputError(f"{what} takes layer indices from 0 to {config.n_layer - 1}, got {layer!r}")
-        out.append(check_layer(config, layer))
-    return out
-
-
-def _is_int(x) -> bool:
-    return isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_))
-
-
 def _check_reference(model, reference, layers: list[int]):
     """A trace to take means from for ``how="mean"``: one of this model, holding every needed name."""
-    from ..trace import Trace
-
     if reference is None:
         raise InputError("how='mean' needs reference=: a trace holding the attn.z and mlp.out of the layers "
                          "switched off (ablate() takes it for you from a text)")
@@ -131,5 +92,6 @@ def ablate(model, text, heads=(), mlps=(), how: str = "zero", reference=None, na
         if reference is not None and not isinstance(reference, (str, list, tuple, range, np.ndarray, torch.Tensor)):
             raise InputError(f"reference= takes a text or token ids (ablate traces it), got "
                              f"{type(reference).__name__}; a Trace goes to ablation_edits(reference=...)")
-        ref = model.trace(text if reference is None else reference, names=wanted or ["logits"])
+        ref = run(model, text if reference is None else reference, names=wanted or ["logits"],
+                  what="text" if reference is None else "reference")
     return model.trace(text, names=names, edits=ablation_edits(model, heads, mlps, how, ref))

@@ -19,7 +19,9 @@ from dataclasses import dataclass
 
 import torch
 
+from ..checks import check_position
 from ..errors import InputError
+from ..trace import SITE, check_trace
 
 
 @dataclass
@@ -52,10 +54,7 @@ def logit_attribution(model, trace, token, position: int = -1) -> Attribution:
     ``blocks.{i}.mlp.out``, the last ``resid_post`` and ``logits`` (a full trace does)."""
     cfg = model.config
     L, H, d = cfg.n_layer, cfg.n_head, cfg.d_head
-    if isinstance(position, bool) or not isinstance(position, int) or not -trace.n_tokens <= position < trace.n_tokens:
-        raise InputError(f"position= must be an int from 0 to {trace.n_tokens - 1} (or negative from the end), "
-                         f"got {position!r}")
-    position %= trace.n_tokens
+    position = check_position(position, check_trace(trace, cfg).n_tokens)
     tid = model.tokenizer.token_id(token, "token", cfg.vocab_size)
     needed = ["embed.token", "embed.pos", f"blocks.{L - 1}.resid_post", "logits"]
     needed += [f"blocks.{i}.{n}" for i in range(L) for n in ("attn.z", "mlp.out")]
@@ -87,5 +86,30 @@ def logit_attribution(model, trace, token, position: int = -1) -> Attribution:
         gamma, beta = ln.weight.detach().double().cpu(), ln.bias.detach().double().cpu()
         values = ((C - C.mean(-1, keepdim=True)) * gamma / sigma) @ w  # [N]
         bias = float(beta @ w)
-    return Attribution(labels, values.float(), float(trace["logits"][p, tid]), bias,
-                       model.tokenizer.token_str(tid), p)
+    logit = float(trace["logits"][p, tid])
+    _check_sums(trace, float(values.sum()) + bias, logit, float(values.abs().sum()) + abs(bias))
+    return Attribution(labels, values.float(), logit, bias, model.tokenizer.token_str(tid), p)
+
+
+#: Sites whose edit changes the stream without changing a component's recorded output: the parts no
+#: longer sum to it. (An edit upstream of a head's z or an MLP's output, or of the embeddings, is
+#: attributable: the parts record what it did.)
+_STREAM_SITES = (SITE.embed_sum, SITE.attn_out, SITE.resid_mid, SITE.resid_post, SITE.ln_f, SITE.logits)
+
+#: The parts must sum to the logit within this share of the sum of their sizes (float32 rounding is
+#: about 1e-6 of it; an edit of the stream, of ``ln_f`` or of ``logits`` moves it by far more).
+SUM_TOLERANCE = 1e-4
+
+
+def _check_sums(trace, total: float, logit: float, size: float) -> None:
+    """An InputError when the parts do not add up to the recorded logit: the trace was edited at a site
+    that is no head's or MLP's output (the residual stream itself, ``ln_f`` or the logits)."""
+    if abs(total - logit) <= SUM_TOLERANCE * (size + 1.0):
+        return
+    edited = [n for n in trace.edited if (n.split(".", 2)[2] if n.startswith("blocks.") else n) in _STREAM_SITES]
+    why = (f"this trace was edited at {', '.join(edited)}, which is no head's or MLP's output: an edit of the residual "
+           "stream, ln_f or the logits adds something that belongs to no component" if edited else
+           "the trace does not hold one forward pass of this model (edited by hand, or recorded by another model)")
+    raise InputError(f"the direct contributions sum to {total:.4f} but the recorded logit is {logit:.4f}: {why}. "
+                     "Attribute a trace whose residual stream is only the sum of its parts: edit heads "
+                     "(blocks.{i}.attn.z) or MLPs (blocks.{i}.mlp.out) instead, or trace the text without edits")

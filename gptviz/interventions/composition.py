@@ -27,8 +27,10 @@ from __future__ import annotations
 
 import torch
 
+from ..checks import check_heads
 from ..errors import InputError
-from .ablation import check_heads
+from ..trace import check_trace
+from .detectors import token_pool
 
 
 def _layer_weights(model, layer: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -50,6 +52,7 @@ def head_output(model, trace, layer: int, head: int) -> torch.Tensor:
     """``[T, D]``: what head ``(layer, head)`` adds to the residual stream in ``trace``, its ``z``
     times its rows of ``c_proj`` (the output projection's bias belongs to no head and is left out)."""
     (layer, head), = check_heads(model.config, [(layer, head)])
+    check_trace(trace, model.config)
     _, _, _, Wo = _layer_weights(model, layer)
     return trace[f"blocks.{layer}.attn.z"][head] @ Wo[head]
 
@@ -91,17 +94,6 @@ def _unembedding(model) -> torch.Tensor:
     return _ln_scale(model.ln_f)[:, None] * model.wte.weight.detach().float().cpu().T
 
 
-def _token_pool(model, tokens) -> torch.Tensor:
-    from .detectors import learned_tokens
-
-    pool = learned_tokens(model) if tokens is None else torch.as_tensor(tokens, dtype=torch.long)
-    if pool.dim() != 1 or pool.numel() < 2:
-        raise InputError("tokens= takes at least two token ids, e.g. learned_tokens(model)")
-    if pool.min() < 0 or pool.max() >= model.config.vocab_size:
-        raise InputError(f"tokens= takes ids from 0 to {model.config.vocab_size - 1}")
-    return pool
-
-
 def _top1_on_diagonal(M: torch.Tensor) -> float:
     """The share of rows of a square matrix whose largest entry is the diagonal one."""
     return (M.argmax(-1) == torch.arange(M.shape[0])).float().mean().item()
@@ -113,7 +105,7 @@ def ov_copying_scores(model, tokens=None) -> torch.Tensor:
     its OV circuit copies, i.e. for which ``(ln_1(E_t) W_V W_O) U`` gives token ``t`` itself the highest
     logit among ``tokens`` (``E``: token embeddings, ``U``: :func:`_unembedding`, LayerNorms as their
     scale). Chance is ``1 / len(tokens)``; a perfect copying head scores 1."""
-    pool = _token_pool(model, tokens)
+    pool = token_pool(model, tokens, least=2)
     E = model.wte.weight.detach().float().cpu()[pool]  # [N, D]
     U = _unembedding(model)[:, pool]  # [D, N]
     out = torch.zeros(model.config.n_layer, model.config.n_head)
@@ -158,7 +150,7 @@ def induction_qk_scores(model, source, layer: int, tokens=None) -> torch.Tensor:
     if isinstance(layer, bool) or not isinstance(layer, int) or not src_layer < layer < c.n_layer:
         raise InputError(f"layer= must be a later layer than the source head's ({src_layer}) and below "
                          f"{c.n_layer}, got {layer!r}")
-    pool = _token_pool(model, tokens)
+    pool = token_pool(model, tokens, least=2)
     E = model.wte.weight.detach().float().cpu()[pool]  # [N, D]
     _, _, Wv, Wo = _layer_weights(model, src_layer)
     moved = (E * _ln_scale(model.h[src_layer].ln_1)) @ Wv[src_head] @ Wo[src_head]  # [N, D]: t written forward

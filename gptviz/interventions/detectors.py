@@ -25,14 +25,25 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from ..checks import is_index
 from ..errors import InputError
+from ..sampling import check_seed
 from ..tokenizer import EOT_ID
+from ..trace import check_trace
 
 
 def _patterns(trace) -> torch.Tensor:
-    """Every layer's attention pattern stacked: ``[n_layer, n_head, T, T]``."""
-    L = trace.config.n_layer
-    return torch.stack([trace[f"blocks.{i}.attn.pattern"] for i in range(L)])
+    """Every layer's attention pattern stacked: ``[n_layer, n_head, T, T]``; an InputError for a trace
+    whose queries do not start at the first token (a generation step's trace continues a cache: its
+    patterns are ``[n_head, new tokens, all tokens]``)."""
+    L = check_trace(trace).config.n_layer
+    P = torch.stack([trace[f"blocks.{i}.attn.pattern"] for i in range(L)])
+    queries, keys = P.shape[-2:]
+    if queries != keys:
+        raise InputError(f"the head scores need the trace of a whole text, but this trace covers {queries} new "
+                         f"token{'s' * (queries > 1)} after a cache of {keys - queries} (a generation step's trace): "
+                         "trace the whole text instead, e.g. model.trace(stepper.ids)")
+    return P
 
 
 def _score_offset(trace, offset: int, first_query: int = 1) -> torch.Tensor:
@@ -71,10 +82,12 @@ def induction_scores(trace, period: int) -> torch.Tensor:
     """``[n_layer, n_head]``: on a trace whose tokens repeat with ``period`` (``x[t] == x[t - period]``),
     the mean attention from each query in the second copy to the token after its earlier occurrence,
     ``pattern[q, q - period + 1]``, over ``q = T - period .. T - 1``."""
-    T = trace.n_tokens
-    if not 1 <= period <= T // 2:
-        raise InputError(f"period must be between 1 and half the trace's {T} tokens, got {period}")
-    P = _patterns(trace)
+    P = _patterns(trace)  # [L, H, T, T]
+    T = P.shape[-1]
+    if not is_index(period) or not 1 <= period <= T // 2:
+        raise InputError(f"period= is the length of the part that repeats, a whole number from 1 to {T // 2} (half "
+                         f"the trace's {T} tokens), got {period!r}: e.g. period=n for repeated_tokens(model, n)")
+    period = int(period)
     q = torch.arange(T - period, T)
     return P[:, :, q, q - period + 1].mean(-1)
 
@@ -94,23 +107,40 @@ def learned_tokens(model) -> torch.Tensor:
     return keep.nonzero().squeeze(1)
 
 
+def token_pool(model, tokens, least: int = 1) -> torch.Tensor:
+    """``tokens=`` as a 1-D tensor of at least ``least`` vocabulary ids (default: :func:`learned_tokens`);
+    an InputError naming the fix for anything else."""
+    if tokens is None:
+        return learned_tokens(model)
+    V = model.config.vocab_size
+    if isinstance(tokens, torch.Tensor) and tokens.dim() == 1 and tokens.dtype == torch.long and len(tokens) >= least \
+            and 0 <= int(tokens.min()) <= int(tokens.max()) < V:
+        return tokens  # already a pool, e.g. learned_tokens(model): no per-id check
+    try:
+        ids = model.tokenizer.check_ids(tokens)
+    except InputError as e:
+        raise InputError(f"tokens= takes the token ids to draw from, e.g. tokens=learned_tokens(model): {e}") from None
+    if len(ids) < least:
+        raise InputError(f"tokens= takes at least {least} token id{'s' * (least > 1)}, got {len(ids)}: "
+                         "e.g. tokens=learned_tokens(model)")
+    return torch.tensor(ids, dtype=torch.long)
+
+
 def repeated_tokens(model, n: int = 50, seed: int = 0, tokens=None) -> list[int]:
     """``[<|endoftext|>] + r + r``: ``r`` is ``n`` tokens drawn uniformly (with replacement, from a
     generator seeded by ``seed``) from ``tokens`` (default: :func:`learned_tokens`). ``2n + 1`` ids."""
-    if not isinstance(n, int) or isinstance(n, bool) or n < 1 or 2 * n + 1 > model.config.n_ctx:
+    if not is_index(n) or n < 1 or 2 * n + 1 > model.config.n_ctx:
         raise InputError(f"n must be an int from 1 to {(model.config.n_ctx - 1) // 2} (2n + 1 tokens must "
                          f"fit the context of {model.config.n_ctx}), got {n!r}")
-    pool = learned_tokens(model) if tokens is None else torch.as_tensor(tokens, dtype=torch.long)
-    if pool.numel() == 0:
-        raise InputError("no tokens to draw from: pass tokens= with at least one id")
-    gen = torch.Generator().manual_seed(int(seed))
+    pool = token_pool(model, tokens)
+    gen = torch.Generator().manual_seed(check_seed(seed, allow_none=False))
     r = pool[torch.randint(len(pool), (n,), generator=gen)].tolist()
     return [EOT_ID] + r + r
 
 
 def position_losses(trace) -> torch.Tensor:
     """``[T - 1]``: the cross-entropy (nats) of each next token, ``-log p(ids[t + 1] | ids[:t + 1])``."""
-    if trace.n_tokens < 2:
+    if check_trace(trace).n_tokens < 2:
         raise InputError("need at least 2 tokens for a next-token loss")
     targets = torch.tensor(trace.ids[1:])
     return F.cross_entropy(trace["logits"][:-1], targets, reduction="none")
@@ -143,10 +173,12 @@ class InductionReport:
 def measure_induction(model, n: int = 50, seeds=range(16), tokens=None) -> InductionReport:
     """Run :func:`repeated_tokens` for each seed and average the induction and previous-token scores
     and the per-position losses. One forward pass per seed, recording only patterns and logits."""
-    seeds = list(seeds)
+    if isinstance(seeds, (str, bytes)) or not hasattr(seeds, "__iter__"):
+        raise InputError(f"seeds= takes a list of seeds, one forward pass each, e.g. seeds=range(16); got {seeds!r}")
+    seeds = [check_seed(seed, allow_none=False) for seed in seeds]
     if not seeds:
-        raise InputError("seeds must hold at least one seed, e.g. seeds=range(16)")
-    tokens = learned_tokens(model) if tokens is None else tokens  # once, not once per seed
+        raise InputError("seeds= must hold at least one seed, e.g. seeds=range(16)")
+    tokens = token_pool(model, tokens)  # checked once, not once per seed
     ind, prev, losses = [], [], []
     for seed in seeds:
         tr = model.trace(repeated_tokens(model, n, seed, tokens), names=["blocks.*.attn.pattern", "logits"],

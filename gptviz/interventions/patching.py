@@ -22,13 +22,12 @@ patched forward pass per cell, several times faster (``benchmarks/interventions.
 
 from __future__ import annotations
 
-import numbers
-
 import torch
 
+from ..checks import check_positions
 from ..errors import InputError
 from ..inputs import read_input
-from ..trace import SITE, check_budget, select_names, site_names, stream_names
+from ..trace import SITE, batch_that_fits, select_names, site_names, stream_names
 
 WHATS = ("resid", "attn", "mlp", "heads")
 
@@ -53,7 +52,7 @@ def patch(model, clean, corrupt, names, positions=None):
     clean_ids, corrupt_ids = _pair(model, clean, corrupt)
     targets = select_names(cfg, names, "names=")
     T = len(clean_ids)
-    positions = _positions(positions, T)
+    positions = check_positions(positions, T)
     letters = dict(site_names(cfg))
     source = model.trace(clean_ids, names=targets)
     edits = {}
@@ -61,25 +60,6 @@ def patch(model, clean, corrupt, names, positions=None):
         shape = letters[name]  # the position axis: queries (T), or keys (K) for k and v
         edits[name] = _paste(source[name], positions, shape.index("T") if "T" in shape else shape.index("K"))
     return model.trace(corrupt_ids, edits=edits)
-
-
-def _positions(positions, T: int) -> list[int]:
-    """``positions=`` as a list of positions in ``0 .. T-1``: None (all), one whole number or a
-    non-empty list of them (NumPy integers too; negative ones count from the end)."""
-    if positions is None:
-        return list(range(T))
-    hint = f"positions= takes positions from 0 to {T - 1} (negative from the end): one, or a non-empty list"
-    if isinstance(positions, numbers.Integral) and not isinstance(positions, bool):
-        positions = [positions]
-    elif isinstance(positions, (str, bytes)) or not hasattr(positions, "__iter__"):
-        raise InputError(f"{hint}, got {positions!r}")
-    positions = list(positions)
-    if not positions:
-        raise InputError(f"{hint}, got an empty list: pass positions=None to paste at every position")
-    for p in positions:
-        if isinstance(p, bool) or not isinstance(p, numbers.Integral) or not -T <= p < T:
-            raise InputError(f"{hint}, got {p!r}")
-    return [int(p) % T for p in positions]
 
 
 def _paste(clean: torch.Tensor, positions: list[int], axis: int):
@@ -103,7 +83,7 @@ def logit_diff_direction(model, answer, wrong) -> torch.Tensor:
     return model.wte.weight[a] - model.wte.weight[w]
 
 
-def patch_sweep(model, clean, corrupt, answer, wrong, what: str = "resid") -> torch.Tensor:
+def patch_sweep(model, clean, corrupt, answer, wrong, what: str = "resid", max_bytes=None) -> torch.Tensor:
     """Patch every layer x position (or every head) from ``clean`` into ``corrupt``, one at a time.
 
     ``what``: ``"resid"`` pastes ``blocks.{l}.resid_post`` at one position; ``"attn"`` and ``"mlp"``
@@ -111,20 +91,25 @@ def patch_sweep(model, clean, corrupt, answer, wrong, what: str = "resid") -> to
     head's ``z`` at every position. Returns the normalised logit differences (see the module
     docstring), ``[n_layer, T]``, or ``[n_layer, n_head]`` for ``"heads"``. ``answer`` and ``wrong`` are
     token strings (one token each, e.g. ``" Lily"``) or ids.
+
+    The patched copies of a layer run as batches, each as large as the trace memory budget allows
+    (``max_bytes``, default ``$GPTVIZ_MAX_TRACE_BYTES`` or 4 GiB): a long text takes more batches, not
+    more memory.
     """
     if what not in WHATS:
         raise InputError(f"what= must be one of {', '.join(repr(w) for w in WHATS)}, got {what!r}")
     cfg = model.config
     clean_ids, corrupt_ids = _pair(model, clean, corrupt)
-    n = cfg.n_head if what == "heads" else len(clean_ids)  # one patched copy per cell of a row
+    T = len(clean_ids)
+    n = cfg.n_head if what == "heads" else T  # one patched copy per cell of a row
     last = f"blocks.{cfg.n_layer - 1}.{SITE.resid_post}"
-    check_budget(cfg, len(clean_ids), [last], batch=n)  # the batch, before any matmul
+    chunk = batch_that_fits(cfg, T, [last], max_bytes, most=n)  # copies per batch, before any matmul
     direction = logit_diff_direction(model, answer, wrong).detach().to("cpu", torch.float32)
     ln_f = model.ln_f
     stream = stream_names(cfg)
     pasted = {"resid": SITE.resid_post, "attn": SITE.attn_out, "mlp": SITE.mlp_out, "heads": SITE.attn_z}[what]
-    clean_tr = model.run(clean_ids, names=[f"blocks.*.{pasted}", last])
-    corrupt_tr = model.run(corrupt_ids, names=stream)
+    clean_tr = model.run(clean_ids, names=[f"blocks.*.{pasted}", last], max_bytes=max_bytes)
+    corrupt_tr = model.run(corrupt_ids, names=stream, max_bytes=max_bytes)
 
     def diff(x: torch.Tensor) -> torch.Tensor:
         """The logit difference at the last position of each copy: (B, T, D) -> (B,), in float32."""
@@ -139,21 +124,26 @@ def patch_sweep(model, clean, corrupt, answer, wrong, what: str = "resid") -> to
     rows = []
     for layer in range(cfg.n_layer):
         source = clean_tr[f"blocks.{layer}.{pasted}"]
-        if what == "resid":  # paste the stream after block `layer`, then run the blocks after it
-            x = _diagonal_paste(corrupt_tr[stream[layer + 1]][None].expand(n, -1, -1), source)  # (T, T, D)
-            out = {last: x} if layer + 1 == cfg.n_layer else model.run(x, start_layer=layer + 1, names=[last])
-        else:  # run block `layer` from the corrupt stream entering it, pasting inside it
-            x = corrupt_tr[stream[layer]][None].expand(n, -1, -1)  # (n, T, D)
-            paste = lambda t, s=source: _diagonal_paste(t, s)  # noqa: E731
-            out = model.run(x, start_layer=layer, names=[last], edits={f"blocks.{layer}.{pasted}": paste})
-        rows.append(diff(out[last]))
+        row = []
+        for first in range(0, n, chunk):
+            cells = torch.arange(first, min(first + chunk, n))  # the cells of this batch: positions, or heads
+            if what == "resid":  # paste the stream after block `layer`, then run the blocks after it
+                x = _diagonal_paste(corrupt_tr[stream[layer + 1]][None].expand(len(cells), -1, -1), source, cells)
+                out = {last: x} if layer + 1 == cfg.n_layer else model.run(x, start_layer=layer + 1, names=[last],
+                                                                            max_bytes=max_bytes)
+            else:  # run block `layer` from the corrupt stream entering it, pasting inside it
+                x = corrupt_tr[stream[layer]][None].expand(len(cells), -1, -1)  # (c, T, D)
+                paste = lambda t, s=source, c=cells: _diagonal_paste(t, s, c)  # noqa: E731
+                out = model.run(x, start_layer=layer, names=[last], edits={f"blocks.{layer}.{pasted}": paste},
+                                max_bytes=max_bytes)
+            row.append(diff(out[last]))
+        rows.append(torch.cat(row))
     return (torch.stack(rows) - corrupt_diff) / (clean_diff - corrupt_diff)
 
 
-def _diagonal_paste(copies: torch.Tensor, source: torch.Tensor) -> torch.Tensor:
-    """``copies`` ``(n, n, ...)``: ``n`` identical copies of an activation; copy ``i`` gets its slice ``i``
-    (a position of ``[T, D]``, or a head of ``[H, T, d]``) from ``source`` ``(n, ...)``."""
+def _diagonal_paste(copies: torch.Tensor, source: torch.Tensor, cells: torch.Tensor) -> torch.Tensor:
+    """``copies`` ``(c, ...)``: ``c`` identical copies of an activation; copy ``i`` gets its slice
+    ``cells[i]`` (a position of ``[T, D]``, or a head of ``[H, T, d]``) from ``source``."""
     out = copies.clone()
-    idx = torch.arange(out.shape[0])
-    out[idx, idx] = source.to(out.dtype)
+    out[torch.arange(len(cells)), cells] = source[cells].to(out.dtype)
     return out
