@@ -60,6 +60,11 @@ claim((c.n_layer, c.vocab_size, ids, top) == (4, 50257, [43, 813, 550, 257, 2266
       "4 layers, the full vocabulary; Lily had a red is [43, 813, 550, 257, 2266], and the top guess ␣hat")
 claim((PRESETS["gpt2"].n_layer, round(PRESETS["gpt2"].n_params / 1e6), PRESETS["gpt3-175b"].n_layer) == (12, 124, 96),
       "12 layers and 124M parameters in GPT-2 small, 96 layers in GPT-3")
+from gptviz.scale import trained_tokens
+
+seen = trained_tokens(model)  # from the bundled model's training record (GPT-2 has none)
+print(f"next tokens predicted in training: {seen / 1e6:,.0f} million" if seen else "no training record")
+claim(seen and seen > 1e6, "training: predict the next token, millions of times")
 
 # %% [markdown]
 # ## How many tokens the bundled model knows
