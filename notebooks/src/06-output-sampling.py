@@ -97,6 +97,11 @@ print(f"W is {r['rows']:,} x {r['cols']}, rank {r['rank']}: not square, no inver
 print(f"pseudo-inverse P: max |P W - I| below one in a billion: {r['pinv_left_error'] < 1e-9} (a left inverse exists), "
       f"but W P has trace {r['pinv_projection_trace']:.0f}, not {r['rows']:,}: no right inverse")
 print(f"transpose: max |W^T W - I| = {r['transpose_error']:.1f}, far from an inverse")
+claim(r["rank"] == r["cols"] == model.config.d_model < r["rows"] and round(r["pinv_projection_trace"]) == r["cols"],
+      "not square, so no inverse: no matrix turns d_model numbers back into 50,257 independent ones")
+claim(r["transpose_error"] > 1, "the transpose is not an inverse either")
+claim(torch.allclose(trace["ln_f"] @ model.wte.weight.detach().T, trace["logits"], atol=1e-4),
+      "the same matrix that turned ids into vectors turns the vector back into scores: the weights are tied")
 
 # %% [markdown]
 # ## Softmax: scores to probabilities
