@@ -241,6 +241,20 @@ def test_token_strip_shows_every_token_and_id(odd_model):
     assert str(tok.encode(" robot")[0]) in merges
 
 
+def test_token_strip_fits_a_notebook_with_legible_labels(odd_model):
+    """Long texts wrap inside 8 inches as saved (title and key included), and no label is under 8 pt."""
+    from PIL import Image
+
+    tok = odd_model.tokenizer
+    out = odd_model.generate("Tom had a little dog named Rex. One day, Tom and Rex went", max_new_tokens=30, seed=0)
+    for shown in ("Lily found a shiny kite in the park. Unbelievable!", " the" * 120, out):
+        fig = viz.token_strip(shown, tok)
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", bbox_inches="tight", dpi=100)
+        assert Image.open(buffer).size[0] <= 800, "wider than 8 inches in a notebook"
+        assert min(t.get_fontsize() for t in fig.texts + fig.axes[0].texts) >= 8
+
+
 def test_lines_keep_the_strong_links_and_escape_labels(odd_model):
     trace = odd_model.trace(ODD_TEXT)
     pattern = trace["blocks.1.attn.pattern"][2]

@@ -21,7 +21,7 @@
 #         ⋮   the same block, own weights: 4 here, 12 in GPT-2, 96 in GPT-3   chapter 5
 #         ▼
 #   LayerNorm, then × wteᵀ  →  50,257 scores  →  probabilities    chapter 6
-#         │  pick one: "␣ball"
+#         │  pick one: "␣hat" (this model's top guess)
 #         └──────▶ append it to the input and run again        chapter 7
 # ```
 #
@@ -43,12 +43,28 @@
 # but GPT-2's design and its full vocabulary) that gptviz trained on simple children's stories and
 # ships with the library. Online, change it to `model = setup("gpt2")`, the same as
 # `gptviz.load("gpt2")`, to load the real GPT-2 small (124M parameters): every cell of the series
-# then runs unchanged on it, with different numbers.
+# then runs unchanged on it, with different numbers. The numbers in the picture above are this
+# model's, checked below.
 
 # %%
-from gptviz.notebook import setup
+from gptviz import PRESETS
+from gptviz.notebook import claim, setup
 
 model = setup()  # online: setup("gpt2") for the real GPT-2
+c, tok = model.config, model.tokenizer
+ids = tok.encode("Lily had a red")
+top = tok.token_str(int(model.trace(ids)["logits"][-1].argmax()))
+print(ids, "->", top, f"  GPT-2 small: {PRESETS['gpt2'].n_layer} layers, {PRESETS['gpt2'].n_params / 1e6:.0f}M parameters;"
+      f" GPT-3: {PRESETS['gpt3-175b'].n_layer} layers")
+claim((c.n_layer, c.vocab_size, ids, top) == (4, 50257, [43, 813, 550, 257, 2266], "␣hat"),
+      "4 layers, the full vocabulary; Lily had a red is [43, 813, 550, 257, 2266], and the top guess ␣hat")
+claim((PRESETS["gpt2"].n_layer, round(PRESETS["gpt2"].n_params / 1e6), PRESETS["gpt3-175b"].n_layer) == (12, 124, 96),
+      "12 layers and 124M parameters in GPT-2 small, 96 layers in GPT-3")
+from gptviz.scale import trained_tokens
+
+seen = trained_tokens(model)  # from the bundled model's training record (GPT-2 has none)
+print(f"next tokens predicted in training: {seen / 1e6:,.0f} million" if seen else "no training record")
+claim(seen and seen > 1e6, "training: predict the next token, millions of times")
 
 # %% [markdown]
 # ## How many tokens the bundled model knows
@@ -61,7 +77,6 @@ model = setup()  # online: setup("gpt2") for the real GPT-2
 
 # %%
 from gptviz.interventions import learned_tokens
-from gptviz.notebook import claim
 
 known = learned_tokens(model)  # ids with a row of their own, <|endoftext|> left out
 print(f"tokens known: {len(known):,} of {model.config.vocab_size:,}, plus <|endoftext|>")
@@ -80,6 +95,7 @@ prompt = "Once upon a time, there was a little girl named Lily. One day, Lily"
 out = model.generate(prompt, max_new_tokens=30, temperature=0)
 print(out.text)
 print("stopped because:", out.stop_reason)
+claim(model.generate(prompt, max_new_tokens=30, temperature=0).new_ids == out.new_ids, "the same on every run")
 
 # %% [markdown]
 # ## The X-ray: every token flows through every layer
@@ -107,22 +123,34 @@ logit_lens_view(model, trace, positions=range(n_prompt - 6, n_prompt + 8), promp
 # prompt already holds, and generation never reads it. The last prompt row's output is the first
 # token the model wrote, and every output below the line names the token in the next row, because
 # greedy decoding takes exactly that top guess. The left column is the odd one out: before any block
-# has run, it names the input token itself, not the next one (chapter 5 says why).
+# has run, it names the input token itself, not the next one, in every row shown (chapter 5 says why).
 #
 # The probabilities are shares among the tokens the model learned. The tokens its stories never use
 # all share one embedding row (the legend says how many), so they all get the same score; after
 # block 0, where the stream says little yet, together they hold nearly all of the probability, and
-# the top "guess" would be whichever of them came first. The lens leaves them out and reads the
-# rest:
+# in all but one of the rows shown the top "guess" would be one of them, whichever came first. The
+# lens leaves them out and reads the rest:
 
 # %%
-from gptviz.lens import logit_lens
+import torch
+from gptviz.lens import lens_logits, logit_lens
 
 lens = logit_lens(model, trace)
 shown = list(range(n_prompt - 6, n_prompt + 8))
 nearly_all = bool(lens.unseen[1, shown].min() > 0.97)
 print(f"{lens.n_masked:,} tokens left out; after block 0 they hold over 97% of the full softmax in every row shown:", nearly_all)
+unseen = torch.ones(c.vocab_size, dtype=torch.bool)
+unseen[known] = unseen[tok.eot_id] = False  # the tokens the stories never use
+full = lens_logits(model, trace["blocks.0.resid_post"])[shown]  # [rows shown, vocab]: nothing left out
+tied = bool((full[:, unseen].amax(-1) == full[:, unseen].amin(-1)).all())
+top_unseen = int(unseen[full.argmax(-1)].sum())
+print(f"one score for all of them in every row: {tied}; the top entry is one of them in {top_unseen} of {len(shown)} rows")
 claim(nearly_all, "after block 0, together they hold nearly all of the probability")
+claim(tied and top_unseen == len(shown) - 1, "they all get the same score; in all but one row the top guess would be one of them")
+written = range(n_prompt - 1, len(trace.ids) - 1)  # the last prompt row and the rows below the line
+claim(all(int(lens.ids[-1, t, 0]) == trace.ids[t + 1] for t in written),
+      "every output below the line names the token in the next row")
+claim(all(int(lens.ids[0, t, 0]) == trace.ids[t] for t in shown), "the left column names the input token itself in every row shown")
 
 # %% [markdown]
 # Let's compare the model's guesses with the actual text.
@@ -156,6 +184,7 @@ print(model.tokenizer.decode(ids))
 
 # %%
 print(ids == (out.prompt_ids + out.new_ids)[: len(ids)])
+claim(ids == (out.prompt_ids + out.new_ids)[: len(ids)], "the loop gave the same tokens as model.generate")
 
 # %% [markdown]
 # ## What is inside
@@ -167,4 +196,5 @@ print(ids == (out.prompt_ids + out.new_ids)[: len(ids)])
 # %%
 for name in trace.names()[:17]:
     print(f"{name:24} {list(trace[name].shape)}")
+claim((c.n_head, c.d_model) == (4, 128), "4 heads, 128-wide vectors")
 print("...", len(trace.names()), "names in all, ending with", trace.names()[-2:])

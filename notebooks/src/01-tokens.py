@@ -3,7 +3,9 @@
 #
 # A GPT never sees letters. Before anything else, the text is cut into *tokens*, pieces from a
 # fixed vocabulary, and each token is replaced by its number in that vocabulary (its *id*). GPT-2
-# and GPT-3 share one vocabulary of 50,257 tokens.
+# and GPT-3 share one vocabulary of 50,257 tokens (Radford et al. 2019, *Language Models are
+# Unsupervised Multitask Learners*, section 2.2; Brown et al. 2020, *Language Models are Few-Shot
+# Learners*, section 2.1: "the same model and architecture as GPT-2 ... and reversible tokenization").
 #
 # **Runs offline** on the bundled model; online, `setup("gpt2")` (the same as `gptviz.load("gpt2")`)
 # loads the real GPT-2. The tokenizer is the same for both.
@@ -17,8 +19,9 @@ tok = model.tokenizer
 # %% [markdown]
 # ## Text → tokens → ids
 #
-# Each box is one token (a space is drawn as ␣), with its id below. Common words are one token,
-# *with* the space in front of them; rarer words are split into pieces.
+# Each box is one token (a space is drawn as ␣), with its id below. Here the common words (␣found,
+# ␣a, ␣shiny, ␣in, ␣the, ␣park) are one token each, *with* the space in front of them; ␣kite comes
+# in two pieces, ␣Unbelievable in four, and Lily, with no space before it, in two.
 
 # %%
 from gptviz.viz import token_strip
@@ -27,18 +30,26 @@ text = "Lily found a shiny kite in the park. Unbelievable!"
 token_strip(text)
 
 # %%
+from gptviz.notebook import claim
+
 ids = tok.encode(text)
 print(ids)
 print(tok.tokens(ids))
 print("decoded back:", tok.decode(ids))
+per_word = {piece: len(tok.encode(piece)) for piece in tok.pieces(text)}  # the text's words, as it cuts them
+print("tokens per word:", per_word)
+claim(all(per_word[w] == 1 for w in [" found", " a", " shiny", " in", " the", " park"])
+      and (per_word[" kite"], per_word[" Unbelievable"], per_word["Lily"]) == (2, 4, 2),
+      "the common words are one token each; kite in two pieces, Unbelievable in four, Lily in two")
 
 # %% [markdown]
 # ## 50,257 vocabulary entries
 #
 # The vocabulary has three parts: the 256 possible bytes (so *any* text can be written, byte by
-# byte), 50,000 tokens made by merging pairs (the *merges*, learned from a large web text), and
-# one special token, `<|endoftext|>`. The comment this series follows says it: "50257 possible
-# token values". (The longest tokens show what the merges were learned from: web pages.)
+# byte), 50,000 tokens made by merging pairs (the *merges*, learned from WebText, 8 million web
+# pages: Radford et al. 2019, sections 2.1 and 2.2), and one special token, `<|endoftext|>`. The
+# comment this series follows says it: "50257 possible token values". The longest word token,
+# `rawdownloadcloneembedreportprint`, is a row of a web page's buttons run together.
 
 # %%
 V = model.config.vocab_size
@@ -49,6 +60,8 @@ words = [i for i in range(V - 1) if tok.token_str(i).lstrip("␣").isascii()
          and tok.token_str(i).lstrip("␣").isalpha()]  # tokens made of letters a-z, A-Z only
 longest = sorted(words, key=lambda i: -len(tok.token_bytes(i)))[:3]
 print("the longest word tokens:", [(i, tok.token_str(i)) for i in longest])
+claim(single_bytes == 256 and V - 1 - single_bytes == 50_000, "256 single bytes, 50,000 merged tokens, one special")
+claim(tok.token_str(longest[0]) == "rawdownloadcloneembedreportprint", "the longest word token, rawdownloadcloneembedreportprint")
 
 # %% [markdown]
 # ## Tokens, not words
@@ -60,7 +73,7 @@ print("the longest word tokens:", [(i, tok.token_str(i)) for i in longest])
 # each capitalisation: "it" is seven), and many tokens are pieces of words, digits, punctuation or
 # single bytes. Under two thirds are a space followed by letters, the shape of a word after a space;
 # once spaces and capitals are set aside, the letter tokens spell only about 30,600 different
-# strings, pieces such as `luence` among them.
+# strings, pieces such as `luence` among them (there is no `␣luence`: no word starts with it).
 
 # %%
 import random
@@ -83,6 +96,7 @@ claim(V == 50257 and V - 1 - single_bytes == 50_000, "50,257 entries; the 50,000
 claim(len(spellings["it"]) == 7, '"it" is seven tokens')
 claim(len(kinds["␣ + letters"]) < 2 / 3 * V, "under two thirds are a space followed by letters")
 claim(round(len(spellings), -2) == 30_600, "the letter tokens spell only about 30,600 different strings")
+claim(spellings["luence"] == ["luence"], "pieces such as luence (no word starts with it: there is no ␣luence)")
 
 # %% [markdown]
 # ## Byte-pair encoding, step by step
@@ -101,15 +115,18 @@ from gptviz.viz import bpe_merges
 bpe_merges(" Unbelievable")
 
 # %%
-for step in tok.bpe_steps(" Unbelievable"):
+steps = tok.bpe_steps(" Unbelievable")
+for step in steps:
     joined = "" if step.pair is None else f"  joined {step.pair[0]!r} + {step.pair[1]!r} (rank {step.rank})"
     print([p.decode() for p in step.parts], joined)
+claim([p.decode() for p in steps[-1].parts] == tok.token_texts(tok.encode(" Unbelievable")),
+      "until no pair can merge: what is left are the tokens")
 
 # %% [markdown]
 # ## Spaces and bytes
 #
 # The space belongs to the token after it, so `" Lily"` and `"Lily"` are different tokens with
-# different ids, and a capital letter makes yet another. Text that is not in the merges, such as
+# different ids (`"Lily"` alone is even two), and each change of capitals makes yet another. Text that is not in the merges, such as
 # an emoji, falls back to its bytes: the llama below is 4 bytes of UTF-8, spread over tokens that
 # are not characters on their own (shown as `\xNN`).
 
@@ -118,6 +135,18 @@ for word in ["Lily", " Lily", " lily", " LILY"]:
     print(f"{word!r:8} -> {tok.encode(word)}")
 print(tok.tokens(tok.encode("I saw a 🦙")))
 print("bytes of the llama:", list("🦙".encode()))
+claim(len({tuple(tok.encode(w)) for w in ["Lily", " Lily", " lily", " LILY"]}) == 4 and len(tok.encode("Lily")) == 2,
+      '" Lily" and "Lily" are different tokens; each change of capitals makes another')
+llama = tok.encode("I saw a 🦙")[3:]
+whole = []
+for i in llama:
+    try:
+        tok.token_bytes(i).decode("utf-8")
+        whole.append(i)
+    except UnicodeDecodeError:
+        pass
+claim(len("🦙".encode()) == 4 and b"".join(map(tok.token_bytes, llama)).endswith("🦙".encode()) and not whole,
+      "the llama is 4 bytes of UTF-8, spread over tokens that are not characters on their own")
 
 # %%
 token_strip("I saw a 🦙 at the zoo")
@@ -125,27 +154,43 @@ token_strip("I saw a 🦙 at the zoo")
 # %% [markdown]
 # ## `<|endoftext|>`
 #
-# Id 50256 marks the end of a document. In training, documents are joined with it in between;
-# at generation time it is the *start token* for a text with no prompt (chapter 7). Typed in plain
-# text, gptviz refuses it unless you say you mean the special token.
+# Id 50256 marks the end of a document. In the bundled model's training stream, every document is
+# followed by it; at generation time it is the *start token* for a text with no prompt (chapter 7).
+# Typed in plain text, gptviz refuses it unless you say you mean the special token.
 
 # %%
 print(tok.encode("The end.<|endoftext|>Once upon a time", allow_special=True))
 print(repr(tok.token_str(50256)), tok.eot_id)
 try:
     tok.encode("The end.<|endoftext|>")
+    refused = False
 except ValueError as err:
     print("refused:", err)
+    refused = True
+from gptviz.corpus import generate_stories, training_stream
+
+stream = training_stream(generate_stories(16, seed=0), tok)  # the first 16 training stories, as the trainer lays them out
+documents = tok.decode(stream).split("<|endoftext|>")
+print(f"{stream.count(tok.eot_id)} <|endoftext|> in the stream of 16 stories (and 2 random spans); it ends with one:",
+      stream[-1] == tok.eot_id)
+unconditional = model.generate(None, max_new_tokens=1, seed=0)
+print("a text with no prompt starts from:", unconditional.prompt_ids)
+claim(tok.eot_id == 50256 and stream.count(50256) == 18 and stream[-1] == 50256 and "" not in documents[:-1],
+      "in the training stream, every document is followed by it")
+claim(unconditional.prompt_ids == [50256] and refused, "the start token for a text with no prompt; typed, refused")
 
 # %% [markdown]
 # **gptviz's policy: exactly the tokens you give.** gptviz never adds `<|endoftext|>` by itself: a
 # trace shows what you typed, position by position. Pass `bos=True` (to `model.trace`, `model.run`,
 # `generate`) to put it first, as the model met every story in training; it then takes a place in
 # the context like any other token, and a text cut to fit keeps its last tokens after it. The model
-# card's figures are all read that way; chapter 10 measures what the model does without it.
+# card (`assets/models/gptviz-stories/README.md`) reads each validation story that way; chapter 10
+# measures what the model does without it.
 
 # %%
 print(model.trace("Once upon a time", bos=True).tokens)  # the same as model.trace([50256] + ids)
+print(model.trace("Once upon a time").tokens)  # without bos: exactly the tokens given
+claim(model.trace("Once upon a time").ids == tok.encode("Once upon a time"), "gptviz never adds <|endoftext|> by itself")
 
 # %% [markdown]
 # ## Check your work

@@ -108,8 +108,9 @@ c = model.config
 total = trace["embed.sum"].clone()
 for i in range(c.n_layer):
     total += trace[f"blocks.{i}.attn.out"] + trace[f"blocks.{i}.mlp.out"]
-print("embeddings + every attn.out + every mlp.out == last resid_post:",
-      torch.allclose(total, trace[f"blocks.{c.n_layer - 1}.resid_post"], atol=1e-4))
+summed = torch.allclose(total, trace[f"blocks.{c.n_layer - 1}.resid_post"], atol=1e-4)
+print("embeddings + every attn.out + every mlp.out == last resid_post:", summed)
+claim(summed, "the stream really is that sum, term by term")
 
 # %% [markdown]
 # ## LayerNorm: mean 0, variance 1, then a learned scale and bias
@@ -155,8 +156,9 @@ with forbid(torch.nn.functional.layer_norm, torch.layer_norm, torch.nn.LayerNorm
             what="my_layer_norm with ln_f", hint=hint)
 
 # %% [markdown]
-# Training moved the scale and bias away from their starting values (all ones and all zeros), so
-# what attention reads is "mean 0, variance 1", then stretched and shifted dimension by dimension:
+# Training moved the scale and bias away from their starting values (all ones and all zeros): in
+# block 2's `ln_1` every scale is now above 1 and no bias is 0. So what attention reads is "mean 0,
+# variance 1", then stretched and shifted dimension by dimension:
 
 # %%
 ln = model.h[2].ln_1
@@ -165,6 +167,7 @@ print(f"scale: min {w.min():.2f}, mean {w.mean():.2f}, max {w.max():.2f}")
 print(f"bias:  min {b.min():.2f}, mean {b.mean():.2f}, max {b.max():.2f}")
 out = trace["blocks.2.ln_1"][0]
 print(f"token 0 after ln_1: mean {out.mean():.2f}, variance {out.var(unbiased=False):.2f}")
+claim(bool((w > 1).all() and (b != 0).all()), "in block 2's ln_1 every scale is now above 1 and no bias is 0")
 
 # %% [markdown]
 # ## Pre-LN: normalise before, not after
@@ -179,9 +182,11 @@ print(f"token 0 after ln_1: mean {out.mean():.2f}, variance {out.var(unbiased=Fa
 #
 # > **Aside: what the comment describes, and what GPT-2 does.** The comment says: "glue the outputs
 # > for all attention heads ..., add the input and normalize", and the same after the feed-forward
-# > layer. That is the *post-LN* order of the original Transformer, `x = LN(x + attn(x))`. GPT-2
-# > moved the normalisation to the front (*pre-LN*), which trains more stably in deep stacks, and
-# > GPT-3 kept it. Run both orders with the same weights, the loaded model's (here the bundled
+# > layer. That is the *post-LN* order of the original Transformer, `x = LN(x + attn(x))` (Vaswani
+# > et al. 2017). GPT-2 moved the normalisation to the front (*pre-LN*: Radford et al. 2019,
+# > section 2.3), which trains more stably in deep stacks (Xiong et al. 2020, *On Layer
+# > Normalization in the Transformer Architecture*), and GPT-3 kept it (Brown et al. 2020, section
+# > 2.1, "pre-normalization"). Run both orders with the same weights, the loaded model's (here the bundled
 # > model's, trained pre-LN: not GPT-2's). In pre-LN the stream grows as the blocks add to it. In
 # > post-LN it leaves every block freshly normalised, so it no longer builds up block by block: its
 # > size is set anew by each block's last LayerNorm, near the length of that LayerNorm's scale
@@ -253,6 +258,9 @@ with forbid(Block.forward, GPT.forward, GPT.trace):
 W0, W1 = model.h[0].attn.c_attn.weight, model.h[1].attn.c_attn.weight
 print("same shape:", W0.shape == W1.shape, " same numbers:", torch.equal(W0, W1))
 print("parameters per block:", sum(p.numel() for p in model.h[0].parameters()))
+weights = [dict(block.named_parameters()) for block in model.h]
+claim(all(a.keys() == b.keys() and all(a[k].shape == b[k].shape and not torch.equal(a[k], b[k]) for k in a)
+          for a, b in zip(weights, weights[1:])), "the blocks have the same shapes and different weights")
 
 # %% [markdown]
 # ## The logit lens: what the stream says at every height
@@ -276,33 +284,71 @@ places = name_positions(trace.ids, names)  # positions t where token t + 1 is a 
 logit_lens_view(model, trace, positions=sorted({t + d for t in places for d in (-1, 0, 1)}))
 
 # %% [markdown]
-# In those rows the last column, the model's final guess, is the name; the columns before it show
-# how far up the stack the stream starts to say it.
-#
 # The lens reads over the tokens the model learned, as the legend says. The tokens the stories never
 # use share one embedding row, so they all get one and the same score. Low in the stack, where the
 # stream says little yet, those many equal scores add up: after block 0 they hold nearly all of the
-# full softmax, one of them is the single top entry, and which one is an arbitrary tie-break. Higher
-# up they fade, and at the output they hold none of it. `lens.unseen` keeps that mass apart:
+# full softmax, one of them is the single top entry in every row shown, and which one is an
+# arbitrary tie-break. Higher up they fade, and at the output they hold under 1% of it in every row
+# shown. `lens.unseen` keeps that mass apart:
 
 # %%
-from gptviz.lens import logit_lens
+from gptviz.interventions import learned_tokens
+from gptviz.lens import lens_logits, logit_lens
 
 lens = logit_lens(model, trace)  # lens.ids: [n_layer + 1, T, 1], the top guess after each layer
 shown = sorted({t + d for t in places for d in (-1, 0, 1)})
 for row, label in enumerate(lens.row_labels):
     print(f"{label:14} the {lens.n_masked:,} unseen tokens hold over 90% of the full softmax in "
           f"{int((lens.unseen[row, shown] > 0.9).sum())} of the {len(shown)} rows shown")
-claim(bool((lens.unseen[1, shown] > 0.9).all()) and not (lens.unseen[-1, shown] > 0.9).any(),
-      "after block 0 they hold nearly all of the full softmax; at the output, none of it")
+unseen = ~torch.isin(torch.arange(c.vocab_size), torch.cat([learned_tokens(model), torch.tensor([model.tokenizer.eot_id])]))
+top_full = lens_logits(model, trace["blocks.0.resid_post"])[shown].argmax(-1)  # the full softmax's top entry
+print(f"after block 0 the top entry is an unseen token in {int(unseen[top_full].sum())} of {len(shown)} rows; "
+      f"at the output they hold at most {lens.unseen[-1, shown].max():.2%}")
+claim(bool((lens.unseen[1, shown] > 0.9).all()) and bool(unseen[top_full].all()),
+      "after block 0 they hold nearly all of the full softmax, one of them is the single top entry in every row shown")
+claim(bool((lens.unseen[-1, shown] < 0.01).all()), "at the output they hold under 1% of it in every row shown")
+
+# %% [markdown]
+# In the picture's rows where a name comes back, the last column, the model's final guess, is the
+# name; the columns before it show how far up the stack the stream starts to say it: here after
+# block 2 at the first place, and only at the output at the second.
 
 # %%
-from gptviz.lens import lens_logits
-
 for t in places:
     guesses = [model.tokenizer.decode([int(i)]) for i in lens.ids[:, t, 0]]
     print(f"after {trace.tokens[t]!r} at {t} (next {trace.tokens[t + 1]!r}), embeddings to top: {guesses}")
     claim(int(lens.ids[-1, t, 0]) == trace.ids[t + 1], "the last column, the model's final guess, is the name")
+first = [next(row for row in range(len(lens.row_labels)) if lens.ids[row, t, 0] == trace.ids[t + 1]) for t in places]
+claim([lens.row_labels[row] for row in first] == ["after block 2", "after block 3"],
+      "here after block 2 at the first place, and only at the output at the second")
+
+# %% [markdown]
+# Is that the model's way, or this text's? On 100 validation stories it never trained on (each read
+# after `<|endoftext|>`), at every place where a name comes back, the lens names it in no column
+# before block 2, and after block 2 in most places: the name forms in block 2. The control, every
+# other position of the same stories: the next token is already named a quarter of the time after
+# block 1, and the share climbs more evenly.
+
+# %%
+from gptviz.corpus import generate_stories
+from gptviz.lens import stream_names
+
+readable = torch.cat([learned_tokens(model), torch.tensor([model.tokenizer.eot_id])])  # the tokens the lens reads
+W_read = model.wte.weight.detach()[readable]  # [n_readable, d_model]: the lens over those tokens only (faster)
+right = {"name": [], "other": [], "own": []}  # per story: [rows, positions] of lens hits
+for story in generate_stories(100, seed=1):
+    tr = model.trace(model.tokenizer.encode(story.text), bos=True, truncate=True, names=["embed.sum", "blocks.*.resid_post"])
+    with torch.no_grad():
+        top = torch.stack([readable[(model.ln_f(tr[n]) @ W_read.T).argmax(-1)] for n in stream_names(c)])  # [rows, T]
+    ids, is_name = torch.tensor(tr.ids), torch.zeros(len(tr.ids) - 1, dtype=torch.bool)
+    is_name[name_positions(tr.ids, story.name_ids(model.tokenizer))] = True
+    hit = top[:, :-1] == ids[1:]  # [rows, T - 1]: the lens names the next token
+    right["name"].append(hit[:, is_name]), right["other"].append(hit[:, ~is_name]), right["own"].append(top == ids)
+share = {k: torch.cat(v, dim=1).float().mean(1) for k, v in right.items()}  # [rows] each
+for k, label in [("name", "a name that comes back"), ("other", "every other next token (control)")]:
+    print(f"{label:34} named by the lens (embeddings, after blocks 0 to 3): " + "  ".join(f"{x:.0%}" for x in share[k]), f"({torch.cat(right[k], 1).shape[1]:,} places)")
+claim(share["name"][:3].max() < 0.01 and share["name"][3] > 0.7, "the lens names it in no column before block 2, after block 2 in most places")
+claim(0.2 < share["other"][2] < 0.3 and share["other"][1] > 0.01, "the next token is already named a quarter of the time after block 1")
 
 # %% [markdown]
 # Why does the first column name the input token itself? At the bottom, the stream holds only
@@ -311,7 +357,9 @@ for t in places:
 # dot product with itself is its squared length, and another row beats it only if it points almost
 # the same way and is longer. So before any block has run, the best "next-token guess" is the same
 # token again: the lens shows the input, not a prediction, and the blocks' work is to move the
-# stream from its own token toward the next one.
+# stream from its own token toward the next one. On the 100 validation stories above, the lens
+# names the input token at every position before any block and at almost none at the output,
+# while the next token goes from none to most of them.
 
 # %%
 ids = torch.tensor(trace.ids)
@@ -321,6 +369,11 @@ raw = ((W[ids] @ W.T).argmax(-1) == ids).float().mean().item()
 print(f"the embeddings column names the input token itself at {own:.0%} of positions")
 print(f"wte[t] . wte[s] alone is largest for s = t at {raw:.0%} of positions")
 claim(own >= 0.8, "before any block has run, the lens names the input token itself")
+share["next"] = torch.cat(right["name"] + right["other"], dim=1).float().mean(1)  # [rows]: every position
+print("100 validation stories, after each layer: the input token " + "  ".join(f"{x:.0%}" for x in share["own"])
+      + "; the next token " + "  ".join(f"{x:.0%}" for x in share["next"]))
+claim(share["own"][0] > 0.99 and share["own"][-1] < 0.01 and share["next"][0] < 0.01 and share["next"][-1] > 0.8,
+      "the lens names the input token at every position before any block and almost none at the output; the next token from none to most")
 
 # %% [markdown]
 # At the top of the stack, the lens *is* the model's output:

@@ -4,7 +4,8 @@
 # At the top of the stack, each position holds one vector. The model turns the last position's
 # vector into a score for every one of the 50,257 tokens of the vocabulary, turns the scores into
 # probabilities, and picks one. How it picks (always the best, or at random among the good ones)
-# decides whether the text is dull or alive.
+# decides whether the text is dull or alive: always taking the most likely token makes text that
+# repeats itself (Holtzman et al. 2020, *The Curious Case of Neural Text Degeneration*).
 #
 # **Runs offline** on the bundled model; online, `setup("gpt2")` (the same as `gptviz.load("gpt2")`)
 # loads the real GPT-2.
@@ -96,6 +97,11 @@ print(f"W is {r['rows']:,} x {r['cols']}, rank {r['rank']}: not square, no inver
 print(f"pseudo-inverse P: max |P W - I| below one in a billion: {r['pinv_left_error'] < 1e-9} (a left inverse exists), "
       f"but W P has trace {r['pinv_projection_trace']:.0f}, not {r['rows']:,}: no right inverse")
 print(f"transpose: max |W^T W - I| = {r['transpose_error']:.1f}, far from an inverse")
+claim(r["rank"] == r["cols"] == model.config.d_model < r["rows"] and round(r["pinv_projection_trace"]) == r["cols"],
+      "not square, so no inverse: no matrix turns d_model numbers back into 50,257 independent ones")
+claim(r["transpose_error"] > 1, "the transpose is not an inverse either")
+claim(torch.allclose(trace["ln_f"] @ model.wte.weight.detach().T, trace["logits"], atol=1e-4),
+      "the same matrix that turned ids into vectors turns the vector back into scores: the weights are tied")
 
 # %% [markdown]
 # ## Softmax: scores to probabilities
@@ -142,6 +148,8 @@ print("they sum to", round(my_probs.sum().item(), 4))
 greedy = distribution(logits, top_k=1, tokenizer=tok)
 print("kept:", greedy.n_kept, "token:", greedy.top(1)[0].token)
 print("the argmax of the scores:", tok.token_str(int(logits.argmax())))
+claim(greedy.n_kept == 1 and {greedy.draw(seed=s) for s in range(10)} == {int(logits.argmax())},
+      "always the same choice: the top score")
 
 # %% [markdown]
 # ## Sampling from the whole list
@@ -181,6 +189,7 @@ claim(abs(outside - beyond40) < 0.01 and 0.2 < beyond40 < 0.3,
 top40 = distribution(logits, top_k=40, tokenizer=tok)
 print(f"{top40.n_kept} tokens kept, mass cut {top40.mass_cut:.3f}, entropy {top40.entropy:.2f} nats")
 print("draws with seeds 0..9:", [tok.token_str(top40.draw(seed=s)) for s in range(10)])
+claim([top40.draw(seed=s) for s in range(10)] == [top40.draw(seed=s) for s in range(10)], "a seed makes the draw repeat")
 
 # %%
 distribution_bars(top40, n=45, title="top_k = 40: the grey tokens can no longer be drawn")
@@ -234,10 +243,12 @@ predicted_ratio = 7.39
 ### END SOLUTION
 
 # %%
+entropy = {}
 for T in (0.5, 1.0, 1.5):
     d = distribution(logits, temperature=T, tokenizer=tok)
-    best = d.top(1)[0]
+    best, entropy[T] = d.top(1)[0], d.entropy
     print(f"T = {T}: top token {best.token!r} with p = {best.prob:.2f}, entropy {d.entropy:.2f} nats")
+claim(entropy[0.5] < entropy[1.0] < entropy[1.5], "T < 1 sharpens the distribution, T > 1 flattens it")
 
 # %% [test] id=test06_predict_temperature points=2
 pair = distribution(torch.tensor([1.0, 0.0]), temperature=0.5).probs
@@ -249,12 +260,36 @@ require(predicted_ratio, pair[0] / pair[1], what="your predicted ratio", atol=0.
 # ## Top-p (nucleus)
 #
 # Instead of a fixed number, keep the smallest set of most likely tokens whose probabilities add up
-# to `p`. When the model is sure, that is one or two tokens; when it is unsure, many.
+# to `p`. When the model is sure, that is one or two tokens; when it is unsure, many. After
+# `prompt` it is unsure (its top token has 0.04), and top-p 0.9 keeps 64 tokens.
 
 # %%
+nucleus = {}
 for p in (0.5, 0.9, 0.95):
     d = distribution(logits, top_p=p, tokenizer=tok)
+    nucleus[p] = d.n_kept
     print(f"top_p = {p}: {d.n_kept} tokens kept, {d.mass_cut:.3f} of the probability cut")
+claim(nucleus[0.9] == 64 and dist.probs.max() < 0.05, "after prompt it is unsure, and top-p 0.9 keeps 64 tokens")
+
+# %% [markdown]
+# Is the model usually sure or unsure? Over 100 validation stories it never trained on, top-p 0.9
+# keeps a single token at about three positions in four: the top token alone holds 0.9. Where the
+# top token holds under 0.2, top-p 0.9 keeps a median of 67 tokens, and never fewer than 6.
+
+# %%
+from gptviz.corpus import generate_stories
+
+top, kept = [], []  # per position: the top token's probability; how many tokens top-p 0.9 keeps
+for story in generate_stories(100, seed=1):
+    ranked = model.run(tok.encode(story.text), names=["logits"], bos=True, truncate=True)["logits"].softmax(-1).topk(500).values
+    top.append(ranked[:, 0]), kept.append((ranked.cumsum(-1) < 0.9).sum(-1) + 1)  # 501: more than 500
+top, kept = torch.cat(top), torch.cat(kept)
+unsure = top < 0.2
+print(f"{len(top):,} positions: top-p 0.9 keeps one token at {(kept == 1).float().mean():.0%}, at most two at "
+      f"{(kept <= 2).float().mean():.0%}; where the top token holds under 0.2 ({unsure.float().mean():.0%} of positions): "
+      f"median {int(kept[unsure].median())}, fewest {int(kept[unsure].min())}")
+claim(0.7 < (kept == 1).float().mean() < 0.8, "top-p 0.9 keeps a single token at about three positions in four")
+claim(int(kept[unsure].median()) == 67 and int(kept[unsure].min()) == 6, "where the top token holds under 0.2: median 67, never fewer than 6")
 
 # %% [markdown]
 # ### Check your work

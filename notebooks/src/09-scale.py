@@ -318,7 +318,8 @@ claim(kv_cache_bytes(PRESETS["gpt2"], 1024) == 72 * 2**20, "72 MiB")
 #
 # * **zero-shot**: the prompt describes the task, with no example;
 # * **one-shot**: one solved example, then the case to solve;
-# * **few-shot**: as many solved examples as fit in the context (typically 10 to 100 for GPT-3).
+# * **few-shot**: as many solved examples as fit in the context (typically 10 to 100 for GPT-3:
+#   Brown et al. 2020, section 2).
 #
 # Table 3.2 of the paper gives GPT-3 175B's accuracy on LAMBADA, predicting the last word of a
 # passage: 76.2% zero-shot, 72.5% one-shot and 86.4% few-shot.
@@ -335,16 +336,17 @@ ax.set(ylim=(0, 100), ylabel="accuracy (%)", title="GPT-3 175B on LAMBADA (Brown
 plt.show()
 
 # %% [markdown]
-# One example in the prompt did *worse* than none here; several did much better. The paper's guess:
-# its examples were written in a fill-in-the-blank format, and one example is not enough to
-# recognise the pattern; several are.
+# One example in the prompt did *worse* than none here; several did much better. The paper's guess
+# (section 3.1.2): its examples were written in a fill-in-the-blank format, and one example is not
+# enough to recognise the pattern; several are.
 #
 # **How can reading change what a model does, with its weights fixed?** Part of the answer is a
 # circuit chapter 10 takes apart: the **induction heads**. At each token they look back for an
 # earlier occurrence of that token and copy what came next, which is the simplest way to use an
-# example in the context. The bundled model is far too small for tasks, but it has the circuit,
-# and the test of chapter 10 shows it at work: 50 tokens drawn at random, then the same 50 again,
-# 16 such sequences. The first copy cannot be predicted; the second is a one-shot task, "go on as
+# example in the context. The bundled model was trained on stories, not tasks, but it has the
+# circuit, and the test of chapter 10 shows it at work: 50 tokens drawn at random, then the same 50
+# again, 16 such sequences. The first copy cannot be predicted (the model's loss on it is that of a
+# blind guess among the tokens it knows, measured below); the second is a one-shot task, "go on as
 # the example did". First, find the induction heads (the ones that put at least half of their
 # weight on the token after the earlier occurrence) and the previous-token head they need:
 
@@ -401,8 +403,9 @@ require(predicted_second_copy, band(drop["induction heads off"]), what="your pre
         hint="the induction heads are what copies from the first copy; what is left to predict the second with?")
 
 # %% [markdown]
-# The model reads the second copy almost for free: one worked example in its context was enough,
-# and no weight changed. With the three induction heads off, the second copy costs as much as the
+# The model reads the first copy as a blind guess: its loss is within half a nat of ln 3,773, an
+# even spread over the tokens it learned. It reads the second copy almost for free: one worked
+# example in its context was enough, and no weight changed. With the three induction heads off, the second copy costs as much as the
 # first: the model can no longer use the example. With three other heads off, the second copy stays
 # nearly free. The copying from the context runs through the induction heads.
 
@@ -410,6 +413,12 @@ require(predicted_second_copy, band(drop["induction heads off"]), what="your pre
 print(f"{'mean loss, nats per token (16 sequences)':42} {'first copy':>10} {'second copy':>11}")
 for label, run in runs.items():
     print(f"{label:42} {run[:n].mean():10.2f} {run[n:].mean():11.2f}")
+import math
+from gptviz.interventions import learned_tokens
+
+blind = math.log(len(learned_tokens(model)))  # an even guess over the tokens the model learned
+print(f"a blind guess among the {len(learned_tokens(model)):,} learned tokens: ln = {blind:.2f} nats")
+claim(abs(runs["the model"][:n].mean() - blind) < 0.5, "the first copy: within half a nat of ln 3,773, a blind guess")
 claim(runs["the model"][:n].mean() > 7 and runs["the model"][n:].mean() < 0.5,
       "the model reads the second copy almost for free")
 claim(abs(drop["induction heads off"]) < 0.5, "with the three induction heads off, the second copy costs as much as the first")
@@ -457,10 +466,11 @@ for name, m, length, seed in cases:
 # ## What changes and what does not
 #
 # Everything that changes is in the configuration; every name, shape rule and line of code is the
-# same. The trace of a GPT-3-sized model would have exactly the names of the bundled model's, with
-# bigger shapes, and gptviz can say how big before running anything:
+# same. The trace of a GPT-3-sized model would have the bundled model's names, block for block (96
+# blocks instead of 4), with bigger shapes, and gptviz can say how big before running anything:
 
 # %%
+import re
 from gptviz.trace import activation_shapes, trace_nbytes
 
 for name in ["embed.sum", "blocks.0.attn.pattern", "blocks.0.mlp.pre", "logits"]:
@@ -468,10 +478,15 @@ for name in ["embed.sum", "blocks.0.attn.pattern", "blocks.0.mlp.pre", "logits"]
           f"GPT-3 {list(activation_shapes(g, 2048)[name])}")
 print(f"a full trace of 2,048 tokens on GPT-3: {trace_nbytes(g, 2048) / 2**30:,.0f} GiB of activations")
 print(f"GPT-3's weights in 16-bit floats: {2 * g.n_params / 2**30:,.0f} GiB")
+pattern = lambda config: [re.sub(r"blocks\.\d+\.", "blocks.{i}.", name) for name in activation_shapes(config, 1)]  # noqa: E731
+ours, theirs = pattern(model.config), pattern(g)
+claim((model.config.n_layer, g.n_layer) == (4, 96) and list(dict.fromkeys(ours)) == list(dict.fromkeys(theirs)),
+      "the bundled model's names, block for block, with bigger shapes")
 
 # %% [markdown]
 # What does not change: tokens and their embeddings (chapters 1–2), attention with its scale and
 # mask (3), the MLP with GELU (4), pre-LayerNorm blocks added to a residual stream (5), scoring
 # against the tied embedding (6), generation one token at a time (7), and next-token training (8).
-# GPT-3 also alternates dense attention with a *locally banded sparse* kind in some layers, which
-# changes no parameter count.
+# GPT-3 also alternates dense attention with a *locally banded sparse* kind in some layers (Brown et
+# al. 2020, section 2.1, after the Sparse Transformer), which changes no parameter count: it only
+# masks more of the scores.
