@@ -16,7 +16,8 @@ from .errors import InputError
 from .tokenizer import EOT_ID
 from .trace import SITE, run, stream_names
 
-__all__ = ["stream_names", "lens_logits", "LogitLens", "logit_lens", "unseen_mask", "top_tokens", "contribution_norms"]
+__all__ = ["stream_names", "lens_logits", "LogitLens", "logit_lens", "lens_guesses", "unseen_mask", "top_tokens",
+           "contribution_norms"]
 
 
 def lens_logits(model, resid: torch.Tensor) -> torch.Tensor:
@@ -79,6 +80,18 @@ def logit_lens(model, trace, k: int = 1) -> LogitLens:
     labels = [[[tok.token_str(i) for i in pos] for pos in row] for row in ids_t.tolist()]
     return LogitLens(rows, list(trace.tokens), ids_t, torch.stack(probs), labels, torch.stack(unseen),
                      int(masked.sum()))
+
+
+def lens_guesses(model, trace) -> torch.Tensor:
+    """``[R, T]`` ids: the lens's top guess after each layer (the ``ids[..., 0]`` of :func:`logit_lens`),
+    for counting over many texts. Only the rows of ``wte`` the lens reads (those :func:`unseen_mask`
+    leaves in) are multiplied, and ties go to the lower id, as in :func:`logit_lens`. Needs ``embed.sum``
+    and every ``blocks.{i}.resid_post`` in ``trace``."""
+    readable = (~unseen_mask(model)).nonzero().squeeze(1)  # ascending ids, so argmax's first maximum is the lower id
+    W = model.wte.weight.detach()[readable]  # [n_readable, d_model]
+    with torch.no_grad():
+        return torch.stack([readable[(model.ln_f(trace[name].to(W)) @ W.T).argmax(-1)]
+                            for name in stream_names(model.config)]).cpu()
 
 
 def unseen_mask(model) -> torch.Tensor:

@@ -8,7 +8,7 @@ import torch
 from gptviz import viz
 from gptviz.config import GPTConfig
 from gptviz.interventions import learned_tokens
-from gptviz.lens import lens_logits, logit_lens, top_tokens, unseen_mask
+from gptviz.lens import lens_guesses, lens_logits, logit_lens, top_tokens, unseen_mask
 from gptviz.model import GPT
 from gptviz.tokenizer import EOT_ID
 from gptviz.viz.lens import masked_note
@@ -44,6 +44,19 @@ def test_the_mask_is_the_shared_row_and_the_lens_reads_the_rest():
         kept = logits.masked_fill(mask, float("-inf")).softmax(-1)  # renormalised over the learned tokens
         assert torch.allclose(lens.probs[r], kept.topk(3).values, atol=1e-6)
     assert lens.unseen.max() > 0.5  # the shared row did take most of the mass somewhere: the mask matters
+
+
+@pytest.mark.parametrize("which", ["shared row", "every token learned"])
+def test_lens_guesses_are_the_lens_top_guesses(which, odd_model):
+    """The fast count (only the readable rows of wte multiplied) gives the lens's own first guess."""
+    model = _model_with_shared_row() if which == "shared row" else odd_model
+    if which == "shared row":  # tokens 0-99 share the row too: a readable row's index is then not its id
+        with torch.no_grad():
+            model.wte.weight[:100] = model.wte.weight[1000]
+    tr = model.trace(list(range(105, 125)))
+    guesses = lens_guesses(model, tr)
+    assert guesses.shape == (model.config.n_layer + 1, 20) and guesses.dtype == torch.long
+    assert torch.equal(guesses, logit_lens(model, tr).ids[..., 0])
 
 
 def test_a_model_that_learned_every_token_masks_none(odd_model):

@@ -292,15 +292,14 @@ logit_lens_view(model, trace, positions=sorted({t + d for t in places for d in (
 # shown. `lens.unseen` keeps that mass apart:
 
 # %%
-from gptviz.interventions import learned_tokens
-from gptviz.lens import lens_logits, logit_lens
+from gptviz.lens import lens_logits, logit_lens, unseen_mask
 
 lens = logit_lens(model, trace)  # lens.ids: [n_layer + 1, T, 1], the top guess after each layer
 shown = sorted({t + d for t in places for d in (-1, 0, 1)})
 for row, label in enumerate(lens.row_labels):
     print(f"{label:14} the {lens.n_masked:,} unseen tokens hold over 90% of the full softmax in "
           f"{int((lens.unseen[row, shown] > 0.9).sum())} of the {len(shown)} rows shown")
-unseen = ~torch.isin(torch.arange(c.vocab_size), torch.cat([learned_tokens(model), torch.tensor([model.tokenizer.eot_id])]))
+unseen = unseen_mask(model)  # [vocab] True for the tokens that share the one unseen row
 top_full = lens_logits(model, trace["blocks.0.resid_post"])[shown].argmax(-1)  # the full softmax's top entry
 print(f"after block 0 the top entry is an unseen token in {int(unseen[top_full].sum())} of {len(shown)} rows; "
       f"at the output they hold at most {lens.unseen[-1, shown].max():.2%}")
@@ -331,15 +330,12 @@ claim([lens.row_labels[row] for row in first] == ["after block 2", "after block 
 
 # %%
 from gptviz.corpus import generate_stories
-from gptviz.lens import stream_names
+from gptviz.lens import lens_guesses
 
-readable = torch.cat([learned_tokens(model), torch.tensor([model.tokenizer.eot_id])])  # the tokens the lens reads
-W_read = model.wte.weight.detach()[readable]  # [n_readable, d_model]: the lens over those tokens only (faster)
 right = {"name": [], "other": [], "own": []}  # per story: [rows, positions] of lens hits
 for story in generate_stories(100, seed=1):
     tr = model.trace(model.tokenizer.encode(story.text), bos=True, truncate=True, names=["embed.sum", "blocks.*.resid_post"])
-    with torch.no_grad():
-        top = torch.stack([readable[(model.ln_f(tr[n]) @ W_read.T).argmax(-1)] for n in stream_names(c)])  # [rows, T]
+    top = lens_guesses(model, tr)  # [rows, T]: the lens's top guess after each layer
     ids, is_name = torch.tensor(tr.ids), torch.zeros(len(tr.ids) - 1, dtype=torch.bool)
     is_name[name_positions(tr.ids, story.name_ids(model.tokenizer))] = True
     hit = top[:, :-1] == ids[1:]  # [rows, T - 1]: the lens names the next token
