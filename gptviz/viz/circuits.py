@@ -341,7 +341,7 @@ def loss_by_position(losses, period: int, title: str = "Loss at each position of
         raise InputError("losses must hold at least one run, e.g. {'model': position_losses(trace)}")
     if isinstance(period, bool) or not isinstance(period, (int, np.integer)) or period < 1:
         raise InputError(f"period must be the length of r, an int >= 1, got {period!r}")
-    fig = new_figure(9.0, 4.2)
+    fig = new_figure(NOTEBOOK_WIDTH, 4.2)
     ax = fig.add_subplot()
     colours = [UP, DOWN, NEUTRAL, "#009e73", "#cc79a7"]
     for i, (label, run) in enumerate(runs.items()):

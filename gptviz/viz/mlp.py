@@ -18,7 +18,7 @@ from .style import (DIVERGING, choose_positions, SEQUENTIAL, check_layer, finish
 def mlp_activations(trace, layer: int):
     """What does GELU do to a layer's neurons? Tokens x neurons, before (left) and after (right)."""
     layer = check_layer(trace.config, layer)
-    fig = new_figure(12, float(np.clip(0.12 * trace.n_tokens + 2.0, 3.5, 8.0)))
+    fig = new_figure(8, float(np.clip(0.14 * trace.n_tokens + 2.0, 3.5, 8.0)))  # a notebook's width
     axes = fig.subplots(1, 2, sharey=True)
     for ax, name, what in zip(axes, ("pre", "post"), ("before GELU (mlp.pre)", "after GELU (mlp.post)")):
         acts = to_numpy(trace[f"blocks.{layer}.mlp.{name}"])  # [T, F]
@@ -27,7 +27,8 @@ def mlp_activations(trace, layer: int):
         ax.set_xlabel(f"neuron (0 .. {acts.shape[1] - 1})")
         ax.set_title(what)
         fig.colorbar(image, ax=ax, label="activation", shrink=0.9)
-    set_token_ticks(axes[0], "y", trace.tokens)
+    _, size = set_token_ticks(axes[0], "y", trace.tokens)
+    axes[0].tick_params(axis="y", labelsize=max(8.0, size))  # >= 8 pt
     axes[0].set_ylabel("token")
     fig.suptitle(f"Layer {layer}: MLP neurons for each token ({trace.config.d_mlp} neurons)")
     return finish(fig)
@@ -46,18 +47,19 @@ def top_neurons(trace, layer: int, k: int = 5, positions=None):
     k = int(np.clip(k, 1, post.shape[1]))
     top = np.argsort(-post[rows], axis=1, kind="stable")[:, :k]  # [R, k]
     values = np.take_along_axis(post[rows], top, axis=1)
-    fig = new_figure(1.3 * k + 2.5, 0.32 * len(rows) + 1.3)
+    fig = new_figure(min(8.0, 1.2 * k + 2.0), 0.3 * len(rows) + 1.3)  # at most a notebook's width
     ax = fig.add_subplot()
     cmap = colormaps[SEQUENTIAL]
     image = ax.imshow(values, cmap=cmap, aspect="auto", interpolation="nearest")
     norm = image.norm
     for r in range(len(rows)):
         for c in range(k):
-            ax.text(c, r, f"#{top[r, c]}  {values[r, c]:.2f}", ha="center", va="center", fontsize=7.5,
+            ax.text(c, r, f"#{top[r, c]}  {values[r, c]:.2f}", ha="center", va="center", fontsize=8.5,
                     color=text_colour(cmap(norm(values[r, c]))))
     ax.set_xticks(range(k), [str(c + 1) for c in range(k)])
     ax.set_xlabel("rank (1 = strongest neuron)")
-    set_token_ticks(ax, "y", [f"{trace.tokens[p]} ({p})" for p in rows], max_labels=60)
+    _, size = set_token_ticks(ax, "y", [f"{trace.tokens[p]} ({p})" for p in rows], max_labels=60)
+    ax.tick_params(axis="y", labelsize=max(8.0, size))  # >= 8 pt
     ax.set_ylabel("token (position)")
     ax.set_title(f"Layer {layer}: the {k} most active MLP neurons per token{note}")
     fig.colorbar(image, ax=ax, label="activation after GELU")

@@ -51,19 +51,21 @@ def qk_view(trace, layer: int, head: int, query: int = -1):
         ax = fig.add_subplot(grid[0, col], sharey=first)
         first = first or ax
         _bars(ax, steps[key])
-        ax.set_xlabel(xlabel, fontsize=8)
-        ax.tick_params(axis="x", labelsize=7)
+        ax.set_xlabel(xlabel, fontsize=9)
+        ax.tick_params(axis="x", labelsize=8)
         ax.set_title(panel_title, fontsize=10)
         if col:
             ax.tick_params(axis="y", labelleft=False)
-    set_token_ticks(first, "y", keys, max_labels=max(4, round((height - 2.2) / ROW_INCHES)))
+    _, size = set_token_ticks(first, "y", keys, max_labels=max(4, round((height - 2.2) / ROW_INCHES)))
+    first.tick_params(axis="y", labelsize=max(8.0, size))  # a row is 0.22 in, room for 8 pt
     first.set_ylim(n - 0.5, -0.5)
     first.set_ylabel("key token (the last is the query itself)")
     coefficients = fig.axes[2]
     for j, a in enumerate(steps["coefficients"]):
         if a >= 0.05:
-            coefficients.text(a, j, f" {a:.2f}", va="center", ha="left", fontsize=7)
-    coefficients.set_xlim(0, 1.35)
+            coefficients.text(a, j, f" {a:.2f}", va="center", ha="left", fontsize=8)
+    # fitted to the largest coefficient, with room for its label: a diffuse head's bars stay visible
+    coefficients.set_xlim(0, 1.45 * max(float(steps["coefficients"].max()), 0.05))
     ax = fig.add_subplot(grid[0, 3], sharey=first)
     z_ax = fig.add_subplot(grid[1, 3], sharex=ax)
     limit = symmetric_limit(np.vstack([steps["weighted"], steps["z"][None]]))
@@ -75,8 +77,8 @@ def qk_view(trace, layer: int, head: int, query: int = -1):
     ax.set_title("4. value x coefficient", fontsize=10)
     z_ax.set_yticks([])
     z_ax.set_title("z = the sum of the rows above", fontsize=9)
-    z_ax.set_xlabel("dimension of the head (d_head)", fontsize=8)
-    z_ax.tick_params(axis="x", labelsize=7)
+    z_ax.set_xlabel("dimension of the head (d_head)", fontsize=9)
+    z_ax.tick_params(axis="x", labelsize=8)
     fig.colorbar(image, ax=[ax, z_ax], label="value", shrink=0.8)
     fig.suptitle(f"Layer {layer}, head {head}: how query {trace.tokens[i]} (position {trace.start + i}) "
                  f"weighs {n} keys")

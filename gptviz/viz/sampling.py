@@ -75,7 +75,7 @@ def distribution_bars(dist, n: int = 20, title: str = "Next-token candidates"):
     final = to_numpy(dist.probs)[ids]
     kept = final > 0
     x = np.arange(n)
-    fig = new_figure(float(np.clip(0.16 * n + 3.0, 6.5, 10.0)), 5.2)
+    fig = new_figure(float(np.clip(0.16 * n + 3.0, 6.5, 8.0)), 5.2)  # at most a notebook's width
     ax = fig.add_subplot()
     shown = temp > 0  # a log axis cannot draw a zero (greedy leaves only the top token)
     if dist.greedy or dist.n_kept < dist.logits.numel():  # something is cut: the two bars differ
@@ -97,7 +97,8 @@ def distribution_bars(dist, n: int = 20, title: str = "Next-token candidates"):
         cum.axhline(dist.top_p, color=CUMULATIVE, ls=":", lw=1, label=f"p = {dist.top_p:g}")
         cum.set_ylim(0, 1.02)
         cum.set_ylabel("cumulative probability (top-p)", color=CUMULATIVE)
-    set_token_ticks(ax, "x", _labels(dist, ids), max_labels=60)
+    _, size = set_token_ticks(ax, "x", _labels(dist, ids), max_labels=60)
+    ax.tick_params(axis="x", labelsize=max(8.0, size))  # >= 8 pt
     ax.set_yscale("log")
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))  # 0.01, not a formula
     low = float(np.concatenate([temp[shown], final[kept]]).min())
@@ -106,7 +107,7 @@ def distribution_bars(dist, n: int = 20, title: str = "Next-token candidates"):
     ax.set_xlabel(f"the {n} highest-scoring tokens")
     ax.set_ylabel("probability (log scale)")
     handles = [h for a in fig.axes for h in a.get_legend_handles_labels()[0]]
-    fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 3 if n >= 30 else 1), fontsize=8, frameon=False)
+    fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 2 if n >= 30 else 1), fontsize=8, frameon=False)
     ax.set_title(f"{title}: {_settings(dist)}\n{dist.n_kept} token{'s' * (dist.n_kept != 1)} kept, mass cut off "
                  f"{dist.mass_cut:.3f}, entropy {dist.entropy:.2f} nats")
     return finish(fig)

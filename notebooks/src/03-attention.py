@@ -26,21 +26,36 @@ claim(set(trace.ids) <= set(learned_tokens(model).tolist()),
 # %% [markdown]
 # ## One query, step by step
 #
-# The picture follows one token, `.` at position 35, just before `␣Doug` comes back, in block 0,
-# head 0: the dot product of its query with every earlier key, the scaling, the softmax that turns
-# scores into coefficients that add up to 1, and the weighted sum of the value vectors.
+# The picture follows one token, `.` at position 35, just before `␣Doug` comes back, in block 2,
+# head 3 (the end of this chapter finds out what this head is for): the dot product of its query
+# with every earlier key, the scaling, the softmax that turns scores into coefficients that add up
+# to 1, and the weighted sum of the value vectors.
 # One row per key token runs across all four panels, so you can follow a key from its dot product
-# to its share of the output.
+# to its share of the output. The softmax turns a lead in the scores into almost all of the weight:
+# the first `␣Doug` (position 8) gets 0.78 and the second (19) 0.19, together more than 0.95, so the output `z` is almost
+# exactly their value vectors, weighted and summed (cosine similarity above 0.99).
 
 # %%
+import numpy as np
+from gptviz.attention import qk_steps
 from gptviz.viz import qk_view
 
-qk_view(trace, layer=0, head=0, query=35)
+steps = qk_steps(trace, layer=2, head=3, query=35)
+dougs = [j for j, token in enumerate(trace.tokens[:35]) if token == "␣Doug"]
+on_doug = steps["weighted"][dougs].sum(0)  # [d_head]: the two ␣Doug rows of panel 4
+print("coefficients of the ␣Doug keys", dougs, ":", steps["coefficients"][dougs].round(2).tolist())
+cosine = float(on_doug @ steps["z"] / (np.linalg.norm(on_doug) * np.linalg.norm(steps["z"])))
+claim(dougs == [8, 19] and steps["coefficients"].argmax() == 8
+      and np.allclose(steps["coefficients"][dougs], [0.78, 0.19], atol=0.01),
+      "the first ␣Doug (position 8) gets 0.78 and the second (19) 0.19")
+claim(steps["coefficients"][dougs].sum() > 0.95 and cosine > 0.99, "together more than 0.95; z cosine above 0.99")
+qk_view(trace, layer=2, head=3, query=35)
 
 # %% [markdown]
 # ## q, k and v
 #
-# The block first normalises each token's vector (`ln_1`, chapter 5), then multiplies it by one
+# Every head takes the same steps. From here on the chapter works them out by hand in block 0,
+# head 0, whose input is the easiest to reach. The block first normalises each token's vector (`ln_1`, chapter 5), then multiplies it by one
 # matrix, `attn.c_attn`, that holds the query, key and value matrices of every head side by side.
 # Head `h` uses columns `h*d_head ... (h+1)*d_head` of each. The comment says GPT-3's are
 # "12288x128"; here they are `d_model x d_head`:
@@ -256,6 +271,7 @@ print(score.round(decimals=2))
 layer, head = divmod(int(score.argmax()), c.n_head)
 print(f"most attention on the earlier name: layer {layer}, head {head} ({score[layer, head]:.0%} on average)")
 claim(layer == 2, "it is in block 2, the block of the grid above")
+claim(head == 3, "this chapter's first picture followed the same head, block 2, head 3")
 
 # %% [markdown]
 # The head is in block 2, whose four heads the grid above shows. Here it is on our story. Read a

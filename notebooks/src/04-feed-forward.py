@@ -188,9 +188,8 @@ require(trace["blocks.1.resid_mid"] + my_mlp_out(trace["blocks.1.mlp.post"], mlp
 # ## Neurons that fire
 #
 # For each token, the neurons of block 0's MLP with the largest outputs after GELU. Block 0 reads
-# little more than the token and its position, so some of its neurons respond to the same token
-# wherever it appears: one of the five strongest neurons of `␣Doug` is the same at each of its
-# mentions.
+# little more than the token and its position, so some of its neurons respond to one token
+# wherever it appears: neuron 232 is the strongest neuron at every full stop of this text.
 
 # %%
 from gptviz.viz import top_neurons
@@ -199,12 +198,31 @@ top_neurons(trace, layer=0, k=5)
 
 # %%
 post = trace["blocks.0.mlp.post"]  # [T, d_mlp]
-top5 = post.topk(5, dim=-1).indices  # [T, 5]: each token's five strongest neurons
-mentions = [t for t, i in enumerate(trace.ids) if i == model.tokenizer.encode(" Doug")[0]]
-shared = set.intersection(*(set(top5[t].tolist()) for t in mentions))
-print(f"'␣Doug' at {mentions}: neurons among its five strongest at every mention: {sorted(shared)}")
-claim(len(mentions) > 1 and len(shared) > 0,
-      "one of the five strongest neurons of ␣Doug is the same at each of its mentions")
+stops = [t for t, token in enumerate(trace.tokens) if token == "."]
+print(f"full stops at {stops}; the strongest neuron there: {sorted(set(post[stops].argmax(-1).tolist()))}")
+claim(len(stops) > 1 and set(post[stops].argmax(-1).tolist()) == {232},
+      "neuron 232 is the strongest neuron at every full stop of this text")
+
+# %% [markdown]
+# Is that neuron 232's job, or a coincidence of one text? On 50 validation stories the model never
+# trained on, it is the strongest neuron at every full stop, and its 200 largest activations are
+# all on full stops, though full stops are only 8 tokens in a hundred. The control: for the median
+# neuron of the layer, none of its 200 largest activations is on a full stop.
+
+# %%
+from gptviz.corpus import generate_stories
+
+held_out = [model.trace(s.text, names=["blocks.0.mlp.post"]) for s in generate_stories(50, seed=1)]
+acts = torch.cat([t["blocks.0.mlp.post"] for t in held_out])  # [all tokens, d_mlp]
+is_stop = torch.tensor([token == "." for t in held_out for token in t.tokens])
+on_stops = is_stop[acts.topk(200, dim=0).indices].float().mean(0)  # [d_mlp]: share of each neuron's top 200
+print(f"{len(is_stop):,} tokens, {int(is_stop.sum())} full stops ({is_stop.float().mean():.0%});"
+      f" neuron 232 strongest at {(acts[is_stop].argmax(-1) == 232).float().mean():.0%} of them")
+print(f"share of the 200 largest activations on a full stop: neuron 232 {on_stops[232]:.0%}, "
+      f"median neuron {on_stops.median():.0%}")
+claim((acts[is_stop].argmax(-1) == 232).all() and on_stops[232] == 1 and is_stop.float().mean() < 0.085,
+      "on 50 held-out stories neuron 232 is strongest at every full stop; its top 200 are all full stops (8%)")
+claim(on_stops.median() == 0, "for the median neuron, none of its 200 largest activations is on a full stop")
 
 # %% [markdown]
 # ## The share of parameters in the MLPs

@@ -10,7 +10,7 @@
 # loads the real GPT-2.
 
 # %%
-from gptviz.notebook import setup
+from gptviz.notebook import claim, setup
 
 model = setup()  # online: setup("gpt2") for the real GPT-2
 tok = model.tokenizer
@@ -20,15 +20,26 @@ trace = model.trace(prompt)
 # %% [markdown]
 # ## The candidates
 #
-# The bars are the model's probabilities for the token after `prompt`, highest first, on a log
-# scale: each step down the axis is ten times less likely, so the tail stays visible.
+# The bars are the model's probabilities for the token after `prompt`, the twenty highest first, on
+# a log scale (each step down the axis is ten times less likely). No one token stands out: the
+# first, `␣hill`, has 0.04 and the twentieth still 0.015, and the twenty together hold less than
+# half of the probability. The rest is the tail the picture leaves out: it takes 64 tokens to
+# reach nine tenths of the probability.
 
 # %%
+import torch
 from gptviz.sampling import distribution
 from gptviz.viz import distribution_bars
 
 logits = trace["logits"][-1]  # [50257]: the scores at the last position
 dist = distribution(logits, tokenizer=tok)
+ranked = dist.probs.sort(descending=True).values  # [50257]
+for_90 = int((ranked.cumsum(0) < 0.9).sum()) + 1
+print(f"top token {ranked[0]:.3f}, 20th {ranked[19]:.3f}, top 20 together {ranked[:20].sum():.2f}; "
+      f"{for_90} tokens for nine tenths")
+claim(tok.decode([int(dist.probs.argmax())]) == " hill" and abs(ranked[0] - 0.04) < 0.005
+      and abs(ranked[19] - 0.015) < 0.001, "the first, ␣hill, has 0.04 and the twentieth still 0.015")
+claim(ranked[:20].sum() < 0.5 and for_90 == 64, "the twenty hold less than half; 64 tokens reach nine tenths")
 distribution_bars(dist, n=20)
 
 # %% [markdown]

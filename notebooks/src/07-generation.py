@@ -90,6 +90,38 @@ for seed in range(3):
 print("the first token of each:", tok.token_str(sample.prompt_ids[0]), sample.prompt_ids)
 
 # %% [markdown]
+# Seed 2's text is gibberish, and the full distribution is why. After `<|endoftext|>` three ways of
+# beginning (`Once`, `In`, `There`) take three quarters of the probability; the last quarter is
+# spread thinly over thousands of other tokens, and at temperature 1 with nothing cut, one of them
+# can come out. Seed 2 drew `␣peac`, a token with a probability under 1 in 10,000. No story in
+# the training data begins like that, and the model, off the kind of text it learned, spreads its
+# guesses almost evenly over the 3,773 tokens it knows: its entropy averages more than 8 nats per
+# token (an even spread over 3,773 tokens is 8.2), against under 1 nat in seed 0's story. From then
+# on every token is a nearly random draw. Top-k or top-p sampling (chapter 6) cuts that tail off.
+
+# %%
+import math
+
+from gptviz.interventions import learned_tokens
+from gptviz.tokenizer import EOT_ID
+
+first = torch.softmax(model.trace([EOT_ID])["logits"][0], -1)  # the first token's distribution
+top3 = first.topk(3)
+print("most likely first tokens:", [(tok.decode([i]), round(p, 2)) for p, i in zip(top3.values.tolist(), top3.indices.tolist())])
+entropy = {}
+for seed in (0, 2):
+    sample = model.generate(None, max_new_tokens=40, seed=seed)
+    logp = torch.log_softmax(model.trace(sample.prompt_ids + sample.new_ids)["logits"][1:], -1)
+    entropy[seed] = -(logp.exp() * logp).sum(-1).mean().item()  # nats, after the first token
+    print(f"seed {seed}: first token {tok.decode(sample.new_ids[:1])!r}, probability {first[sample.new_ids[0]]:.5f};"
+          f" then a mean entropy of {entropy[seed]:.1f} nats per token")
+n_known = len(learned_tokens(model))
+claim(0.7 < top3.values.sum() < 0.8, "three ways of beginning take three quarters of the probability")
+claim(tok.decode(sample.new_ids[:1]) == " peac" and first[sample.new_ids[0]] < 1e-4, "seed 2 drew ␣peac, a token with a probability under 1 in 10,000")
+claim(n_known == 3773 and entropy[2] > 8 and entropy[0] < 1 and abs(math.log(n_known) - 8.2) < 0.05,
+      "entropy above 8 nats (an even spread over 3,773 tokens is 8.2), against under 1 nat for seed 0")
+
+# %% [markdown]
 # ## Six ways to pick, side by side
 #
 # The same prompt and the same seed, six ways of picking each token: greedy (always the top token),
@@ -117,6 +149,31 @@ claim(max(nats, key=nats.get) == "temperature 1.5" and nats["temperature 1.5"] >
       "temperature 1.5's is by far the highest")
 claim(nats["greedy"] < min(nats["full distribution"], nats["top-k 40"]), "greedy's is lower than full sampling's and top-40's")
 claim(all(r.repeated == 0 for r in rows.values()), "over 40 tokens, none of the six repeats itself yet")
+
+# %% [markdown]
+# One text of 40 tokens is a noisy measure, though. Here temperature 0.5's text is more surprising
+# than full sampling's, which a lower temperature should not be: it picked a few unlikely words
+# (its costliest, `␣flashlight`, more than 4 nats), and a handful of those sets a 40-token mean.
+# Over 20 seeds the order comes back: the median text's loss is lowest for greedy, then
+# temperature 0.5, then full sampling, and highest at 1.5.
+
+# %%
+import statistics
+
+from gptviz.interventions import position_losses
+
+cool = rows["temperature 0.5"].generation
+losses = position_losses(model.trace(cool.prompt_ids + cool.new_ids))[len(cool.prompt_ids) - 1:]  # the new tokens'
+worst = int(losses.argmax())
+print(f"temperature 0.5's costliest word: {tok.decode([cool.new_ids[worst]])!r}, {losses[worst]:.1f} nats")
+runs = [side_by_side(model, story_prompt, max_new_tokens=40, seed=seed) for seed in range(20)]
+median = {r.name: statistics.median(run[i].surprisal for run in runs) for i, r in enumerate(runs[0])}
+print("median nats over 20 seeds:", {name: round(x, 2) for name, x in median.items()})
+claim(nats["temperature 0.5"] > nats["full distribution"] and tok.decode([cool.new_ids[worst]]) == " flashlight"
+      and losses[worst] > 4, "temperature 0.5's text is more surprising than full sampling's; ␣flashlight costs > 4 nats")
+claim(median["greedy"] < median["temperature 0.5"] < median["full distribution"] < median["temperature 1.5"]
+      and max(median, key=median.get) == "temperature 1.5",
+      "over 20 seeds the median loss is lowest for greedy, then 0.5, then full sampling, highest at 1.5")
 
 # %% [markdown]
 # ## Greedy repeats itself
