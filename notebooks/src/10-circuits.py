@@ -192,6 +192,7 @@ claim(spread_without > spread_with, "without it, the other rows spread their wei
 from gptviz.corpus import generate_stories, training_stream
 from gptviz.interventions import position_losses
 from gptviz.tokenizer import EOT_ID
+from gptviz.notebook import budget
 from gptviz.train import VAL_SEED, story_starts
 
 parked = (p_with[1:, 0] > 0.3).float().mean().item()  # the rows that park, with <|endoftext|>
@@ -202,13 +203,14 @@ starts = story_starts(stream)[1:]  # offset 0 is the stream's own start
 claim(all(stream[s] == EOT_ID for s in starts), "the trainer starts every window at a story's <|endoftext|>")
 first = {"<|endoftext|>": [EOT_ID], "nothing": [], "a full stop": tok.encode(".")}
 reads = {k: [] for k in first}
-for val_story in generate_stories(30, VAL_SEED):
+plan = budget(model)  # this chapter's counts of stories and sequences: fewer on a model larger than the bundled one
+for val_story in generate_stories(plan.sink_stories, VAL_SEED):
     body = tok.encode(val_story.text)[:200]
     for k, before in first.items():  # the loss of body[1:], whatever comes first
         reads[k].append(position_losses(model.trace(before + body))[len(before):].mean().item())
 print({k: f"{sum(v) / len(v):.3f} nats per token" for k, v in reads.items()})
 claim(all(a < b for a, b in zip(reads["<|endoftext|>"], reads["nothing"])), "higher without it, for every one of the 30")
-claim(sum(reads["a full stop"]) >= sum(reads["nothing"]) - 0.01 * 30, "a full stop in its place does no better than none")
+claim(sum(reads["a full stop"]) >= sum(reads["nothing"]) - 0.01 * plan.sink_stories, "a full stop in its place does no better than none")
 
 # %% [markdown]
 # ## Induction: copying what came next last time
@@ -361,12 +363,12 @@ claim(first_rows[:, 1].mean() > 0.5 > 0.1 > first_rows[:, 0].mean(), "on these r
 # %%
 from gptviz.interventions import ablate
 
-seqs = [repeated_tokens(model, n, seed=s) for s in range(16)]
+seqs = [repeated_tokens(model, n, seed=s) for s in range(plan.repeats)]
 draw = torch.Generator().manual_seed(0)
 def random_other(layer, skip):  # a control: a head of the same layer, drawn at random among the others
     others = [h for h in range(c.n_head) if (layer, h) not in skip]
     return (layer, others[int(torch.randint(len(others), (1,), generator=draw))])
-def mean_losses(heads, how):  # [2n]: the loss at each position, averaged over the 16 sequences
+def mean_losses(heads, how):  # [2n]: the loss at each position, averaged over the sequences
     return torch.stack([position_losses(ablate(model, s, heads=heads, how=how, names=["logits"])) for s in seqs]).mean(0)
 switches = {"the model": [], f"induction head L{ind_layer}H{ind_head} off": [(ind_layer, ind_head)],
             "all three induction heads off": inductors, f"previous-token head L{prev_layer}H{prev_head} off": [(prev_layer, prev_head)]}
@@ -376,7 +378,7 @@ loss_by_position({label: run for label, run in runs["zero"].items() if "control"
 
 # %%
 gap = {how: {label: (run[:n].mean() - run[n:].mean()).item() for label, run in r.items()} for how, r in runs.items()}
-print(f"{'second copy cheaper by (nats, mean of 16)':44} {'zero':>6} {'mean':>6}")
+print(f"{f'second copy cheaper by (nats, mean of {plan.repeats})':44} {'zero':>6} {'mean':>6}")
 for label in switches:
     print(f"{label:44} {gap['zero'][label]:6.2f} {gap['mean'][label]:6.2f}")
 model_gap, one, three, prev, *controls = gap["zero"].values()
@@ -408,7 +410,7 @@ claim(all(abs(gap["zero"][k] - gap["mean"][k]) < 0.5 for k in switches), "mean a
 # %%
 from gptviz.interventions.composition import without_key_path
 
-def induction_with(source=None):  # [n_head]: the induction layer's scores, mean of the 16 sequences
+def induction_with(source=None):  # [n_head]: the induction layer's scores, mean of the sequences
     run = lambda s: (model.trace(s, names="blocks.*.attn.pattern") if source is None  # noqa: E731
                      else without_key_path(model, s, source, ind_layer, names="blocks.*.attn.pattern"))
     return torch.stack([induction_scores(run(s), n)[ind_layer] for s in seqs]).mean(0)
@@ -513,7 +515,7 @@ from gptviz.evaluate import name_head_scores, score_stories
 from gptviz.interventions import ablation_edits
 from gptviz.train import VAL_SEED
 
-val = generate_stories(200, VAL_SEED)
+val = generate_stories(plan.recall_stories, VAL_SEED)
 copying, places = name_head_scores(model, val[:40])
 head_score_grid(copying, title=f"Attention on the earlier name ({places} places in 40 stories)",
                 label="weight on the earlier mentions")
@@ -592,7 +594,7 @@ def gave_cases(stories):  # (text up to " gave", first child, second child), for
         if found:
             yield "<|endoftext|>" + story.text[:found.start()], first, second
 
-cases = list(gave_cases(generate_stories(3000, VAL_SEED)))
+cases = list(gave_cases(generate_stories(plan.gave_stories, VAL_SEED)))
 def names_second(cases, edits=None):  # after "gave <first> and", "gave <second> and": share naming the second
     hits = [0, 0]
     for text, first, second in cases:
