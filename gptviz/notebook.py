@@ -144,6 +144,9 @@ class Budget:
     repeats: int         #: ch10: repeated random sequences the ablations average over
     recall_stories: int  #: ch10: validation stories for name recall, with and without heads
     gave_stories: int    #: ch10: stories searched for "gave A and B"
+    #: ch10: tokens the OV and QK circuits are read over (a [tokens, tokens] matrix per head); None: every
+    #: learned token (the bundled model's 3,773; GPT-2's 50,256 would be 10 GB a head)
+    circuit_tokens: int | None
 
 
 def budget(model) -> Budget:
@@ -159,4 +162,5 @@ def budget(model) -> Budget:
 
     return Budget(long_tokens=min(c.n_ctx, scaled(256, 128)), stop_tokens=scaled(400, 100),
                   seeds=scaled(20, 5), sink_stories=scaled(30, 10), repeats=scaled(16, 4),
-                  recall_stories=scaled(200, 40), gave_stories=scaled(3000, 300))
+                  recall_stories=scaled(200, 40), gave_stories=scaled(3000, 300),
+                  circuit_tokens=None if ratio == 1 else 2000)

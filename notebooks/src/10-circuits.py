@@ -252,15 +252,16 @@ claim(second < first - 4, "the second copy costs the model at least 4 nats a tok
 # %%
 spike = int(losses[:n].argmax())  # losses[t] is the loss of ids[t + 1], read at position t
 seen = [s for s in range(1, spike) if ids[s] == ids[spike]]  # where this token occurred before
+before = seen[0] if seen else spike - 1  # a model without the rule may spike on a token new to the text
 guess = int(rep["logits"][spike].argmax())
-print(f"at position {spike}, {rep.tokens[spike]!r}: it occurred before at {seen}, followed by {rep.tokens[seen[0] + 1]!r}")
+print(f"at position {spike}, {rep.tokens[spike]!r}: it occurred before at {seen}, followed by {rep.tokens[before + 1]!r}")
 print(f"the model predicts {tok.token_str(guess)!r} with p = {rep['logits'][spike].softmax(-1)[guess]:.2f}; "
       f"the next token is {rep.tokens[spike + 1]!r}: a loss of {losses[spike]:.1f} nats")
-claim(len(seen) == 1 and guess == ids[seen[0] + 1] and losses[spike] > 15,
+claim(len(seen) == 1 and guess == ids[before + 1] and losses[spike] > 15,
       "the token occurred once before, and the model confidently predicts what followed it then")
-on_next = torch.stack([rep[f"blocks.{l}.attn.pattern"][:, spike, seen[0] + 1] for l in range(c.n_layer)])  # [L, H]
+on_next = torch.stack([rep[f"blocks.{l}.attn.pattern"][:, spike, before + 1] for l in range(c.n_layer)])  # [L, H]
 spike_heads = [divmod(int(i), c.n_head) for i in (on_next.flatten() > 0.9).nonzero().flatten()]
-print(f"heads that put more than 0.9 of this row's weight on {rep.tokens[seen[0] + 1]!r} at {seen[0] + 1}: {spike_heads}")
+print(f"heads that put more than 0.9 of this row's weight on {rep.tokens[before + 1]!r} at {before + 1}: {spike_heads}")
 claim(seen == [1] and spike == 19 and rep.tokens[spike] == "␣hive" and rep.tokens[2] == "␣sky"
       and abs(losses[spike].item() - 19.7) < 0.05, "␣hive at positions 1 and 19, then ␣sky; 19.7 nats")
 claim(len(spike_heads) == 3 and {layer for layer, _ in spike_heads} == {2},
@@ -321,7 +322,10 @@ ind_layer, ind_head = divmod(int(induction.argmax()), c.n_head)
 prev_layer, prev_head = divmod(int(previous.argmax()), c.n_head)
 print(f"induction head: layer {ind_layer}, head {ind_head} ({induction.max():.2f}); "
       f"previous-token head: layer {prev_layer}, head {prev_head} ({previous.max():.2f})")
-inductors = [divmod(int(i), c.n_head) for i in (induction.flatten() >= 0.5).nonzero().flatten()]
+if ind_layer <= prev_layer:  # the two strongest the wrong way round (a random model): the strongest pair in order
+    ind_layer, ind_head = divmod(int(induction[1:].argmax()) + c.n_head, c.n_head)
+    prev_layer, prev_head = divmod(int(previous[:ind_layer].argmax()), c.n_head)
+inductors = [divmod(int(i), c.n_head) for i in (induction.flatten() >= 0.5).nonzero().flatten()] or [(ind_layer, ind_head)]
 print("induction heads (at least 0.5):", inductors)
 claim(int((previous >= 0.5).sum()) == 1, "the previous-token grid has one bright cell")
 claim(len(inductors) == 3 and {layer for layer, _ in inductors} == {prev_layer + 1},
@@ -446,16 +450,18 @@ claim(removed.max() < 0.4 and kept.min() > 0.75,
 # %%
 from gptviz.interventions.composition import induction_qk_scores, ov_copying_scores
 
-ov = ov_copying_scores(model)  # [n_layer, n_head]
+pool = learned_tokens(model)[torch.randperm(len(learned_tokens(model)), generator=torch.Generator().manual_seed(0))
+                             [:plan.circuit_tokens].sort().values]  # all of them on the bundled model
+ov = ov_copying_scores(model, tokens=pool)  # [n_layer, n_head]
 head_score_grid(ov, title="OV circuit: share of learned tokens a head copies (from its weights)",
                 label="share mapped to themselves")
 
 # %%
-qk = {h: induction_qk_scores(model, (prev_layer, h), ind_layer) for h in range(c.n_head)}  # source head -> [n_head]
+qk = {h: induction_qk_scores(model, (prev_layer, h), ind_layer, tokens=pool) for h in range(c.n_head)}  # source head -> [n_head]
 print(f"{'head':8} {'induction (attention)':>22} {'OV copying (weights)':>21} {'QK via the prev.-token head':>28}")
 for _, h in inductors:
     print(f"L{ind_layer}H{h}:   {induction[ind_layer, h]:22.2f} {ov[ind_layer, h]:21.3f} {qk[prev_head][h]:28.3f}")
-chance = 1 / len(learned_tokens(model))
+chance = 1 / len(pool)
 others_ov = torch.cat([ov.flatten()[: ind_layer * c.n_head + ind_head], ov.flatten()[ind_layer * c.n_head + ind_head + 1:]])
 claim(ov[ind_layer, ind_head] > 0.1 and others_ov.max() < 0.02,
       "the strongest induction head copies by its weights; no other head does by this measure")
