@@ -58,13 +58,13 @@ def embedding_sum(trace, position: int):
     token = trace.tokens[position]
     labels = [f"token {token} (id {trace.ids[position]})", f"+ position {trace.start + position}",
               "= input to block 0"]
-    fig = new_figure(9, 3.6)
+    fig = new_figure(8, 3.6)  # a notebook's width
     axes = fig.subplots(3, 1, sharex=True)
     image = _strips(axes, parts, labels, max(symmetric_limit(p) for p in parts))
     for ax in axes[:-1]:
         ax.set_xlabel("")
-    axes[0].set_title(f"The input vector of token {token} at position {trace.start + position}: "
-                      f"two learned embeddings added ({parts[0].size} dimensions)")
+    axes[0].set_title(f"Token {token} at position {trace.start + position}: two learned embeddings added "
+                      f"({parts[0].size} dimensions)")
     fig.colorbar(image, ax=axes, label="value", shrink=0.9)
     return finish(fig)
 

@@ -93,11 +93,15 @@ print("the first token of each:", tok.token_str(sample.prompt_ids[0]), sample.pr
 # Seed 2's text is gibberish, and the full distribution is why. After `<|endoftext|>` three ways of
 # beginning (`Once`, `In`, `There`) take three quarters of the probability; the last quarter is
 # spread thinly over thousands of other tokens, and at temperature 1 with nothing cut, one of them
-# can come out. Seed 2 drew `␣peac`, a token with a probability under 1 in 10,000. No story in
-# the training data begins like that, and the model, off the kind of text it learned, spreads its
-# guesses almost evenly over the 3,773 tokens it knows: its entropy averages more than 8 nats per
-# token (an even spread over 3,773 tokens is 8.2), against under 1 nat in seed 0's story. From then
-# on every token is a nearly random draw. Top-k or top-p sampling (chapter 6) cuts that tail off.
+# can come out. Seed 2 drew `␣peac`, a token with a probability under 1 in 10,000. Every training
+# story begins with one of those three words, but not every training document is a story: after
+# every eighth story comes a span of tokens drawn at random from the stories' own, which teaches
+# copying (chapter 10). A text that begins with an odd token looks like one of those, and the model
+# reads on accordingly: it spreads its guesses almost evenly over the 3,773 tokens it knows (its
+# entropy averages more than 8 nats per token; an even spread over 3,773 tokens is 8.2), against
+# under 1 nat in seed 0's story. From then on every token is a nearly random draw. Top-k sampling
+# (chapter 6) cuts that tail off: `␣peac` ranks in the thousands, far below the 40 tokens that
+# top-40 keeps.
 
 # %%
 import math
@@ -118,7 +122,21 @@ for seed in (0, 2):
 n_known = len(learned_tokens(model))
 claim(0.7 < top3.values.sum() < 0.8, "three ways of beginning take three quarters of the probability")
 claim(tok.decode(sample.new_ids[:1]) == " peac" and first[sample.new_ids[0]] < 1e-4, "seed 2 drew ␣peac, a token with a probability under 1 in 10,000")
-claim(n_known == 3773 and entropy[2] > 8 and entropy[0] < 1 and abs(math.log(n_known) - 8.2) < 0.05,
+
+# %%
+from gptviz.corpus import generate_stories, training_stream
+
+openings = {tok.decode(tok.encode(s.text)[:1]) for s in generate_stories(2000, seed=0)}  # training stories' first tokens
+stream = training_stream(generate_stories(80, seed=0), tok)  # 80 training stories, as the trainer lays them out
+documents = tok.decode(stream).split("<|endoftext|>")[:-1]
+spans = [d for d in documents if not d.startswith(tuple(openings))]
+print(f"{len(documents)} documents after 80 stories, {len(spans)} of them random spans")
+claim(len(spans) == 80 // 8 and len(documents) == 80 + 80 // 8, "after every eighth story comes a span of random tokens")
+rank = int((first > first[sample.new_ids[0]]).sum()) + 1
+print(f"the first token of 2,000 training stories: {sorted(openings)}; ␣peac's rank: {rank:,}")
+claim(openings == {tok.decode([i]) for i in top3.indices.tolist()} == {"Once", "In", "There"} and rank > 1000,
+      "every training story begins with one of those three words; ␣peac ranks in the thousands, far below top-40")
+claim(n_known == 3773 and abs(entropy[2] - math.log(n_known)) < 0.1 and entropy[0] < 1 and abs(math.log(n_known) - 8.2) < 0.05,
       "entropy above 8 nats (an even spread over 3,773 tokens is 8.2), against under 1 nat for seed 0")
 
 # %% [markdown]
