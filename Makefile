@@ -36,7 +36,7 @@ ROOT_FLAG = $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 TEST_WORKERS ?= 2
 
-.PHONY: install lab notebook reset stop test test-portable bench site hub hub-proxy hub-stop clean
+.PHONY: install lab notebook reset stop test test-gpt2 test-portable bench site hub hub-proxy hub-stop clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -63,6 +63,16 @@ stop:               # stop the server on $(PORT) (from another terminal; or Ctrl
 test: install       # pytest-xdist, each module on one worker; TEST_WORKERS=0: all in one process
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest tests --nbval notebooks --nbval-sanitize-with notebooks/sanitize.cfg \
 	  -n $(TEST_WORKERS) --dist loadscope --durations=25
+
+# Every chapter on a model of GPT-2 small's shape (12 layers, 768 wide, context 1,024; random weights, written once
+# to $(GPT2_SHAPED), ~500 MB): each runs to its end, with the counts gptviz.notebook.budget scales down; outputs are
+# not compared (--nbval-lax), and the bundled model's claims print notes. One torch thread by default: on a busy
+# 2-core machine two threads wait for each other (measured 10x slower generation); GPTVIZ_THREADS=2 on an idle one.
+GPT2_SHAPED ?= /tmp/gptviz-gpt2-shaped
+test-gpt2: install
+	$(BIN)/python tools/gpt2_shaped.py "$(GPT2_SHAPED)"
+	GPTVIZ_MODEL="$(GPT2_SHAPED)" GPTVIZ_THREADS=$${GPTVIZ_THREADS:-1} HF_HUB_OFFLINE=1 \
+	  $(BIN)/python -m pytest --nbval-lax notebooks -p no:cacheprovider --durations=11
 
 # JupyterHub's proxy (configurable-http-proxy, npm; Node >= 18) in hub/node_modules, as hub/package-lock.json pins it.
 hub/node_modules/.bin/configurable-http-proxy: hub/package.json hub/package-lock.json

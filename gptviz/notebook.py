@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import random
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -120,3 +121,46 @@ def claim(holds: bool, prose: str) -> None:
                          "rewrite the sentence or pick an example where it holds")
     print(f"Note: the text says {prose!r}; that was measured on the bundled model, and the model "
           "loaded here shows something else. Compare the two: that is an experiment too.")
+
+
+#: The size up to which a model gets the chapters' full counts: the bundled model (7.3M parameters)
+#: and anything as cheap to run. A model ``r`` times larger gets counts about ``r`` times smaller.
+FULL_BUDGET_PARAMS = 10_000_000
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How much a chapter's slow cells compute: generation lengths, sample and sweep counts.
+
+    The chapters were written for the bundled model, where a cell that writes its whole context six
+    times or scores 200 stories takes seconds. On GPT-2 small (17 times the parameters, 4 times
+    the context) the same counts take many minutes on a laptop, so :func:`budget` scales them down.
+    """
+
+    long_tokens: int     #: ch07, "Greedy repeats itself": tokens each of six settings writes (bundled: its whole context)
+    stop_tokens: int     #: ch07, "When does it stop?": the most tokens the two samples may write
+    seeds: int           #: ch07: seeds the medians of the side-by-side losses are taken over
+    sink_stories: int    #: ch10: validation stories read with and without ``<|endoftext|>``
+    repeats: int         #: ch10: repeated random sequences the ablations average over
+    recall_stories: int  #: ch10: validation stories for name recall, with and without heads
+    gave_stories: int    #: ch10: stories searched for "gave A and B"
+    #: ch10: tokens the OV and QK circuits are read over (a [tokens, tokens] matrix per head); None: every
+    #: learned token (the bundled model's 3,773; GPT-2's 50,256 would be 10 GB a head)
+    circuit_tokens: int | None
+
+
+def budget(model) -> Budget:
+    """The counts for ``model``: exactly the chapters' own for a model of up to
+    :data:`FULL_BUDGET_PARAMS` parameters (the bundled one); for a larger model each count divided
+    by how many times larger it is, but never below a floor that still shows the effect, and the
+    writing to a full context never longer than the model's context."""
+    c = model.config
+    ratio = max(1.0, c.n_params / FULL_BUDGET_PARAMS)
+
+    def scaled(full: int, floor: int) -> int:
+        return max(min(floor, full), round(full / ratio))
+
+    return Budget(long_tokens=min(c.n_ctx, scaled(256, 128)), stop_tokens=scaled(400, 100),
+                  seeds=scaled(20, 5), sink_stories=scaled(30, 10), repeats=scaled(16, 4),
+                  recall_stories=scaled(200, 40), gave_stories=scaled(3000, 300),
+                  circuit_tokens=None if ratio == 1 else 2000)

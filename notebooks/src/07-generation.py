@@ -179,14 +179,17 @@ claim(all(r.repeated == 0 for r in rows.values()), "over 40 tokens, none of the 
 import statistics
 
 from gptviz.interventions import position_losses
+from gptviz.notebook import budget
+
+plan = budget(model)  # the counts below: the bundled model's own, smaller on a larger model
 
 cool = rows["temperature 0.5"].generation
 losses = position_losses(model.trace(cool.prompt_ids + cool.new_ids))[len(cool.prompt_ids) - 1:]  # the new tokens'
 worst = int(losses.argmax())
 print(f"temperature 0.5's costliest word: {tok.decode([cool.new_ids[worst]])!r}, {losses[worst]:.1f} nats")
-runs = [side_by_side(model, story_prompt, max_new_tokens=40, seed=seed) for seed in range(20)]
+runs = [side_by_side(model, story_prompt, max_new_tokens=40, seed=seed) for seed in range(plan.seeds)]
 median = {r.name: statistics.median(run[i].surprisal for run in runs) for i, r in enumerate(runs[0])}
-print("median nats over 20 seeds:", {name: round(x, 2) for name, x in median.items()})
+print(f"median nats over {plan.seeds} seeds:", {name: round(x, 2) for name, x in median.items()})
 claim(nats["temperature 0.5"] > nats["full distribution"] and tok.decode([cool.new_ids[worst]]) == " flashlight"
       and losses[worst] > 4, "temperature 0.5's text is more surprising than full sampling's; ␣flashlight costs > 4 nats")
 claim(median["greedy"] < median["temperature 0.5"] < median["full distribution"] < median["temperature 1.5"]
@@ -198,7 +201,8 @@ claim(median["greedy"] < median["temperature 0.5"] < median["full distribution"]
 #
 # Greedy decoding has no randomness: the same context always gives the same pick, so the seed
 # changes nothing. And when a context comes back that is like an earlier one, the same words come
-# back too. Let every setting write on past `<|endoftext|>` until the context is full, and count the
+# back too. Let every setting write on past `<|endoftext|>` until the context is full (on a model
+# larger than the bundled one, for `plan.long_tokens` tokens), and count the
 # share of 4-token phrases that already appeared earlier in the text: greedy's is the highest,
 # more than twice every sampler's. When its first story ends, greedy begins another and retells the
 # first: the same plot, whole phrases word for word. A context like an earlier one
@@ -211,18 +215,19 @@ claim(median["greedy"] < median["temperature 0.5"] < median["full distribution"]
 from gptviz.decoding import longest_repeat
 from gptviz.tokenizer import EOT_ID
 
-long = side_by_side(model, story_prompt, max_new_tokens=model.config.n_ctx, seed=0, stop_at_eos=False)
+long = side_by_side(model, story_prompt, max_new_tokens=plan.long_tokens, seed=0, stop_at_eos=False)
 for r in long:
     print(f"{r.name:18} {len(r.generation.new_ids)} tokens, {r.repeated:.1%} of its 4-token phrases repeated")
 greedy = long[0].generation
-again = model.generate(story_prompt, max_new_tokens=model.config.n_ctx, temperature=0, seed=1, stop_at_eos=False)
+again = model.generate(story_prompt, max_new_tokens=plan.long_tokens, temperature=0, seed=1, stop_at_eos=False)
 print("greedy with another seed: the same text:", again.new_ids == greedy.new_ids)
 greedy_ids = greedy.prompt_ids + greedy.new_ids
 length, first, second = longest_repeat(greedy_ids)
 print(f"the longest phrase written twice, {length} tokens, at positions {first} and {second}, begins:")
 print(repr(tok.decode(greedy_ids[second:second + 12])))
 others = max(r.repeated for r in long[1:])
-story_end = greedy_ids.index(EOT_ID, len(greedy.prompt_ids))  # where greedy's first story ends
+ends = [t for t in range(len(greedy.prompt_ids), len(greedy_ids)) if greedy_ids[t] == EOT_ID]
+story_end = ends[0] if ends else len(greedy_ids)  # where greedy's first story ends (if it does)
 print(f"the first story ends at position {story_end}; the second begins:")
 print(repr(tok.decode(greedy_ids[story_end + 1:story_end + 41])))
 claim(long[0].name == "greedy" and long[0].repeated > 2 * others, "greedy's share is more than twice every sampler's")
@@ -239,9 +244,9 @@ claim(length >= 10 and first < story_end < second, "the second story retells the
 # %%
 from gptviz import PRESETS
 
-story = model.generate("Once upon a time", max_new_tokens=400, top_k=40, seed=1)
+story = model.generate("Once upon a time", max_new_tokens=plan.stop_tokens, top_k=40, seed=1)
 print("stopped by:", story.stop_reason, "after", len(story.new_ids), "tokens; last:", tok.token_str(story.new_ids[-1]))
-full = model.generate("Once upon a time", max_new_tokens=400, top_k=40, seed=1, stop_at_eos=False)
+full = model.generate("Once upon a time", max_new_tokens=plan.stop_tokens, top_k=40, seed=1, stop_at_eos=False)
 print("without stopping at the end token:", full.stop_reason,
       "at", len(full.prompt_ids) + len(full.new_ids), "tokens = n_ctx", model.config.n_ctx)
 print("GPT-2's context:", PRESETS["gpt2"].n_ctx, "tokens")

@@ -111,9 +111,13 @@ print(f"loss on the shuffled story: {shuffled_loss:.1f} nats per token")
 story_loss, uniform = F.cross_entropy(logits[:-1], torch.tensor(story[1:])).item(), math.log(model.config.vocab_size)
 band = ("A" if shuffled_loss < story_loss else "B" if shuffled_loss < uniform - 0.5
         else "C" if shuffled_loss <= uniform + 0.5 else "D")
-require(predicted_shuffled, band, what="your prediction",
-        hint="knowing nothing spreads the probability evenly; a model that has learned which word follows "
-             "which is not spread evenly on a random order: is it then better or worse than even?")
+if predicted_shuffled != band and model.config.name != "gptviz-stories":  # graded on the bundled model only
+    print(f"Note: on the model loaded here the shuffled story's loss falls in band {band}, not "
+          f"{predicted_shuffled}; the bundled model's falls in D. Compare the two: that is an experiment too.")
+else:
+    require(predicted_shuffled, band, what="your prediction",
+            hint="knowing nothing spreads the probability evenly; a model that has learned which word follows "
+                 "which is not spread evenly on a random order: is it then better or worse than even?")
 
 # %% [markdown]
 # ## Why this loss is far above the model card's
@@ -153,7 +157,9 @@ from gptviz.corpus import generate_stories
 from gptviz.evaluate import score_stories, story_ids
 from gptviz.train import VAL_SEED
 
-card = json.loads((Path(model.source) / "metrics.json").read_text())  # the bundled model's card figures
+card_file = Path(model.source) / "metrics.json"  # the bundled model's card figures (gptviz's models only)
+card = json.loads(card_file.read_text()) if card_file.exists() else {"val_loss": math.nan, "val_stories": 0,
+                                                                     "sample": {"stories": 40, "val_loss": math.nan}}
 val_stories = generate_stories(card["sample"]["stories"], VAL_SEED)
 remeasured = score_stories(model, val_stories).loss
 print(f"card: {card['val_loss']:.3f} on {card['val_stories']:,} stories, {card['sample']['val_loss']:.3f} on "

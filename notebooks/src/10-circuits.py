@@ -192,6 +192,7 @@ claim(spread_without > spread_with, "without it, the other rows spread their wei
 from gptviz.corpus import generate_stories, training_stream
 from gptviz.interventions import position_losses
 from gptviz.tokenizer import EOT_ID
+from gptviz.notebook import budget
 from gptviz.train import VAL_SEED, story_starts
 
 parked = (p_with[1:, 0] > 0.3).float().mean().item()  # the rows that park, with <|endoftext|>
@@ -202,13 +203,14 @@ starts = story_starts(stream)[1:]  # offset 0 is the stream's own start
 claim(all(stream[s] == EOT_ID for s in starts), "the trainer starts every window at a story's <|endoftext|>")
 first = {"<|endoftext|>": [EOT_ID], "nothing": [], "a full stop": tok.encode(".")}
 reads = {k: [] for k in first}
-for val_story in generate_stories(30, VAL_SEED):
+plan = budget(model)  # this chapter's counts of stories and sequences: fewer on a model larger than the bundled one
+for val_story in generate_stories(plan.sink_stories, VAL_SEED):
     body = tok.encode(val_story.text)[:200]
     for k, before in first.items():  # the loss of body[1:], whatever comes first
         reads[k].append(position_losses(model.trace(before + body))[len(before):].mean().item())
 print({k: f"{sum(v) / len(v):.3f} nats per token" for k, v in reads.items()})
 claim(all(a < b for a, b in zip(reads["<|endoftext|>"], reads["nothing"])), "higher without it, for every one of the 30")
-claim(sum(reads["a full stop"]) >= sum(reads["nothing"]) - 0.01 * 30, "a full stop in its place does no better than none")
+claim(sum(reads["a full stop"]) >= sum(reads["nothing"]) - 0.01 * plan.sink_stories, "a full stop in its place does no better than none")
 
 # %% [markdown]
 # ## Induction: copying what came next last time
@@ -250,15 +252,16 @@ claim(second < first - 4, "the second copy costs the model at least 4 nats a tok
 # %%
 spike = int(losses[:n].argmax())  # losses[t] is the loss of ids[t + 1], read at position t
 seen = [s for s in range(1, spike) if ids[s] == ids[spike]]  # where this token occurred before
+before = seen[0] if seen else spike - 1  # a model without the rule may spike on a token new to the text
 guess = int(rep["logits"][spike].argmax())
-print(f"at position {spike}, {rep.tokens[spike]!r}: it occurred before at {seen}, followed by {rep.tokens[seen[0] + 1]!r}")
+print(f"at position {spike}, {rep.tokens[spike]!r}: it occurred before at {seen}, followed by {rep.tokens[before + 1]!r}")
 print(f"the model predicts {tok.token_str(guess)!r} with p = {rep['logits'][spike].softmax(-1)[guess]:.2f}; "
       f"the next token is {rep.tokens[spike + 1]!r}: a loss of {losses[spike]:.1f} nats")
-claim(len(seen) == 1 and guess == ids[seen[0] + 1] and losses[spike] > 15,
+claim(len(seen) == 1 and guess == ids[before + 1] and losses[spike] > 15,
       "the token occurred once before, and the model confidently predicts what followed it then")
-on_next = torch.stack([rep[f"blocks.{l}.attn.pattern"][:, spike, seen[0] + 1] for l in range(c.n_layer)])  # [L, H]
+on_next = torch.stack([rep[f"blocks.{l}.attn.pattern"][:, spike, before + 1] for l in range(c.n_layer)])  # [L, H]
 spike_heads = [divmod(int(i), c.n_head) for i in (on_next.flatten() > 0.9).nonzero().flatten()]
-print(f"heads that put more than 0.9 of this row's weight on {rep.tokens[seen[0] + 1]!r} at {seen[0] + 1}: {spike_heads}")
+print(f"heads that put more than 0.9 of this row's weight on {rep.tokens[before + 1]!r} at {before + 1}: {spike_heads}")
 claim(seen == [1] and spike == 19 and rep.tokens[spike] == "␣hive" and rep.tokens[2] == "␣sky"
       and abs(losses[spike].item() - 19.7) < 0.05, "␣hive at positions 1 and 19, then ␣sky; 19.7 nats")
 claim(len(spike_heads) == 3 and {layer for layer, _ in spike_heads} == {2},
@@ -319,7 +322,10 @@ ind_layer, ind_head = divmod(int(induction.argmax()), c.n_head)
 prev_layer, prev_head = divmod(int(previous.argmax()), c.n_head)
 print(f"induction head: layer {ind_layer}, head {ind_head} ({induction.max():.2f}); "
       f"previous-token head: layer {prev_layer}, head {prev_head} ({previous.max():.2f})")
-inductors = [divmod(int(i), c.n_head) for i in (induction.flatten() >= 0.5).nonzero().flatten()]
+if ind_layer <= prev_layer:  # the two strongest the wrong way round (a random model): the strongest pair in order
+    ind_layer, ind_head = divmod(int(induction[1:].argmax()) + c.n_head, c.n_head)
+    prev_layer, prev_head = divmod(int(previous[:ind_layer].argmax()), c.n_head)
+inductors = [divmod(int(i), c.n_head) for i in (induction.flatten() >= 0.5).nonzero().flatten()] or [(ind_layer, ind_head)]
 print("induction heads (at least 0.5):", inductors)
 claim(int((previous >= 0.5).sum()) == 1, "the previous-token grid has one bright cell")
 claim(len(inductors) == 3 and {layer for layer, _ in inductors} == {prev_layer + 1},
@@ -361,12 +367,12 @@ claim(first_rows[:, 1].mean() > 0.5 > 0.1 > first_rows[:, 0].mean(), "on these r
 # %%
 from gptviz.interventions import ablate
 
-seqs = [repeated_tokens(model, n, seed=s) for s in range(16)]
+seqs = [repeated_tokens(model, n, seed=s) for s in range(plan.repeats)]
 draw = torch.Generator().manual_seed(0)
 def random_other(layer, skip):  # a control: a head of the same layer, drawn at random among the others
     others = [h for h in range(c.n_head) if (layer, h) not in skip]
     return (layer, others[int(torch.randint(len(others), (1,), generator=draw))])
-def mean_losses(heads, how):  # [2n]: the loss at each position, averaged over the 16 sequences
+def mean_losses(heads, how):  # [2n]: the loss at each position, averaged over the sequences
     return torch.stack([position_losses(ablate(model, s, heads=heads, how=how, names=["logits"])) for s in seqs]).mean(0)
 switches = {"the model": [], f"induction head L{ind_layer}H{ind_head} off": [(ind_layer, ind_head)],
             "all three induction heads off": inductors, f"previous-token head L{prev_layer}H{prev_head} off": [(prev_layer, prev_head)]}
@@ -376,7 +382,7 @@ loss_by_position({label: run for label, run in runs["zero"].items() if "control"
 
 # %%
 gap = {how: {label: (run[:n].mean() - run[n:].mean()).item() for label, run in r.items()} for how, r in runs.items()}
-print(f"{'second copy cheaper by (nats, mean of 16)':44} {'zero':>6} {'mean':>6}")
+print(f"{f'second copy cheaper by (nats, mean of {plan.repeats})':44} {'zero':>6} {'mean':>6}")
 for label in switches:
     print(f"{label:44} {gap['zero'][label]:6.2f} {gap['mean'][label]:6.2f}")
 model_gap, one, three, prev, *controls = gap["zero"].values()
@@ -408,7 +414,7 @@ claim(all(abs(gap["zero"][k] - gap["mean"][k]) < 0.5 for k in switches), "mean a
 # %%
 from gptviz.interventions.composition import without_key_path
 
-def induction_with(source=None):  # [n_head]: the induction layer's scores, mean of the 16 sequences
+def induction_with(source=None):  # [n_head]: the induction layer's scores, mean of the sequences
     run = lambda s: (model.trace(s, names="blocks.*.attn.pattern") if source is None  # noqa: E731
                      else without_key_path(model, s, source, ind_layer, names="blocks.*.attn.pattern"))
     return torch.stack([induction_scores(run(s), n)[ind_layer] for s in seqs]).mean(0)
@@ -444,16 +450,18 @@ claim(removed.max() < 0.4 and kept.min() > 0.75,
 # %%
 from gptviz.interventions.composition import induction_qk_scores, ov_copying_scores
 
-ov = ov_copying_scores(model)  # [n_layer, n_head]
+pool = learned_tokens(model)[torch.randperm(len(learned_tokens(model)), generator=torch.Generator().manual_seed(0))
+                             [:plan.circuit_tokens].sort().values]  # all of them on the bundled model
+ov = ov_copying_scores(model, tokens=pool)  # [n_layer, n_head]
 head_score_grid(ov, title="OV circuit: share of learned tokens a head copies (from its weights)",
                 label="share mapped to themselves")
 
 # %%
-qk = {h: induction_qk_scores(model, (prev_layer, h), ind_layer) for h in range(c.n_head)}  # source head -> [n_head]
+qk = {h: induction_qk_scores(model, (prev_layer, h), ind_layer, tokens=pool) for h in range(c.n_head)}  # source head -> [n_head]
 print(f"{'head':8} {'induction (attention)':>22} {'OV copying (weights)':>21} {'QK via the prev.-token head':>28}")
 for _, h in inductors:
     print(f"L{ind_layer}H{h}:   {induction[ind_layer, h]:22.2f} {ov[ind_layer, h]:21.3f} {qk[prev_head][h]:28.3f}")
-chance = 1 / len(learned_tokens(model))
+chance = 1 / len(pool)
 others_ov = torch.cat([ov.flatten()[: ind_layer * c.n_head + ind_head], ov.flatten()[ind_layer * c.n_head + ind_head + 1:]])
 claim(ov[ind_layer, ind_head] > 0.1 and others_ov.max() < 0.02,
       "the strongest induction head copies by its weights; no other head does by this measure")
@@ -513,7 +521,7 @@ from gptviz.evaluate import name_head_scores, score_stories
 from gptviz.interventions import ablation_edits
 from gptviz.train import VAL_SEED
 
-val = generate_stories(200, VAL_SEED)
+val = generate_stories(plan.recall_stories, VAL_SEED)
 copying, places = name_head_scores(model, val[:40])
 head_score_grid(copying, title=f"Attention on the earlier name ({places} places in 40 stories)",
                 label="weight on the earlier mentions")
@@ -592,7 +600,7 @@ def gave_cases(stories):  # (text up to " gave", first child, second child), for
         if found:
             yield "<|endoftext|>" + story.text[:found.start()], first, second
 
-cases = list(gave_cases(generate_stories(3000, VAL_SEED)))
+cases = list(gave_cases(generate_stories(plan.gave_stories, VAL_SEED)))
 def names_second(cases, edits=None):  # after "gave <first> and", "gave <second> and": share naming the second
     hits = [0, 0]
     for text, first, second in cases:
