@@ -72,7 +72,7 @@ GPT2_SHAPED ?= /tmp/gptviz-gpt2-shaped
 test-gpt2: install
 	$(BIN)/python tools/gpt2_shaped.py "$(GPT2_SHAPED)"
 	GPTVIZ_MODEL="$(GPT2_SHAPED)" GPTVIZ_THREADS=$${GPTVIZ_THREADS:-1} HF_HUB_OFFLINE=1 \
-	  $(BIN)/python -m pytest --nbval-lax notebooks -p no:cacheprovider --durations=11
+	  $(BIN)/python -m pytest --nbval-lax notebooks -p no:cacheprovider --durations=11 -n $(TEST_WORKERS) --dist loadscope
 
 # JupyterHub's proxy (configurable-http-proxy, npm; Node >= 18) in hub/node_modules, as hub/package-lock.json pins it.
 hub/node_modules/.bin/configurable-http-proxy: hub/package.json hub/package-lock.json
