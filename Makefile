@@ -60,9 +60,12 @@ reset: install      # make reset NB=03: chapter 03 afresh; make reset: every cha
 stop:               # stop the server on $(PORT) (from another terminal; or Ctrl+C twice in its own)
 	$(BIN)/jupyter server stop "$$PORT"
 
-test: install       # pytest-xdist, each module on one worker; TEST_WORKERS=0: all in one process
+# pytest-xdist, each module on one worker, the longest first (tests/xdist_order.py); TEST_WORKERS=0: one process
+XDIST = -n $(TEST_WORKERS) --dist loadscope -p tests.xdist_order
+
+test: install
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest tests --nbval notebooks --nbval-sanitize-with notebooks/sanitize.cfg \
-	  -n $(TEST_WORKERS) --dist loadscope --durations=25
+	  $(XDIST) --durations=25
 
 # Every chapter on a model of GPT-2 small's shape (12 layers, 768 wide, context 1,024; random weights, written once
 # to $(GPT2_SHAPED), ~500 MB): each runs to its end, with the counts gptviz.notebook.budget scales down; outputs are
@@ -93,7 +96,7 @@ hub-stop:
 	$(BIN)/python hub/classhub.py stop
 
 test-portable: install
-	$(PORTABLE) HF_HUB_OFFLINE=1 $(BIN)/python tools/portable_nbval.py -n $(TEST_WORKERS) --dist loadscope
+	$(PORTABLE) HF_HUB_OFFLINE=1 $(BIN)/python tools/portable_nbval.py $(XDIST)
 
 bench: install
 	$(BIN)/python benchmarks/forward.py

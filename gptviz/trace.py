@@ -312,10 +312,17 @@ class Recorder:
         return out if self.batched else out[None]
 
 
+def all_finite(x: torch.Tensor) -> bool:
+    """``torch.isfinite(x).all()``, fast on a large tensor: a NaN or an infinity anywhere makes the sum
+    non-finite, so a finite sum settles it; only a non-finite one (a bad value, or finite values whose
+    sum overflows) pays for the element-wise check (on ``[T, 50257]`` logits the sum is ~30x cheaper)."""
+    return bool(torch.isfinite(x.sum())) or bool(torch.isfinite(x).all())
+
+
 def _check_finite(name: str, x: torch.Tensor, edited: bool) -> None:
     """NonFiniteError if ``x`` holds NaN or an infinity (at the scores, ``-inf`` is the mask: allowed)."""
     bad = torch.isnan(x).any() or (x == float("inf")).any() if name.endswith(_MAY_BE_MINUS_INF) \
-        else not torch.isfinite(x).all()
+        else not all_finite(x)
     if bad:
         cause = "an edit replaced it" if edited else "check the weights (a NaN or an overflow) and the edits before it"
         raise NonFiniteError(f"the logits hold NaN or infinite values; the first non-finite value appeared at "
@@ -465,7 +472,7 @@ def run(model, source, *, start_layer: int = 0, names=None, edits=None, cache=No
     recorder = Recorder(config, wanted, resolved, batched=batched)
     keep_freed_memory()  # the next trace reuses this one's pages instead of faulting in new ones
     logits = forward(recorder)
-    if not allow_nonfinite and not torch.isfinite(logits).all():
+    if not allow_nonfinite and not all_finite(logits):
         if cache is not None:
             cache.truncate(past)
         forward(Recorder(config, (), resolved, batched=batched, check_finite=True))  # raises at the first bad site
