@@ -186,4 +186,4 @@ def test_untraced_forward_pays_nothing_for_recording(odd_model):
         sys.setprofile(None)
     ours = {name for file, name in called if "/gptviz/" in file}
     assert not any(file.endswith("gptviz/trace.py") for file, _ in called)
-    assert ours == {"forward", "embed", "blocks_from", "unembed", "final_norm", "check_fits"}
+    assert ours == {"forward", "embed", "blocks_from", "unembed", "final_norm", "check_fits", "gelu"}  # gelu: the MLP's own
