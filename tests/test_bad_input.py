@@ -4,6 +4,7 @@ explorer). Each case asserts the error class and a phrase of the fix."""
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 import shutil
@@ -879,6 +880,18 @@ def test_attribution_refuses_a_trace_whose_stream_was_edited(odd_model, name):
     check(lambda: logit_attribution(odd_model, trace, " Tom"), InputError,
           rf"the direct contributions sum to -?[0-9.]+ but the recorded logit is -?[0-9.]+: this trace was edited at "
           rf"{re.escape(name)}, which is no head's or MLP's output.*edit heads \(blocks.{{i}}.attn.z\) or MLPs")
+
+
+def test_attribution_in_bfloat16_allows_its_rounding_and_still_refuses_an_edited_stream(odd_model):
+    """A bfloat16 model rounds its own logit to about 1 part in 128: the parts sum to it within that,
+    and an edit of the residual stream is still refused."""
+    from gptviz.interventions import logit_attribution
+
+    coarse = copy.deepcopy(odd_model).to(torch.bfloat16)
+    a = logit_attribution(coarse, coarse.trace(PATCH_CLEAN), " Tom")
+    assert abs(float(a.values.sum()) + a.bias - a.logit) > 1e-5  # the rounding the float32 share would refuse
+    edited = coarse.trace(PATCH_CLEAN, edits={"blocks.1.resid_post": lambda x: x * 1.5 + 0.1})
+    check(lambda: logit_attribution(coarse, edited, " Tom"), InputError, r"this trace was edited at blocks.1.resid_post")
 
 
 @pytest.mark.parametrize("name", ["blocks.1.attn.z", "blocks.0.mlp.out", "blocks.2.attn.pattern", "embed.pos",

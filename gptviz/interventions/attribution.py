@@ -87,7 +87,7 @@ def logit_attribution(model, trace, token, position: int = -1) -> Attribution:
         values = ((C - C.mean(-1, keepdim=True)) * gamma / sigma) @ w  # [N]
         bias = float(beta @ w)
     logit = float(trace["logits"][p, tid])
-    _check_sums(trace, float(values.sum()) + bias, logit, float(values.abs().sum()) + abs(bias))
+    _check_sums(trace, float(values.sum()) + bias, logit, float(values.abs().sum()) + abs(bias), model.wte.weight.dtype)
     return Attribution(labels, values.float(), logit, bias, model.tokenizer.token_str(tid), p)
 
 
@@ -97,14 +97,17 @@ def logit_attribution(model, trace, token, position: int = -1) -> Attribution:
 _STREAM_SITES = (SITE.embed_sum, SITE.attn_out, SITE.resid_mid, SITE.resid_post, SITE.ln_f, SITE.logits)
 
 #: The parts must sum to the logit within this share of the sum of their sizes (float32 rounding is
-#: about 1e-6 of it; an edit of the stream, of ``ln_f`` or of ``logits`` moves it by far more).
+#: about 1e-6 of it; an edit of the stream, of ``ln_f`` or of ``logits`` moves it by far more). A model
+#: whose weights are in a coarser dtype rounds its own logit more: its machine epsilon is the share then
+#: (bfloat16: 0.0078, float16: 0.00098).
 SUM_TOLERANCE = 1e-4
 
 
-def _check_sums(trace, total: float, logit: float, size: float) -> None:
+def _check_sums(trace, total: float, logit: float, size: float, dtype: torch.dtype = torch.float32) -> None:
     """An InputError when the parts do not add up to the recorded logit: the trace was edited at a site
-    that is no head's or MLP's output (the residual stream itself, ``ln_f`` or the logits)."""
-    if abs(total - logit) <= SUM_TOLERANCE * (size + 1.0):
+    that is no head's or MLP's output (the residual stream itself, ``ln_f`` or the logits). ``dtype``:
+    the model's weights', which sets how closely its own logit can agree."""
+    if abs(total - logit) <= max(SUM_TOLERANCE, torch.finfo(dtype).eps) * (size + 1.0):
         return
     edited = [n for n in trace.edited if (n.split(".", 2)[2] if n.startswith("blocks.") else n) in _STREAM_SITES]
     why = (f"this trace was edited at {', '.join(edited)}, which is no head's or MLP's output: an edit of the residual "
