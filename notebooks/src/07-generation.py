@@ -117,7 +117,7 @@ for seed in (0, 2):
     sample = model.generate(None, max_new_tokens=40, seed=seed)
     logp = torch.log_softmax(model.trace(sample.prompt_ids + sample.new_ids)["logits"][1:], -1)
     entropy[seed] = -(logp.exp() * logp).sum(-1).mean().item()  # nats, after the first token
-    print(f"seed {seed}: first token {tok.decode(sample.new_ids[:1])!r}, probability {first[sample.new_ids[0]]:.5f};"
+    print(f"seed {seed}: first token {tok.decode(sample.new_ids[:1])!r}, probability {first[sample.new_ids[0]]:.2g};"
           f" then a mean entropy of {entropy[seed]:.1f} nats per token")
 n_known = len(learned_tokens(model))
 claim(0.7 < top3.values.sum() < 0.8, "three ways of beginning take three quarters of the probability")
