@@ -23,10 +23,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 
 from ..checks import is_index
 from ..errors import InputError
+from ..loss import next_token_loss
 from ..sampling import check_seed
 from ..tokenizer import EOT_ID
 from ..trace import check_trace
@@ -143,7 +143,7 @@ def position_losses(trace) -> torch.Tensor:
     if check_trace(trace).n_tokens < 2:
         raise InputError("need at least 2 tokens for a next-token loss")
     targets = torch.tensor(trace.ids[1:])
-    return F.cross_entropy(trace["logits"][:-1], targets, reduction="none")
+    return next_token_loss(trace["logits"][:-1], targets, reduction="none")
 
 
 @dataclass
