@@ -95,8 +95,10 @@ hub: install hub-proxy
 hub-stop:
 	$(BIN)/python hub/classhub.py stop
 
+# One chapter at a time: each kernel runs 2 torch threads here, and two workers would put 4 busy threads on
+# a 2-core machine, where threads that wait for each other make generation several times slower.
 test-portable: install
-	$(PORTABLE) HF_HUB_OFFLINE=1 $(BIN)/python tools/portable_nbval.py $(XDIST)
+	$(PORTABLE) HF_HUB_OFFLINE=1 $(BIN)/python tools/portable_nbval.py -p no:xdist
 
 bench: install
 	$(BIN)/python benchmarks/forward.py

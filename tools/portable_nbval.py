@@ -4,7 +4,8 @@ boundary, a near tie) then fails here, as it would on a student's laptop or a te
 
     make test-portable      # sets the switches below, then runs this script
 
-Arguments after the script's name go to pytest (the Makefile passes its workers: ``-n 2 --dist loadscope``).
+Arguments after the script's name go to pytest. The Makefile runs one chapter at a time (``-p no:xdist``):
+each kernel has 2 torch threads here, and two workers would put 4 busy threads on a 2-core machine.
 
 The switches come from the environment (the Makefile's ``PORTABLE``); each is checked to take effect
 in a fresh interpreter, as the notebook kernels start, before nbval runs:

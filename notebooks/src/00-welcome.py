@@ -60,6 +60,12 @@ claim((c.n_layer, c.vocab_size, ids, top) == (4, 50257, [43, 813, 550, 257, 2266
       "4 layers, the full vocabulary; Lily had a red is [43, 813, 550, 257, 2266], and the top guess ␣hat")
 claim((PRESETS["gpt2"].n_layer, round(PRESETS["gpt2"].n_params / 1e6), PRESETS["gpt3-175b"].n_layer) == (12, 124, 96),
       "12 layers and 124M parameters in GPT-2 small, 96 layers in GPT-3")
+
+# %% [markdown]
+# The table's last but one row, "predict the next token, millions of times", is this model's training
+# record:
+
+# %%
 from gptviz.scale import trained_tokens
 
 seen = trained_tokens(model)  # from the bundled model's training record (GPT-2 has none)
@@ -139,13 +145,15 @@ lens = logit_lens(model, trace)
 shown = list(range(n_prompt - 6, n_prompt + 8))
 nearly_all = bool(lens.unseen[1, shown].min() > 0.97)
 print(f"{lens.n_masked:,} tokens left out; after block 0 they hold over 97% of the full softmax in every row shown:", nearly_all)
+claim(nearly_all, "after block 0, together they hold nearly all of the probability")
+
+# %%
 unseen = torch.ones(c.vocab_size, dtype=torch.bool)
 unseen[known] = unseen[tok.eot_id] = False  # the tokens the stories never use
 full = lens_logits(model, trace["blocks.0.resid_post"])[shown]  # [rows shown, vocab]: nothing left out
 tied = bool((full[:, unseen].amax(-1) == full[:, unseen].amin(-1)).all())
 top_unseen = int(unseen[full.argmax(-1)].sum())
 print(f"one score for all of them in every row: {tied}; the top entry is one of them in {top_unseen} of {len(shown)} rows")
-claim(nearly_all, "after block 0, together they hold nearly all of the probability")
 claim(tied and top_unseen == len(shown) - 1, "they all get the same score; in all but one row the top guess would be one of them")
 written = range(n_prompt - 1, len(trace.ids) - 1)  # the last prompt row and the rows below the line
 claim(all(int(lens.ids[-1, t, 0]) == trace.ids[t + 1] for t in written),
