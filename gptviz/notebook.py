@@ -139,7 +139,8 @@ class Budget:
 
     long_tokens: int     #: ch07, "Greedy repeats itself": tokens each of six settings writes (bundled: its whole context)
     stop_tokens: int     #: ch07, "When does it stop?": the most tokens the two samples may write
-    seeds: int           #: ch07: seeds the medians of the side-by-side losses are taken over
+    seeds: int           #: ch07: seeds the medians of the side-by-side losses are taken over; ch08: samples per model
+    held_out_stories: int  #: ch08: validation stories the losses, openings and shuffles are measured on
     sink_stories: int    #: ch10: validation stories read with and without ``<|endoftext|>``
     repeats: int         #: ch10: repeated random sequences the ablations average over
     recall_stories: int  #: ch10: validation stories for name recall, with and without heads
@@ -161,6 +162,6 @@ def budget(model) -> Budget:
         return max(min(floor, full), round(full / ratio))
 
     return Budget(long_tokens=min(c.n_ctx, scaled(256, 128)), stop_tokens=scaled(400, 100),
-                  seeds=scaled(20, 5), sink_stories=scaled(30, 10), repeats=scaled(16, 4),
+                  seeds=scaled(20, 5), held_out_stories=scaled(100, 40), sink_stories=scaled(30, 10), repeats=scaled(16, 4),
                   recall_stories=scaled(200, 40), gave_stories=scaled(3000, 300),
                   circuit_tokens=None if ratio == 1 else 2000)
