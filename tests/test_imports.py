@@ -23,6 +23,12 @@ def test_import_gptviz_loads_no_heavy_library():
     assert got == []
 
 
+def test_import_gptviz_alone_loads_no_numpy():
+    """``import gptviz`` (config, errors, export) needs no NumPy: a notebook's first cell and the
+    command line's help start in a few hundredths of a second (``benchmarks/imports.py``)."""
+    assert fresh("import json, sys, gptviz; print(json.dumps('numpy' in sys.modules))") is False
+
+
 def test_every_public_name_still_resolves_and_the_views_load_on_first_use():
     got = fresh(
         "import json, sys, types, gptviz\n"
