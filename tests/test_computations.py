@@ -254,3 +254,43 @@ def test_vector_lengths_are_the_l2_norms_of_the_rows(odd_model):
     assert np.allclose(vector_lengths(total), (total.double() ** 2).sum(1).sqrt().numpy(), rtol=1e-6)
     with pytest.raises(InputError, match=r"shape \[n, D\]"):
         vector_lengths(token[0])
+
+
+#: Computations that belong in the library: a view or an explorer that needs one calls a library function.
+#: (Colour and axis limits, such as ``symmetric_limit``, are the drawing's own choice and stay in viz.)
+COMPUTING = (r"\.norm\(|linalg|argsort|lexsort|\btopk\b|\.sort\(|\bsoftmax\(|\bhistogram\(|bincount|einsum|cumsum|"
+             r"argmax|\.mean\(|\.sum\(|\S\s@\s\S")
+
+
+def computations_in_views(root=None) -> list[str]:
+    """``path:line: code`` for each use of :data:`COMPUTING` in the code (strings and comments left out)
+    of gptviz/viz/ and gptviz/widgets/."""
+    import io
+    import re
+    import tokenize
+    from pathlib import Path
+
+    root = Path(root or Path(__file__).resolve().parents[1])
+    found = []
+    for path in sorted([*(root / "gptviz" / "viz").glob("*.py"), *(root / "gptviz" / "widgets").glob("*.py")]):
+        lines: dict[int, list[str]] = {}
+        for tok in tokenize.generate_tokens(io.StringIO(path.read_text(encoding="utf-8")).readline):
+            if tok.type == tokenize.STRING:  # an f-string's {fields} are code; the rest of any string is text
+                prefix = tok.string[: len(tok.string) - len(tok.string.lstrip("rRbBuUfF"))]
+                code = " ".join(re.findall(r"\{([^{}]*)\}", tok.string)) if "f" in prefix.lower() else ""
+            elif tok.type in (tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE):
+                continue
+            else:
+                code = tok.string
+            lines.setdefault(tok.start[0], []).append(code)
+        for n, parts in lines.items():
+            code = " ".join(parts).replace(" . ", ".").replace(" (", "(")
+            if re.search(COMPUTING, code):
+                found.append(f"{path.relative_to(root).as_posix()}:{n}: {code}")
+    return found
+
+
+def test_views_and_explorers_only_draw():
+    """gptviz/viz/ and gptviz/widgets/ sort, select, reduce and multiply nothing themselves: each number
+    they show comes from a library function tested above (issue 26 item 3)."""
+    assert computations_in_views() == []
