@@ -5,7 +5,7 @@ fresh interpreters (``python -c``), timed inside the interpreter around the impo
 
 ``--path`` times another copy of the source (e.g. an older commit's ``git archive``) instead of the
 installed one. Prints a markdown table: the statement, median and slowest seconds, and which of
-torch / matplotlib / plotly it left in ``sys.modules``.
+numpy / torch / matplotlib / plotly it left in ``sys.modules``.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ STATEMENTS = {
     "import torch (for reference)": "import torch",
 }
 PROBE = ("import json, sys, time\nt = time.perf_counter()\n{stmt}\nt = time.perf_counter() - t\n"
-         "print(json.dumps([t, [m for m in ('torch', 'matplotlib', 'plotly') if m in sys.modules]]))")
+         "print(json.dumps([t, [m for m in ('numpy', 'torch', 'matplotlib', 'plotly') if m in sys.modules]]))")
 
 
 def run_once(stmt: str, path: str | None) -> tuple[float, list[str]]:

@@ -21,6 +21,10 @@ import torch
 
 from .checks import check_head, check_layer, check_position
 
+MIN_WEIGHT, PER_QUERY = 0.1, 2  # the thinning every lines view uses: each query's 2 strongest links of at least 0.1
+QUERY_MIN_WEIGHT = 0.02  # the selected query's links (the attention explorer): every one at least this strong
+MAX_LINES = 600  # the attention explorer's lines: at most this many of the strongest
+
 
 def _float64(t: torch.Tensor) -> np.ndarray:
     return t.detach().to("cpu", torch.float64).numpy()
@@ -30,7 +34,9 @@ def qk_steps(trace, layer: int, head: int, query: int) -> dict[str, np.ndarray]:
     """The numbers of each step for query position ``query`` (an index into the trace's tokens), in float64.
 
     Keys ``dot`` (q.k), ``scaled``, ``coefficients`` (all ``[n_keys]`` for keys ``0 .. i``),
-    ``weighted`` (``[n_keys, d]``: each value times its coefficient) and ``z`` (``[d]``, their sum).
+    ``weighted`` (``[n_keys, d]``: each value times its coefficient) and ``z`` (``[d]``, their sum);
+    and three numbers (0-d): ``sqrt_d`` (what the scores are divided by), ``strongest`` (the key with
+    the largest coefficient, the first of equal ones) and ``z_norm`` (``|z|``, the length of the output).
     """
     prefix = f"blocks.{check_layer(trace.config, layer)}.attn."
     head = check_head(trace.config, head)
@@ -44,8 +50,10 @@ def qk_steps(trace, layer: int, head: int, query: int) -> dict[str, np.ndarray]:
     coefficients = np.exp(scaled - scaled.max())
     coefficients /= coefficients.sum()
     weighted = coefficients[:, None] * v[:n_keys]
-    return {"dot": dot, "scaled": scaled, "coefficients": coefficients, "weighted": weighted,
-            "z": weighted.sum(axis=0)}
+    z = weighted.sum(axis=0)
+    return {"dot": dot, "scaled": scaled, "coefficients": coefficients, "weighted": weighted, "z": z,
+            "sqrt_d": np.float64(math.sqrt(q.size)), "strongest": np.argmax(coefficients),
+            "z_norm": np.linalg.norm(z)}
 
 
 def strongest_links(p: np.ndarray, min_weight: float, max_lines: int, per_query: int | None = None) -> np.ndarray:
@@ -64,3 +72,16 @@ def strongest_links(p: np.ndarray, min_weight: float, max_lines: int, per_query:
     order = order[:max_lines]
     offset = p.shape[1] - p.shape[0]
     return np.stack([q[order] + offset, k[order], w[order]], axis=1) if order.size else np.zeros((0, 3))
+
+
+def query_links(pattern: np.ndarray, query: int, max_lines: int = MAX_LINES,
+                query_min_weight: float = QUERY_MIN_WEIGHT) -> np.ndarray:
+    """The links the attention explorer draws for one head's ``pattern`` ``[T, T]``, rows ``(query,
+    key, weight)``: each other query's ``PER_QUERY`` strongest links of at least ``MIN_WEIGHT`` (the
+    lines views' thinning, :func:`strongest_links`; at most ``max_lines``), then every link of
+    ``query`` of at least ``query_min_weight``, in key order."""
+    links = strongest_links(pattern, MIN_WEIGHT, max_lines, PER_QUERY)
+    keys = np.nonzero(pattern[query] >= query_min_weight)[0]
+    selected = np.stack([np.full(keys.size, query), keys, pattern[query, keys]], axis=1)
+    others = links[links[:, 0] != query] if len(links) else links
+    return np.concatenate([others, selected]) if len(selected) else others

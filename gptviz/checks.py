@@ -6,7 +6,7 @@ an index that one accepts, every one accepts."""
 
 from __future__ import annotations
 
-import numpy as np
+import numbers
 
 from .errors import InputError
 
@@ -26,7 +26,9 @@ def check_position(position: int, n: int) -> int:
 
 def is_index(i) -> bool:
     """Whether ``i`` is read as an index: an int or a NumPy integer, not a bool."""
-    return isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_))
+    # numbers.Integral holds int and every NumPy integer (NumPy registers them), not numpy.bool_;
+    # so ``import gptviz`` (which imports this module through export) needs no NumPy.
+    return isinstance(i, numbers.Integral) and not isinstance(i, bool)
 
 
 def _is_list(x) -> bool:

@@ -59,6 +59,16 @@ def input_embeddings(model, ids, positions) -> tuple[torch.Tensor, torch.Tensor,
     return tuple(rec.tensors[name][picked] for name in names)
 
 
+def vector_lengths(vectors) -> np.ndarray:
+    """How long is each vector? The L2 norm ``|v| = sqrt(sum_i v_i^2)`` of each row of ``vectors``
+    ``[n, D]`` (e.g. the three of :func:`input_embeddings`): ``[n]``, in the vectors' own float dtype
+    (the "length" column of the token explorer)."""
+    v = vectors.detach().cpu().numpy() if isinstance(vectors, torch.Tensor) else np.asarray(vectors)
+    if v.ndim != 2:
+        raise InputError(f"vectors must have shape [n, D] (one vector per row), got {list(v.shape)}")
+    return np.array([np.linalg.norm(row) for row in v], dtype=v.dtype)  # row by row: the sum in np.dot's order
+
+
 def principal_plane(vectors) -> tuple[np.ndarray, np.ndarray]:
     """Points ``[N, D]`` (N >= 2) projected onto their first two principal components, by a centred
     SVD: ``(coords, share)``, ``coords`` ``[N, 2]`` and ``share`` ``[2]`` the fraction of the variance

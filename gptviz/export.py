@@ -31,13 +31,11 @@ import secrets
 import stat
 from pathlib import Path
 
-import numpy as np
-
 from .checks import check_layer
 from .errors import ExportError, GptvizError, InputError
 
-# matplotlib, plotly and the views are imported by the functions that use them, so that ``import gptviz``
-# (which imports this module for gptviz.export) loads neither library.
+# NumPy, matplotlib, plotly and the views are imported by the functions that use them, so that
+# ``import gptviz`` (which imports this module for gptviz.export) loads none of them.
 
 FORMATS = (".png", ".svg", ".pdf", ".html")
 PNG_COMPRESSION = 3  # zlib level: files ~8% larger than with matplotlib's 6, encoded ~40% faster
@@ -302,10 +300,13 @@ class _HeadPainter:
         self.ax.title.set_position(title_at)
 
     def set_head(self, pattern, title: str) -> None:
+        import numpy as np
+
         self.image.set_data(np.ma.masked_array(pattern.numpy(), self.mask))
         self.ax.title.set_text(title)  # keeps the font the view chose
 
     def png(self, path: Path) -> None:
+        import numpy as np
         from PIL import Image
 
         self.canvas.restore_region(self.background)

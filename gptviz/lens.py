@@ -17,7 +17,7 @@ from .tokenizer import EOT_ID
 from .trace import SITE, run, stream_names
 
 __all__ = ["stream_names", "lens_logits", "LogitLens", "logit_lens", "lens_guesses", "unseen_mask", "top_tokens",
-           "contribution_norms"]
+           "contribution_norms", "mean_norms", "masked_note"]
 
 
 def lens_logits(model, resid: torch.Tensor) -> torch.Tensor:
@@ -53,6 +53,23 @@ class LogitLens:
     def row_labels(self) -> list[str]:
         """Short names for the rows: ``embeddings``, ``after block 0``, ..."""
         return ["embeddings" if r == SITE.embed_sum else f"after block {r.split('.')[1]}" for r in self.rows]
+
+    @property
+    def max_unseen(self) -> float:
+        """The largest probability the full softmax gives the masked tokens, over every row and position
+        (0.0 when none are masked or ``unseen`` was not kept)."""
+        if self.unseen is None or not self.n_masked:
+            return 0.0
+        return float(self.unseen.max())
+
+
+def masked_note(lens: LogitLens) -> str:
+    """The words that say which tokens a lens was read over ("" when it masked none): the lens table's
+    legend title and its explorer's note."""
+    if not lens.n_masked:
+        return ""
+    return (f"probabilities over the tokens the model learned: the {lens.n_masked:,} it never saw share one "
+            f"embedding row and are left out (up to {lens.max_unseen:.0%} of the full softmax)")
 
 
 def logit_lens(model, trace, k: int = 1) -> LogitLens:
@@ -127,3 +144,9 @@ def contribution_norms(trace) -> dict[str, torch.Tensor]:
     for i in range(trace.config.n_layer):
         names += [f"blocks.{i}.{SITE.attn_out}", f"blocks.{i}.{SITE.mlp_out}"]
     return {name: trace[name].norm(dim=-1) for name in names}
+
+
+def mean_norms(norms: dict[str, torch.Tensor]) -> dict[str, float]:
+    """The mean over positions of each ``[T]`` entry of :func:`contribution_norms` (``{name: float}``,
+    in the same order), computed in float64: the bars of :func:`gptviz.viz.residual_norms`."""
+    return {name: float(v.detach().to("cpu", torch.float64).mean()) for name, v in norms.items()}

@@ -268,8 +268,10 @@ class GPT(nn.Module):
 
     def generate(self, *args, **kwargs):
         """Continue a prompt; see :func:`gptviz.generation.generate`."""
-        # The model's one call up to a layer above it, kept because the chapters call model.generate;
-        # imported at call time, so that importing the model never imports generation.
+        # The model's one call up to a layer above it, kept because the chapters call model.generate
+        # (00, 01 and 07). Imported at call time, so that the model never depends on generation:
+        # there is no import cycle to avoid (generation never imports this module), but a top-level
+        # import would load generation and sampling with every model and point the dependency upward.
         from .generation import generate
 
         return generate(self, *args, **kwargs)

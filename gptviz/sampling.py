@@ -194,6 +194,24 @@ class Distribution:
         p = self.probs.numpy()
         return _ranked(p, self.logits.numpy(), p > 0, self.n_kept)
 
+    @cached_property
+    def by_logit(self) -> np.ndarray:
+        """Every id ``[V]`` in order of logit, highest first (equal logits: lower id first). Every stage
+        keeps this order except where it cuts (a cut token's probability falls to 0), so it is the
+        x-axis of the candidates' pictures and table."""
+        return np.argsort(-self.logits.numpy(), kind="stable")
+
+    def n_left(self, stage: str) -> int:
+        """How many tokens does ``stage`` (a key of :attr:`stages`) leave a non-zero probability?"""
+        if stage not in self.stages:
+            raise InputError(f"stage must be one of {', '.join(map(repr, self.stages))}, got {stage!r}")
+        return int(np.count_nonzero(self.stages[stage].numpy()))
+
+    def cumulative(self, n: int) -> np.ndarray:
+        """``[n]`` float64: the temperature stage's probabilities summed along :attr:`by_logit`, over its
+        first ``n`` ids: what top-p compares with ``p``."""
+        return np.cumsum(self.stages["temperature"].numpy().astype(np.float64)[self.by_logit[:n]])
+
     def top(self, n: int = 10) -> list[Candidate]:
         """Which tokens did the model consider for this position? The ``n`` most probable, by final
         probability; tokens with equal final probability (such as those cut by top-k or top-p, all at 0)
@@ -324,6 +342,19 @@ def _ranked(primary: np.ndarray, secondary: np.ndarray, mask: np.ndarray, n: int
         ids = ids[values >= nth_largest]  # the n largest, with any ties
     order = np.lexsort((ids, -secondary[ids], -primary[ids]))  # the last key sorts first
     return torch.from_numpy(ids[order[:n]].astype(np.int64))
+
+
+def count_draws(draws, vocab_size: int, n: int = 15) -> tuple[np.ndarray, np.ndarray, int]:
+    """How often did each token come up? For ``draws`` ``[N]`` token ids (e.g.
+    :meth:`Distribution.draws`), ``(counts [vocab_size], ids, n_distinct)``: ``ids`` the ``n`` most
+    drawn tokens (at most the distinct ones), most often first, equal counts in order of id;
+    ``n_distinct`` how many different tokens came up."""
+    d = draws.numpy() if isinstance(draws, torch.Tensor) else np.asarray(draws)
+    if d.ndim != 1 or (d.size and (d.min() < 0 or d.max() >= vocab_size)):
+        raise InputError(f"draws must be token ids [N] between 0 and {vocab_size - 1}, got shape {list(d.shape)}")
+    counts = np.bincount(d.astype(np.int64), minlength=vocab_size)
+    drawn = np.flatnonzero(counts)
+    return counts, drawn[np.lexsort((drawn, -counts[drawn]))][:n], int(drawn.size)
 
 
 def top_ids(p: np.ndarray, k: int) -> np.ndarray:

@@ -91,6 +91,25 @@ def with_shape(config: GPTConfig, d_model: int, n_head: int | None = None) -> GP
                      n_head=n_head or 1, name=f"{config.name} at d_model {d_model}")
 
 
+#: The parts a parameter count is split into (keys of :meth:`GPTConfig.param_counts`), as
+#: :func:`gptviz.viz.param_breakdown` draws them.
+PARAM_FAMILIES = {
+    "embeddings (token + position)": ("token_embedding", "position_embedding"),
+    "attention": ("attention",),
+    "MLP": ("mlp",),
+    "layer norm": ("layer_norm",),
+}
+
+
+def param_shares(config: GPTConfig) -> dict[str, float]:
+    """How are the parameters shared out? ``{family: share of the total}`` for each of
+    :data:`PARAM_FAMILIES` (summing to 1), from :meth:`GPTConfig.param_counts`."""
+    if not isinstance(config, GPTConfig):
+        raise InputError(f"config must be a GPTConfig (e.g. PRESETS['gpt2']), got {type(config).__name__}")
+    counts = config.param_counts()
+    return {family: sum(counts[k] for k in keys) / counts["total"] for family, keys in PARAM_FAMILIES.items()}
+
+
 def training_flops(n_params: float, n_tokens: float) -> float:
     """Training compute in floating-point operations, ``6 N D``, for ``N`` parameters and ``D`` tokens.
 

@@ -23,6 +23,12 @@ def test_import_gptviz_loads_no_heavy_library():
     assert got == []
 
 
+def test_import_gptviz_alone_loads_no_numpy():
+    """``import gptviz`` (config, errors, export) needs no NumPy: a notebook's first cell and the
+    command line's help start in a few hundredths of a second (``benchmarks/imports.py``)."""
+    assert fresh("import json, sys, gptviz; print(json.dumps('numpy' in sys.modules))") is False
+
+
 def test_every_public_name_still_resolves_and_the_views_load_on_first_use():
     got = fresh(
         "import json, sys, types, gptviz\n"
@@ -47,3 +53,39 @@ def test_unknown_names_are_attribute_errors():
                 "        out.append(str(e))\n"
                 "print(json.dumps(out))")
     assert got == ["module 'gptviz' has no attribute 'no_such_view'", "module 'gptviz.viz' has no attribute 'no_such_view'"]
+
+
+#: The modules above the views: they may import them (export saves a view, the command line draws one).
+ABOVE_VIEWS = {"gptviz/export.py", "gptviz/__main__.py"}
+
+
+def library_imports_of_views() -> list[str]:
+    """``path: module`` for every import of ``gptviz.viz`` or ``gptviz.widgets`` (at the top or inside a
+    function) in a library module: the model, traces, lens, interventions ... (not viz/, widgets/ and
+    :data:`ABOVE_VIEWS`)."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    found = []
+    for path in sorted((root / "gptviz").rglob("*.py")):
+        rel = path.relative_to(root).as_posix()
+        if rel.startswith(("gptviz/viz/", "gptviz/widgets/")) or rel in ABOVE_VIEWS:
+            continue
+        package = ".".join(path.relative_to(root).with_suffix("").parts[:-1])
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                base = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                names = [f"{base}.{node.module}" if node.level else node.module or ""] if node.module else \
+                    [f"{base}.{a.name}" for a in node.names]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            else:
+                continue
+            found += [f"{rel}: {n}" for n in names if n.startswith(("gptviz.viz", "gptviz.widgets"))]
+    return found
+
+
+def test_the_library_never_imports_the_views_or_widgets():
+    """Dependencies point one way: views and widgets draw what the library computes, never the reverse."""
+    assert library_imports_of_views() == []

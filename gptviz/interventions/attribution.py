@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 from ..checks import check_position
@@ -42,9 +43,27 @@ class Attribution:
     position: int
 
     def top(self, k: int = 10) -> list[tuple[str, float]]:
-        """The ``k`` components with the largest contributions by size, largest first."""
-        order = self.values.abs().argsort(descending=True)[:k]
+        """The ``k`` components with the largest contributions by size, largest first (equal sizes in
+        component order: :func:`largest_contributions`)."""
+        order = largest_contributions(self.values, len(self.labels))[0][:k]
         return [(self.labels[i], float(self.values[i])) for i in order]
+
+
+def largest_contributions(values, k: int) -> tuple[np.ndarray, float | None, float]:
+    """The bars of :func:`gptviz.viz.attribution_bars`: for ``values`` ``[N]`` (an Attribution's),
+    ``(order, rest, total)``: ``order`` ``[k]`` the indices of the ``k`` largest by size, largest
+    first, equal sizes in index order; ``rest`` the sum of the other ``N - k`` (None when ``k == N``);
+    ``total`` the sum of all ``N``; sums in float64, so ``sum(values[order]) + rest == total``."""
+    v = values.detach().to("cpu", torch.float64).numpy() if isinstance(values, torch.Tensor) else \
+        np.asarray(values, dtype=np.float64)
+    n = v.size
+    if v.ndim != 1:
+        raise InputError(f"values must be one contribution per component, shape [N], got {list(v.shape)}")
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= n:
+        raise InputError(f"k must be an int from 1 to the {n} components, got {k!r}")
+    order = np.argsort(-np.abs(v), kind="stable")[:k]
+    total = float(v.sum())
+    return order, (total - float(v[order].sum()) if k < n else None), total
 
 
 def logit_attribution(model, trace, token, position: int = -1) -> Attribution:

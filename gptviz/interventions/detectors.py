@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 from ..checks import is_index
@@ -144,6 +145,41 @@ def position_losses(trace) -> torch.Tensor:
         raise InputError("need at least 2 tokens for a next-token loss")
     targets = torch.tensor(trace.ids[1:])
     return next_token_loss(trace["logits"][:-1], targets, reduction="none")
+
+
+BEST = ("max", "min", "abs")  # what best_cell can look for
+
+
+def best_cell(scores, best: str | None = "max") -> tuple[int, int] | None:
+    """Which head scores best? The (row, column) of the largest cell of ``scores`` ``[rows, cols]``
+    (e.g. ``[n_layer, n_head]`` head scores or a ``patch_sweep``), of the smallest (``best="min"``)
+    or of the largest in size (``"abs"``); the first in row-major order among equal cells; None for
+    ``best=None``. The cell :func:`gptviz.viz.head_score_grid` outlines."""
+    if best is None:
+        return None
+    if best not in BEST:
+        raise InputError(f"best= must be 'max', 'min', 'abs' or None, got {best!r}")
+    s = scores.detach().to("cpu", torch.float64).numpy() if isinstance(scores, torch.Tensor) else \
+        np.asarray(scores, dtype=np.float64)
+    if s.ndim != 2 or 0 in s.shape:
+        raise InputError(f"scores must be a non-empty [rows, cols] grid, got shape {list(s.shape)}")
+    flat = {"max": s, "min": -s, "abs": np.abs(s)}[best]
+    return tuple(int(i) for i in np.unravel_index(int(np.argmax(flat)), s.shape))
+
+
+def copy_means(losses, period: int) -> tuple[float, float]:
+    """The mean loss over each copy of r in ``<|endoftext|> + r + r``: ``losses`` ``[T - 1]`` (point
+    ``t`` is the loss of token ``t + 1``, as :func:`position_losses` gives) averaged over points
+    ``0 .. period - 1`` (the first copy) and ``period ..`` (the second), in float64. ``period``: the
+    length of r."""
+    y = losses.detach().to("cpu", torch.float64).numpy() if isinstance(losses, torch.Tensor) else \
+        np.asarray(losses, dtype=np.float64)
+    if isinstance(period, bool) or not isinstance(period, (int, np.integer)) or period < 1:
+        raise InputError(f"period must be the length of r, an int >= 1, got {period!r}")
+    if y.ndim != 1 or y.size < period + 1:
+        raise InputError(f"losses must be [T - 1] with more than period={period} values (both copies of r), "
+                         f"got shape {list(y.shape)}")
+    return float(y[:period].mean()), float(y[period:].mean())
 
 
 @dataclass

@@ -27,13 +27,14 @@ from matplotlib.colors import Normalize
 from matplotlib.patches import Rectangle
 
 from ..errors import InputError
-from ..sampling import top_union  # the tokens drawn; computed in the library
+from ..interventions.attribution import largest_contributions
+from ..interventions.detectors import BEST, best_cell, copy_means  # noqa: F401  (BEST: kept importable here)
+from ..sampling import top_ids, top_union  # the tokens drawn; computed in the library
 from .style import (DIVERGING, SEQUENTIAL, check_len, finish, new_figure, plotly_label, set_token_ticks, styled,
                     symmetric_limit, text_colour, to_numpy)
 
 UP, DOWN, NEUTRAL = "#0072b2", "#d55e00", "#777777"  # Okabe-Ito blue and vermillion; grey for sums
 OUTLINE = "black"  # the best head's frame: visible on both colour scales' strongest cells
-BEST = ("max", "min", "abs")
 #: What patch_sweep(what=...) pastes, as a figure says it.
 PATCHED = {"resid": "the residual stream after each block", "attn": "each layer's attention output",
            "mlp": "each layer's MLP output", "heads": "each head's output z (at every position)"}
@@ -65,13 +66,8 @@ def _scale(s: np.ndarray, signed: bool | None = None) -> tuple[str, float, float
 
 
 def _best(s: np.ndarray, best: str | None) -> tuple[int, int] | None:
-    """The (row, column) of the best cell: largest (``max``), smallest (``min``) or largest in size (``abs``)."""
-    if best is None:
-        return None
-    if best not in BEST:
-        raise InputError(f"best= must be 'max', 'min', 'abs' or None, got {best!r}")
-    flat = {"max": s, "min": -s, "abs": np.abs(s)}[best]
-    return tuple(int(i) for i in np.unravel_index(int(np.argmax(flat)), s.shape))
+    """The cell to outline: :func:`gptviz.interventions.detectors.best_cell`."""
+    return best_cell(s, best)
 
 
 def _cell(v: float) -> str:
@@ -266,16 +262,13 @@ def attribution_bars(attribution, k: int = 10, title: str | None = None):
     """
     values = _check_attribution(attribution)
     n = values.size
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= n:
-        raise InputError(f"k must be an int from 1 to the {n} components, got {k!r}")
-    order = np.argsort(-np.abs(values), kind="stable")[:k]
+    order, rest, total = largest_contributions(values, k)  # gptviz.interventions.attribution
     labels = [str(attribution.labels[i]) for i in order]
     shown = values[order]
     colours = [UP if v >= 0 else DOWN for v in shown]
-    total = float(values.sum())
-    if k < n:
+    if rest is not None:
         labels.append(f"the other {n - k}")
-        shown = np.append(shown, total - shown.sum())
+        shown = np.append(shown, rest)
         colours.append(NEUTRAL)
     labels.append(f"sum of all {n}")
     shown = np.append(shown, total)
@@ -323,8 +316,9 @@ def distribution_change(before, after, tokenizer, k: int = 10, title: str = "Nex
     ax.set_ylabel("probability")
     ax.set_xlabel(f"the tokens among the {k} most probable {names[0]} or {names[1]}")
     ax.legend(fontsize=8)
-    top_p, top_q = _token_labels(tokenizer, [int(np.argmax(p)), int(np.argmax(q))])
-    ax.set_title(f"{title}\ntop token {names[0]}: {top_p} ({p.max():.3f}); {names[1]}: {top_q} ({q.max():.3f})")
+    best_p, best_q = int(top_ids(p, 1)[0]), int(top_ids(q, 1)[0])  # ties: the lower id, as argmax
+    top_p, top_q = _token_labels(tokenizer, [best_p, best_q])
+    ax.set_title(f"{title}\ntop token {names[0]}: {top_p} ({p[best_p]:.3f}); {names[1]}: {top_q} ({q[best_q]:.3f})")
     return finish(fig)
 
 
@@ -349,7 +343,7 @@ def loss_by_position(losses, period: int, title: str = "Loss at each position of
         if y.ndim != 1 or y.size < period + 1:
             raise InputError(f"losses[{label!r}] must be [T - 1] with more than period={period} values (both "
                              f"copies of r), got shape {list(y.shape)}")
-        first, second = y[:period].mean(), y[period:].mean()
+        first, second = copy_means(y, period)  # gptviz.interventions.detectors
         ax.plot(np.arange(y.size), y, color=colours[i % len(colours)], lw=1.4,
                 label=f"{label}: first copy {first:.2f}, second copy {second:.2f} nats")
     ax.axvline(period - 0.5, color="black", lw=1, ls="--")

@@ -15,7 +15,7 @@ from __future__ import annotations
 from matplotlib import colormaps
 from matplotlib.patches import Patch, Rectangle
 
-from ..lens import LogitLens, logit_lens
+from ..lens import LogitLens, logit_lens, masked_note  # noqa: F401  (masked_note: the library's, kept importable here)
 from .style import (ACCENT, SEQUENTIAL, check_prompt_len, choose_positions, finish, new_figure, shorten, styled,
                     text_colour, to_numpy)
 
@@ -80,14 +80,7 @@ def lens_table(lens: LogitLens, positions=None, prompt_len: int | None = None):
     return finish(fig)
 
 
-def masked_note(lens: LogitLens) -> str:
-    """The words that say which tokens a lens was read over ("" when it masked none)."""
-    if not lens.n_masked:
-        return ""
-    return (f"probabilities over the tokens the model learned: the {lens.n_masked:,} it never saw share one "
-            f"embedding row and are left out (up to {lens.unseen.max():.0%} of the full softmax)")
-
-
 def logit_lens_view(model, trace, positions=None, prompt_len: int | None = None):
-    """Compute the logit lens of a trace (:func:`gptviz.lens.logit_lens`) and draw its table."""
+    """The logit lens of a trace drawn as its table: :func:`lens_table` of :func:`gptviz.lens.logit_lens`
+    (the library computes every number; this view only hands the trace over and draws)."""
     return lens_table(logit_lens(model, trace), positions, prompt_len)

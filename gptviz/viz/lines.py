@@ -13,7 +13,7 @@ import numpy as np
 import plotly.graph_objects as go
 from matplotlib.collections import LineCollection
 
-from ..attention import strongest_links
+from ..attention import MIN_WEIGHT, PER_QUERY, strongest_links  # the thinning, from the library
 from ..errors import InputError
 from .attention import check_cells, check_pattern, head_pattern, head_title
 from .style import (ACCENT, finish, key_labels, label_size, label_step, new_figure, plotly_label, styled,
@@ -21,7 +21,6 @@ from .style import (ACCENT, finish, key_labels, label_size, label_step, new_figu
 
 LINE_COLOUR = (0.0, 0.447, 0.698)  # Okabe-Ito blue
 N_SHADES = 8  # interactive lines are grouped into this many opacity levels
-MIN_WEIGHT, PER_QUERY = 0.1, 2  # the thinning every lines view uses: each query's 2 strongest links of at least 0.1
 
 
 def _check_limits(min_weight: float, max_lines: int, per_query: int | None) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib import colormaps
 
+from ..mlp import top_activations
 from .style import (DIVERGING, choose_positions, SEQUENTIAL, check_layer, finish, new_figure, set_token_ticks, styled,
                     symmetric_limit, text_colour, to_numpy)
 
@@ -42,11 +43,10 @@ def top_neurons(trace, layer: int, k: int = 5, positions=None):
     with the neuron's index and activation, coloured by activation.
     """
     layer = check_layer(trace.config, layer)
-    post = to_numpy(trace[f"blocks.{layer}.mlp.post"])  # [T, F]
+    post = trace[f"blocks.{layer}.mlp.post"]  # [T, F]
     rows, note = choose_positions(positions, len(post), 40)
-    k = int(np.clip(k, 1, post.shape[1]))
-    top = np.argsort(-post[rows], axis=1, kind="stable")[:, :k]  # [R, k]
-    values = np.take_along_axis(post[rows], top, axis=1)
+    top, values = top_activations(post[rows], k)  # [R, k] each: gptviz.mlp
+    k = top.shape[1]
     fig = new_figure(min(8.0, 1.2 * k + 2.0), 0.3 * len(rows) + 1.3)  # at most a notebook's width
     ax = fig.add_subplot()
     cmap = colormaps[SEQUENTIAL]

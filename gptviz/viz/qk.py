@@ -5,7 +5,6 @@ The numbers come from :func:`gptviz.attention.qk_steps`, whose docstring has the
 
 from __future__ import annotations
 
-import math
 
 import numpy as np
 from matplotlib.collections import PolyCollection
@@ -44,7 +43,7 @@ def qk_view(trace, layer: int, head: int, query: int = -1):
     fig = new_figure(8.0, height)
     grid = fig.add_gridspec(2, 4, width_ratios=[1, 1, 1, 2.2], height_ratios=[max(n, 4), 1.6])
     panels = [("dot", "1. q . k", "dot product"),
-              ("scaled", f"2. / sqrt({d}) = {math.sqrt(d):.2f}", "scaled score"),
+              ("scaled", f"2. / sqrt({d}) = {steps['sqrt_d']:.2f}", "scaled score"),
               ("coefficients", "3. softmax", "coefficient (sum 1)")]
     first = None
     for col, (key, panel_title, xlabel) in enumerate(panels):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..lens import contribution_norms
+from ..lens import contribution_norms, mean_norms
 from .style import SEQUENTIAL, finish, new_figure, set_token_ticks, styled, to_numpy
 
 
@@ -30,7 +30,7 @@ def residual_norms(trace):
     grid = fig.add_gridspec(1, 2, width_ratios=[1, 3.2])
     bars = fig.add_subplot(grid[0, 0])
     y = np.arange(len(names))
-    bars.barh(y, table.mean(axis=1), color=["#009e73"] + ["#0072b2", "#e69f00"] * trace.config.n_layer)
+    bars.barh(y, list(mean_norms(norms).values()), color=["#009e73"] + ["#0072b2", "#e69f00"] * trace.config.n_layer)
     bars.set_yticks(y, names, fontsize=8)
     bars.set_ylim(len(names) - 0.5, -0.5)
     bars.set_xlabel("mean norm over tokens")

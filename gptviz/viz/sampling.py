@@ -10,7 +10,6 @@ cumulative probability that top-p compares with ``p``.
 from __future__ import annotations
 
 import numpy as np
-import torch
 from matplotlib.ticker import FuncFormatter
 
 from ..tokenizer import get_tokenizer
@@ -43,7 +42,7 @@ def _mark_cut(ax, dist, n: int) -> None:
     among the ``n`` shown, labelled "kept" on its left and "dropped" on its right."""
     y = 0.97
     for stage, setting in (("top_k", dist.top_k), ("top_p", dist.top_p)):
-        n_left = int(torch.count_nonzero(dist.stages[stage]))
+        n_left = dist.n_left(stage)
         if setting is not None and not dist.greedy and n_left < n:
             ax.axvline(n_left - 0.5, color="black", ls="--", lw=1.2, gid=f"cut-{stage}")
             where = ax.get_xaxis_transform()
@@ -70,7 +69,7 @@ def distribution_bars(dist, n: int = 20, title: str = "Next-token candidates"):
     probability that top-p compares with ``p``.
     """
     n = int(np.clip(n, 1, dist.logits.numel()))
-    ids = torch.argsort(dist.logits, descending=True, stable=True)[:n].tolist()
+    ids = dist.by_logit[:n].tolist()  # gptviz.sampling.Distribution
     temp = to_numpy(dist.stages["temperature"])[ids]
     final = to_numpy(dist.probs)[ids]
     kept = final > 0
@@ -93,7 +92,7 @@ def distribution_bars(dist, n: int = 20, title: str = "Next-token candidates"):
     _mark_cut(ax, dist, n)
     if dist.top_p is not None and not dist.greedy:
         cum = ax.twinx()
-        cum.step(x, np.cumsum(temp), where="mid", color=CUMULATIVE, lw=1.2, label="cumulative probability")
+        cum.step(x, dist.cumulative(n), where="mid", color=CUMULATIVE, lw=1.2, label="cumulative probability")
         cum.axhline(dist.top_p, color=CUMULATIVE, ls=":", lw=1, label=f"p = {dist.top_p:g}")
         cum.set_ylim(0, 1.02)
         cum.set_ylabel("cumulative probability (top-p)", color=CUMULATIVE)

@@ -11,15 +11,13 @@ import numpy as np
 
 from ..config import PRESETS, GPTConfig
 from ..errors import InputError
+from ..scale import PARAM_FAMILIES, param_shares
 from .style import finish, new_figure, styled
 
 #: Families drawn, each a sum of keys of GPTConfig.param_counts(); Okabe-Ito colours.
-FAMILIES = {
-    "embeddings (token + position)": (("token_embedding", "position_embedding"), "#009e73"),
-    "attention": (("attention",), "#0072b2"),
-    "MLP": (("mlp",), "#e69f00"),
-    "layer norm": (("layer_norm",), "#cc79a7"),
-}
+COLOURS = {"embeddings (token + position)": "#009e73", "attention": "#0072b2", "MLP": "#e69f00",
+           "layer norm": "#cc79a7"}
+FAMILIES = {family: (keys, COLOURS[family]) for family, keys in PARAM_FAMILIES.items()}  # the library's parts
 
 
 def human(n: int) -> str:
@@ -58,13 +56,14 @@ def param_breakdown(configs=None):
     """
     chosen = _configs(configs)
     counts = {name: c.param_counts() for name, c in chosen.items()}
+    shares = {name: param_shares(c) for name, c in chosen.items()}  # gptviz.scale
     names = list(counts)
     fig = new_figure(10, 0.38 * len(names) + 1.6)
     ax = fig.add_subplot()
     y = np.arange(len(names))
     left = np.zeros(len(names))
-    for family, (keys, colour) in FAMILIES.items():
-        share = np.array([sum(counts[n][k] for k in keys) / counts[n]["total"] for n in names])
+    for family, (_, colour) in FAMILIES.items():
+        share = np.array([shares[n][family] for n in names])
         ax.barh(y, 100 * share, left=left, color=colour, label=family)
         left += 100 * share
     for i, n in enumerate(names):

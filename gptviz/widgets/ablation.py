@@ -13,7 +13,7 @@ import ipywidgets as widgets
 
 from ..interventions import logit_attribution
 from ..interventions.rerun import CLEAN_NAMES, IncrementalAblation
-from ..sampling import top_union
+from ..sampling import top_ids, top_union
 from ..viz.circuits import attribution_bars, distribution_change
 from . import _render
 from .base import Explorer, ExportBar, guarded, html_box, row, text_box
@@ -198,7 +198,7 @@ class AblationExplorer(Explorer):
         if view.startswith("next"):
             return distribution_change(self.probs_before, self.after_probs, self.model.tokenizer, N_TOP,
                                        title="Next-token probabilities, all on (before) and ablated (after)")
-        target = int(self.probs_before.argmax())  # the clean run's top next token
+        target = int(top_ids(self.probs_before.numpy(), 1)[0])  # the clean run's top next token (ties: lower id)
         heads, mlps = self.switched_off()
         off = self._names(heads, mlps)
         state = "all on" if not off else f"{self.how.value}-ablated: {off}" if len(off) < 60 else \

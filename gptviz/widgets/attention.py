@@ -4,29 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..attention import qk_steps, strongest_links
+from ..attention import QUERY_MIN_WEIGHT, query_links, qk_steps  # noqa: F401  (QUERY_MIN_WEIGHT: read by tests)
 from ..viz.attention import attention_heatmap_interactive, head_heatmap, head_title
-from ..viz.lines import MIN_WEIGHT, PER_QUERY, attention_lines_interactive, head_lines
+from ..viz.lines import attention_lines_interactive, head_lines
 from ..viz.qk import qk_view
 from ..viz.style import SEQUENTIAL, causal_mask
 from . import _render
 from .base import Explorer, ExportBar, html_box, int_slider, position_picker, row, set_positions, text_box
 
 NAMES = ["blocks.*.attn.q", "blocks.*.attn.k", "blocks.*.attn.v", "blocks.*.attn.pattern"]
-QUERY_MIN_WEIGHT = 0.02  # the selected query's lines: every one at least this strong
-MAX_LINES = 600  # at most this many of the strongest lines
 DEFAULT_TEXT = "The robot picked up the red ball because it was the only toy left on the floor."
-
-
-def shown_links(pattern: np.ndarray, query: int) -> np.ndarray:
-    """The lines the explorer draws for ``pattern [T, T]``, rows ``(query, key, weight)``: each
-    query's ``PER_QUERY`` strongest links of at least ``MIN_WEIGHT`` (as in :func:`~gptviz.viz.attention_lines`),
-    and every link of ``query`` of at least ``QUERY_MIN_WEIGHT``."""
-    links = strongest_links(pattern, MIN_WEIGHT, MAX_LINES, PER_QUERY)
-    keys = np.nonzero(pattern[query] >= QUERY_MIN_WEIGHT)[0]
-    selected = np.stack([np.full(keys.size, query), keys, pattern[query, keys]], axis=1)
-    others = links[links[:, 0] != query] if len(links) else links
-    return np.concatenate([others, selected]) if len(selected) else others
+shown_links = query_links  # the lines the explorer draws: gptviz.attention.query_links
 
 
 class AttentionExplorer(Explorer):
@@ -109,15 +97,14 @@ class AttentionExplorer(Explorer):
 
 def qk_table(steps: dict, tokens: list[str], query: int) -> str:
     """The q.k breakdown for one query as a table: one row per key it may see."""
-    d = steps["z"].size
     coefficients = steps["coefficients"]
-    top = int(np.argmax(coefficients))
+    top = int(steps["strongest"])
     rows = [[str(j), _render.token_cell(tokens[j]), f"{dot:+.3f}", f"{scaled:+.3f}", f"{a:.4f}", _render.bar(a)]
             for j, (dot, scaled, a) in enumerate(zip(steps["dot"], steps["scaled"], coefficients))]
     styles = ["font-weight:bold" if j == top else "" for j in range(len(rows))]
     head = _render.heading(
         f"How query {query} ({tokens[query]}) decides where to look",
-        f"q·k, divided by √{d} = {np.sqrt(d):.2f}, softmax over the {len(rows)} keys it may see "
+        f"q·k, divided by √{steps['z'].size} = {steps['sqrt_d']:.2f}, softmax over the {len(rows)} keys it may see "
         f"(bold: the largest coefficient); the head's output z is the coefficient-weighted sum of values, "
-        f"|z| = {np.linalg.norm(steps['z']):.3f}")
+        f"|z| = {steps['z_norm']:.3f}")
     return head + _render.table(["key", "token", "q·k", "÷ √d", "coefficient", ""], rows, styles)

@@ -9,8 +9,9 @@ import torch
 from matplotlib import colormaps
 
 from ..compare import activation_curves, gelu_vs_relu, variant_edits
-from ..lens import logit_lens
-from ..viz.lens import MAX_LABEL, lens_table, masked_note
+from ..lens import logit_lens, masked_note
+from ..mlp import activation_histogram
+from ..viz.lens import MAX_LABEL, lens_table
 from ..viz.mlp import mlp_activations, top_neurons
 from ..viz.style import DIVERGING, SEQUENTIAL, shorten, symmetric_limit, text_colour
 from . import _render
@@ -122,7 +123,7 @@ def activation_svg(pre: np.ndarray, gelu: np.ndarray, strongest: np.ndarray, wid
     w, h = width - left - 6, height - bottom - 6
     sx = lambda x: left + (np.clip(x, x_lo, x_hi) - x_lo) / (x_hi - x_lo) * w  # noqa: E731
     sy = lambda y: 6 + (y_hi - np.clip(y, y_lo, y_hi)) / (y_hi - y_lo) * h  # noqa: E731
-    counts, edges = np.histogram(np.clip(pre, x_lo, x_hi), bins=40, range=(x_lo, x_hi))
+    counts, edges = activation_histogram(pre, x_lo, x_hi, 40)
     bars = "".join(
         f'<rect x="{sx(a):.1f}" y="{6 + h - c / counts.max() * h:.1f}" width="{sx(b) - sx(a):.1f}" '
         f'height="{c / counts.max() * h:.1f}" fill="#dddddd"/>' for a, b, c in zip(edges[:-1], edges[1:], counts) if c)

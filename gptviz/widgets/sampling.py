@@ -7,7 +7,7 @@ import numpy as np
 
 from ..generation import Stepper
 from ..kvcache import kv_cache_bytes
-from ..sampling import distribution
+from ..sampling import count_draws, distribution
 from ..tokenizer import EOT, EOT_ID
 from ..viz.sampling import distribution_bars
 from . import _render
@@ -90,7 +90,7 @@ class SamplingExplorer(Explorer):
     def read(self, text: str) -> None:
         trace = self.run_trace(text, ["logits"])
         self.logits = trace["logits"][-1]  # [V]: the scores for the next token
-        self.order = np.argsort(-self.logits.numpy(), kind="stable")  # every stage keeps this order
+        self.order = None  # the ids in logit order: Distribution.by_logit, set by draw
         self.prompt_tokens = trace.tokens
 
     def draw(self) -> None:
@@ -99,6 +99,7 @@ class SamplingExplorer(Explorer):
         temperature, top_k, top_p = self.controls.settings()
         d = distribution(self.logits, temperature, top_k, top_p, tokenizer=self.model.tokenizer)
         self.dist = d
+        self.order = d.by_logit  # every stage keeps this order
         best = d.top(1)[0]
         V = d.logits.numel()
         self.top_prob.value = f"top token {_render.token_cell(best.token)}: p = {_render.number(best.prob, '.4g')}"
@@ -111,7 +112,7 @@ class SamplingExplorer(Explorer):
         for stage, title in STAGE_TITLES.items():
             probs = d.stages[stage].numpy()
             cut = stage in ("top_k", "top_p") and not d.greedy
-            panels.append((title, probs[self.order], int(np.count_nonzero(probs)) if cut else None))
+            panels.append((title, probs[self.order], d.n_left(stage) if cut else None))
         self.vocabulary.value = (_render.heading("The whole vocabulary after each stage",
                                                  "tokens by rank, both axes logarithmic") +
                                  _render.vocabulary_svg(panels))
@@ -160,14 +161,11 @@ class SamplingExplorer(Explorer):
             return None
         seed = self.controls.seed.value
         draws = self.dist.draws(n, seed).numpy()
-        counts = np.bincount(draws, minlength=self.dist.logits.numel())
-        drawn = np.flatnonzero(counts)
-        drawn = drawn[np.lexsort((drawn, -counts[drawn]))][:15]
+        counts, drawn, distinct = count_draws(draws, self.dist.logits.numel(), 15)  # gptviz.sampling
         tok = self.model.tokenizer
         probs = self.dist.probs.numpy()
         rows = [[_render.token_cell(tok.token_str(int(i))), str(counts[i]), f"{n * probs[i]:.1f}",
                  _render.bar(counts[i] / n)] for i in drawn]
-        distinct = int(np.count_nonzero(counts))
         self.histogram.value = (
             _render.heading(f"{n} draws with seed {seed}: {distinct} different tokens",
                             "count vs. expected count (n × probability)") +

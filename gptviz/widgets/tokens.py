@@ -10,7 +10,7 @@ import ipywidgets as widgets
 import numpy as np
 import torch
 
-from ..embeddings import input_embeddings, nearest_tokens
+from ..embeddings import input_embeddings, nearest_tokens, vector_lengths
 from ..errors import InputError
 from ..inputs import EXPLORER, read_input
 from ..tokenizer import get_tokenizer, readable
@@ -181,12 +181,13 @@ class EmbeddingExplorer(Explorer):
         D = token_vecs.shape[1]
         width = D * max(1, 640 // D)
         rows = []
-        for p, i, t, e, s in zip(positions, ids, token_vecs, pos_vecs, sums):
+        lengths = [vector_lengths(v) for v in (token_vecs, pos_vecs, sums)]  # [n] each: gptviz.embeddings
+        for r, (p, i, t, e, s) in enumerate(zip(positions, ids, token_vecs, pos_vecs, sums)):
             parts = ((f"token {tok.token_str(i)} (id {i})", t), (f"+ position {p}", e), ("= input to block 0", s))
-            for label, v in parts:
+            for (label, v), length in zip(parts, (n[r] for n in lengths)):
                 rows.append([_render.token_cell(label),
                              _render.pixels(_render.colourise(v[None], DIVERGING, -limit, limit), width, 14),
-                             f"{np.linalg.norm(v):.2f}"])
+                             f"{length:.2f}"])
         scale = _render.colour_bar(DIVERGING, f"{-limit:.2f}", f"{limit:.2f}", "blue negative, red positive")
         self.vectors.value = (_render.heading("Embeddings", f"{D} numbers each, one cell per number") +
                               _render.table(["", f"the {D} dimensions", "length"], rows) + scale)
