@@ -46,6 +46,18 @@ from .tokenizer import EOT_ID, get_tokenizer
 STORIES_CONFIG = GPTConfig(vocab_size=50257, n_ctx=256, d_model=128, n_layer=4, n_head=4, name="gptviz-stories")
 
 
+#: How many validation windows :func:`train` measures its validation loss on, by default.
+VAL_WINDOWS = 64
+
+
+def validation_windows(val_ids, context: int, n: int = VAL_WINDOWS) -> tuple[torch.Tensor, torch.Tensor]:
+    """The fixed windows :func:`train` measures its validation loss on: the first ``n`` of the
+    non-overlapping windows of ``context`` tokens cut from the stream ``val_ids`` (so each begins
+    wherever the cut falls, mostly inside a story). Returns ``(inputs, targets)``, ``[n, context]`` each."""
+    inputs, targets = sliding_windows(val_ids, context, stride=context)
+    return inputs[:n], targets[:n]
+
+
 def sliding_windows(ids, context: int, stride: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
     """Every (input, target) example in a token stream.
 
@@ -166,7 +178,7 @@ def _val_loss(model: GPT, head: SubsetHead, val_x: torch.Tensor, val_y: torch.Te
 
 def train(config: GPTConfig, train_ids, val_ids, steps: int = 1000, batch_size: int = 16, lr: float = 1e-3,
           warmup: int = 100, weight_decay: float = 0.1, clip: float = 1.0, eval_every: int = 100,
-          val_windows: int = 64, seed: int = 0, device: str | None = None, threads: int = 2,
+          val_windows: int = VAL_WINDOWS, seed: int = 0, device: str | None = None, threads: int = 2,
           model: GPT | None = None, starts=None, progress: bool = True, context: int | None = None,
           callback: Callable[[int, float, float], None] | None = None) -> TrainResult:
     """Train a GPT of shape ``config`` on a token stream; return it with its loss history.
@@ -191,8 +203,7 @@ def train(config: GPTConfig, train_ids, val_ids, steps: int = 1000, batch_size: 
     device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     gen = torch.Generator().manual_seed(seed)
     inputs, targets = sliding_windows(train_ids, context)
-    val_x, val_y = sliding_windows(val_ids, context, stride=context)
-    val_x, val_y = val_x[:val_windows], val_y[:val_windows]
+    val_x, val_y = validation_windows(val_ids, context, val_windows)
 
     model = (model or fresh_model(config, seed)).to(device).train()
     starts = torch.arange(len(inputs)) if starts is None else torch.as_tensor(starts)

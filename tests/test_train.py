@@ -14,7 +14,8 @@ from gptviz.corpus import encode_stories, generate_stories
 from gptviz.hub import save_checkpoint
 from gptviz.model import GPT
 from gptviz.tokenizer import get_tokenizer
-from gptviz.train import SubsetHead, fresh_model, lr_at, sliding_windows, story_starts, train
+from gptviz.loss import next_token_loss
+from gptviz.train import SubsetHead, fresh_model, lr_at, sliding_windows, story_starts, train, validation_windows
 
 MICRO = GPTConfig(vocab_size=50257, n_ctx=32, d_model=32, n_layer=1, n_head=2, name="micro")
 ROBOT = [32, 9379, 1276, 22389, 262, 6266, 1813, 340, 13]  # "A robot must obey the orders given it."
@@ -90,6 +91,32 @@ def test_a_short_run_lowers_the_loss(micro_run):
     assert last_val < 0.75 * math.log(MICRO.vocab_size)  # far below a uniform guess
     assert result.tokens_seen == 60 * 8 * MICRO.n_ctx and result.seconds > 0 and result.cpu_seconds > 0
     assert not result.model.training
+
+
+def test_validation_windows_are_the_first_cuts_of_the_stream():
+    ids = list(range(100, 135))  # 35 tokens: four whole windows of 8, the rest dropped
+    x, y = validation_windows(ids, 8, n=3)
+    assert x.tolist() == [ids[0:8], ids[8:16], ids[16:24]] and y.tolist() == [ids[1:9], ids[9:17], ids[17:25]]
+    assert len(validation_windows(ids, 8, n=10)[0]) == 4
+
+
+def test_the_validation_loss_is_measured_on_validation_windows():
+    """The history's last validation loss is the trained model's loss (over the training tokens plus
+    one class for the rest, as training scores it) on exactly validation_windows(val_ids, n_ctx,
+    val_windows): the windows chapter 8 re-measures the bundled model's record on. (Validation
+    tokens from the training stories: an unseen token's input row changes when training ends.)"""
+    train_ids = encode_stories(generate_stories(40, seed=10), get_tokenizer())
+    val_ids = train_ids[-400:]
+    result = train(MICRO, train_ids, val_ids, steps=6, batch_size=4, eval_every=6, val_windows=5, seed=0,
+                   device="cpu", threads=1, progress=False)
+    head = SubsetHead(result.model, torch.unique(torch.tensor(train_ids)))  # its unseen row: the trained one
+
+    def loss_on(x, y):
+        with torch.no_grad():
+            return next_token_loss(head.logits(result.model.hidden(x)), head.targets(y)).item()
+
+    assert loss_on(*validation_windows(val_ids, MICRO.n_ctx, 5)) == pytest.approx(result.history[-1][2], rel=1e-5)
+    assert loss_on(*validation_windows(val_ids[3:], MICRO.n_ctx, 5)) != pytest.approx(result.history[-1][2], rel=1e-3)
 
 
 def test_a_saved_checkpoint_loads_in_gptviz_and_transformers(micro_run, tmp_path, monkeypatch):
