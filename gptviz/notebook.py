@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import random
+import sys
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,11 +32,17 @@ def describe(model) -> str:
 
 
 def configure_display() -> None:
-    """PNG figures in IPython (when running in one) and plotly's JSON renderer."""
-    import plotly.io as pio
+    """PNG figures in IPython (when running in one) and plotly's JSON renderer.
 
-    os.environ.setdefault("PLOTLY_RENDERER", PLOTLY_RENDERER)
-    pio.renderers.default = PLOTLY_RENDERER
+    Plotly takes its renderer from ``$PLOTLY_RENDERER`` when it first shows a figure; importing its
+    renderers here instead would cost every chapter seconds of start-up (most of it jsonschema's
+    grammars), though no chapter needs them before it draws with plotly."""
+    if "plotly.io._renderers" in sys.modules:  # already loaded: the variable is no longer read
+        import plotly.io as pio
+
+        pio.renderers.default = PLOTLY_RENDERER
+    else:
+        os.environ["PLOTLY_RENDERER"] = PLOTLY_RENDERER
     try:
         from IPython import get_ipython
     except ImportError:
@@ -141,12 +148,15 @@ class Budget:
     stop_tokens: int     #: ch07, "When does it stop?": the most tokens the two samples may write
     seeds: int           #: ch07: seeds the medians of the side-by-side losses are taken over
     sink_stories: int    #: ch10: validation stories read with and without ``<|endoftext|>``
-    repeats: int         #: ch10: repeated random sequences the ablations average over
-    recall_stories: int  #: ch10: validation stories for name recall, with and without heads
+    repeats: int         #: ch09, ch10: repeated random sequences the induction scores and ablations average over
+    #: ch10: validation stories for name recall, with and without heads (the first 40 of them also
+    #: find the copy heads, the first 100 count where the induction rule would find a name)
+    recall_stories: int
     gave_stories: int    #: ch10: stories searched for "gave A and B"
     #: ch10: tokens the OV and QK circuits are read over (a [tokens, tokens] matrix per head); None: every
     #: learned token (the bundled model's 3,773; GPT-2's 50,256 would be 10 GB a head)
     circuit_tokens: int | None
+    card_stories: int    #: ch08: validation stories scored again beside the model card (a model with no card)
 
 
 def budget(model) -> Budget:
@@ -160,7 +170,7 @@ def budget(model) -> Budget:
     def scaled(full: int, floor: int) -> int:
         return max(min(floor, full), round(full / ratio))
 
-    return Budget(long_tokens=min(c.n_ctx, scaled(256, 128)), stop_tokens=scaled(400, 100),
-                  seeds=scaled(20, 5), sink_stories=scaled(30, 10), repeats=scaled(16, 4),
-                  recall_stories=scaled(200, 40), gave_stories=scaled(3000, 300),
-                  circuit_tokens=None if ratio == 1 else 2000)
+    return Budget(long_tokens=min(c.n_ctx, scaled(256, 64)), stop_tokens=scaled(400, 50),
+                  seeds=scaled(20, 3), sink_stories=scaled(30, 5), repeats=scaled(16, 2),
+                  recall_stories=scaled(200, 20), gave_stories=scaled(3000, 300),
+                  circuit_tokens=None if ratio == 1 else 1000, card_stories=scaled(40, 10))

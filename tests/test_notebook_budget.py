@@ -8,9 +8,12 @@ import pytest
 from gptviz import PRESETS, GPTConfig
 from gptviz.notebook import budget
 
-# The counts chapters 7 and 10 used before budget() existed: changing one changes stored outputs.
+# The counts chapters 7 to 10 used before budget() existed: changing one changes stored outputs.
 TODAY = dict(long_tokens=256, stop_tokens=400, seeds=20, sink_stories=30, repeats=16, recall_stories=200,
-             gave_stories=3000, circuit_tokens=None)
+             gave_stories=3000, circuit_tokens=None, card_stories=40)
+# GPT-2 small's: what keeps `make test-gpt2` to minutes (the floors of budget()).
+GPT2_SMALL = dict(long_tokens=64, stop_tokens=50, seeds=3, sink_stories=5, repeats=2, recall_stories=20,
+                  gave_stories=300, circuit_tokens=1000, card_stories=10)
 
 
 def shaped(config):
@@ -27,12 +30,13 @@ def test_the_loaded_bundled_model_too(bundled_model):
 
 
 def test_gpt2_small_gets_bounded_counts():
+    assert asdict(budget(shaped(PRESETS["gpt2"]))) == GPT2_SMALL
     gpt2 = budget(shaped(PRESETS["gpt2"]))
     assert 64 <= gpt2.long_tokens <= 256 < PRESETS["gpt2"].n_ctx
     assert 50 <= gpt2.stop_tokens <= 150
     assert 3 <= gpt2.seeds <= 8
-    assert 4 <= gpt2.repeats < 16 and 30 <= gpt2.recall_stories <= 60 and 100 <= gpt2.gave_stories <= 500
-    assert 5 <= gpt2.sink_stories < 30 and 1000 <= gpt2.circuit_tokens <= 4000
+    assert 2 <= gpt2.repeats < 16 and 20 <= gpt2.recall_stories <= 60 and 100 <= gpt2.gave_stories <= 500
+    assert 5 <= gpt2.sink_stories < 30 and 1000 <= gpt2.circuit_tokens <= 4000 and gpt2.card_stories < 40
 
 
 def test_counts_never_grow_with_the_model_and_stay_within_the_context():
