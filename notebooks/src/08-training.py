@@ -155,11 +155,12 @@ import json
 from pathlib import Path
 from gptviz.corpus import generate_stories
 from gptviz.evaluate import score_stories, story_ids
+from gptviz.notebook import budget
 from gptviz.train import VAL_SEED
 
 card_file = Path(model.source) / "metrics.json"  # the bundled model's card figures (gptviz's models only)
 card = json.loads(card_file.read_text()) if card_file.exists() else {"val_loss": math.nan, "val_stories": 0,
-                                                                     "sample": {"stories": 40, "val_loss": math.nan}}
+                                                                     "sample": {"stories": budget(model).card_stories, "val_loss": math.nan}}
 val_stories = generate_stories(card["sample"]["stories"], VAL_SEED)
 remeasured = score_stories(model, val_stories).loss
 print(f"card: {card['val_loss']:.3f} on {card['val_stories']:,} stories, {card['sample']['val_loss']:.3f} on "
