@@ -144,7 +144,9 @@ class Budget:
     the context) the same counts take many minutes on a laptop, so :func:`budget` scales them down.
     """
 
+    neuron_stories: int  #: ch04: held-out stories the full-stop neuron is read over
     lens_stories: int    #: ch05: validation stories the logit lens's top guesses are counted over
+    top_p_stories: int   #: ch06: stories whose every position counts the tokens top-p 0.9 keeps
     long_tokens: int     #: ch07, "Greedy repeats itself": tokens each of six settings writes (bundled: its whole context)
     stop_tokens: int     #: ch07, "When does it stop?": the most tokens the two samples may write
     seeds: int           #: ch07: seeds the medians of the side-by-side losses are taken over
@@ -171,7 +173,8 @@ def budget(model) -> Budget:
     def scaled(full: int, floor: int) -> int:
         return max(min(floor, full), round(full / ratio))
 
-    return Budget(lens_stories=scaled(100, 5), long_tokens=min(c.n_ctx, scaled(256, 64)), stop_tokens=scaled(400, 50),
+    return Budget(neuron_stories=scaled(50, 10), lens_stories=scaled(100, 5), top_p_stories=scaled(100, 10),
+                  long_tokens=min(c.n_ctx, scaled(256, 64)), stop_tokens=scaled(400, 50),
                   seeds=scaled(20, 3), sink_stories=scaled(30, 5), repeats=scaled(16, 2),
                   recall_stories=scaled(200, 20), gave_stories=scaled(3000, 300),
                   circuit_tokens=None if ratio == 1 else 1000, card_stories=scaled(40, 10))

@@ -8,11 +8,11 @@ import pytest
 from gptviz import PRESETS, GPTConfig
 from gptviz.notebook import budget
 
-# The counts chapters 5 and 7 to 10 used before budget() existed: changing one changes stored outputs.
-TODAY = dict(lens_stories=100, long_tokens=256, stop_tokens=400, seeds=20, sink_stories=30, repeats=16, recall_stories=200,
+# The counts chapters 4 to 10 used before budget() existed: changing one changes stored outputs.
+TODAY = dict(neuron_stories=50, lens_stories=100, top_p_stories=100, long_tokens=256, stop_tokens=400, seeds=20, sink_stories=30, repeats=16, recall_stories=200,
              gave_stories=3000, circuit_tokens=None, card_stories=40)
 # GPT-2 small's: what keeps `make test-gpt2` to minutes (the floors of budget()).
-GPT2_SMALL = dict(lens_stories=8, long_tokens=64, stop_tokens=50, seeds=3, sink_stories=5, repeats=2, recall_stories=20,
+GPT2_SMALL = dict(neuron_stories=10, lens_stories=8, top_p_stories=10, long_tokens=64, stop_tokens=50, seeds=3, sink_stories=5, repeats=2, recall_stories=20,
                   gave_stories=300, circuit_tokens=1000, card_stories=10)
 
 
