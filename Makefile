@@ -71,6 +71,7 @@ test: install
 # to $(GPT2_SHAPED), ~500 MB): each runs to its end, with the counts gptviz.notebook.budget scales down; outputs are
 # not compared (--nbval-lax), and the bundled model's claims print notes. One torch thread by default: on a busy
 # 2-core machine two threads wait for each other (measured 10x slower generation); GPTVIZ_THREADS=2 on an idle one.
+# About 4 minutes on 2 cores (README, "The chapters on GPT-2 small"); chapters 7 and 10 take the longest.
 GPT2_SHAPED ?= /tmp/gptviz-gpt2-shaped
 test-gpt2: install
 	$(BIN)/python tools/gpt2_shaped.py "$(GPT2_SHAPED)"

@@ -370,9 +370,7 @@ def load_checkpoint(folder: str | os.PathLike, name: str = "") -> GPT:
         raise LoadError(f"{folder}: missing tensors {', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}")
     if "lm_head.weight" in state and not torch.equal(state["lm_head.weight"], loaded["wte.weight"]):
         raise LoadError(f"{folder}: lm_head.weight differs from wte.weight; GPT-2 ties them and gptviz requires it")
-    model = GPT(config)
-    model.load_state_dict({k: v.to(torch.float32) for k, v in loaded.items()})
-    return model.eval()
+    return GPT.from_state_dict(config, loaded).eval()
 
 
 def _key(key: str) -> str:

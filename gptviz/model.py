@@ -57,6 +57,11 @@ class Sites(Protocol):
 Recorder = Optional[Sites]
 
 
+def causal_mask(n_ctx: int) -> torch.Tensor:
+    """``[n_ctx, n_ctx]``, True above the diagonal: the key positions a query may not see."""
+    return torch.ones(n_ctx, n_ctx, dtype=torch.bool).triu(1)
+
+
 class CausalSelfAttention(nn.Module):
     """Multi-head attention in which each position sees itself and the positions before it."""
 
@@ -66,9 +71,7 @@ class CausalSelfAttention(nn.Module):
         self.c_attn = nn.Linear(config.d_model, 3 * config.d_model)  # q, k, v for all heads at once
         self.c_proj = nn.Linear(config.d_model, config.d_model)  # mixes the concatenated heads
         self.scale = 1.0 / math.sqrt(config.d_head)
-        # True above the diagonal: key positions a query may not see.
-        mask = torch.ones(config.n_ctx, config.n_ctx, dtype=torch.bool).triu(1)
-        self.register_buffer("mask", mask, persistent=False)
+        self.register_buffer("mask", causal_mask(config.n_ctx), persistent=False)
 
     def forward(self, x: torch.Tensor, site: Recorder = None, cache: KVCache | None = None,
                 layer: int = 0) -> torch.Tensor:
@@ -173,6 +176,19 @@ class GPT(nn.Module):
         self.ln_f = nn.LayerNorm(config.d_model, eps=config.layer_norm_eps)
         self._tokenizer = tokenizer
         self.source = ""  # where the weights came from (set by gptviz.load)
+
+    @classmethod
+    def from_state_dict(cls, config: GPTConfig, state: dict[str, torch.Tensor]) -> "GPT":
+        """A model holding ``state`` (every parameter, in this module's names and shapes) as float32
+        copies, built without first filling 124M parameters (GPT-2 small) with random numbers that
+        would be overwritten at once (seconds on one CPU thread)."""
+        with torch.device("meta"):
+            model = cls(config)
+        model.load_state_dict({k: v.to(torch.float32, copy=True, memory_format=torch.contiguous_format)
+                               for k, v in state.items()}, strict=True, assign=True)
+        for block in model.h:  # the one buffer, not in a state dict
+            block.attn.mask = causal_mask(config.n_ctx)
+        return model
 
     @property
     def tokenizer(self):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import random
+import sys
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,11 +32,17 @@ def describe(model) -> str:
 
 
 def configure_display() -> None:
-    """PNG figures in IPython (when running in one) and plotly's JSON renderer."""
-    import plotly.io as pio
+    """PNG figures in IPython (when running in one) and plotly's JSON renderer.
 
-    os.environ.setdefault("PLOTLY_RENDERER", PLOTLY_RENDERER)
-    pio.renderers.default = PLOTLY_RENDERER
+    Plotly takes its renderer from ``$PLOTLY_RENDERER`` when it first shows a figure; importing its
+    renderers here instead would cost every chapter seconds of start-up (most of it jsonschema's
+    grammars), though no chapter needs them before it draws with plotly."""
+    if "plotly.io._renderers" in sys.modules:  # already loaded: the variable is no longer read
+        import plotly.io as pio
+
+        pio.renderers.default = PLOTLY_RENDERER
+    else:
+        os.environ["PLOTLY_RENDERER"] = PLOTLY_RENDERER
     try:
         from IPython import get_ipython
     except ImportError:
@@ -137,13 +144,18 @@ class Budget:
     the context) the same counts take many minutes on a laptop, so :func:`budget` scales them down.
     """
 
+    neuron_stories: int  #: ch04: held-out stories the full-stop neuron is read over
+    lens_stories: int    #: ch05: validation stories the logit lens's top guesses are counted over
+    top_p_stories: int   #: ch06: stories whose every position counts the tokens top-p 0.9 keeps
     long_tokens: int     #: ch07, "Greedy repeats itself": tokens each of six settings writes (bundled: its whole context)
     stop_tokens: int     #: ch07, "When does it stop?": the most tokens the two samples may write
     seeds: int           #: ch07: seeds the medians of the side-by-side losses are taken over; ch08: samples per model
     held_out_stories: int  #: ch08: validation stories the losses, openings and shuffles are measured on
     sink_stories: int    #: ch10: validation stories read with and without ``<|endoftext|>``
-    repeats: int         #: ch10: repeated random sequences the ablations average over
-    recall_stories: int  #: ch10: validation stories for name recall, with and without heads
+    repeats: int         #: ch09, ch10: repeated random sequences the induction scores and ablations average over
+    #: ch10: validation stories for name recall, with and without heads (the first 40 of them also
+    #: find the copy heads, the first 100 count where the induction rule would find a name)
+    recall_stories: int
     gave_stories: int    #: ch10: stories searched for "gave A and B"
     #: ch10: tokens the OV and QK circuits are read over (a [tokens, tokens] matrix per head); None: every
     #: learned token (the bundled model's 3,773; GPT-2's 50,256 would be 10 GB a head)
@@ -161,7 +173,8 @@ def budget(model) -> Budget:
     def scaled(full: int, floor: int) -> int:
         return max(min(floor, full), round(full / ratio))
 
-    return Budget(long_tokens=min(c.n_ctx, scaled(256, 128)), stop_tokens=scaled(400, 100),
-                  seeds=scaled(20, 5), held_out_stories=scaled(100, 40), sink_stories=scaled(30, 10), repeats=scaled(16, 4),
-                  recall_stories=scaled(200, 40), gave_stories=scaled(3000, 300),
-                  circuit_tokens=None if ratio == 1 else 2000)
+    return Budget(neuron_stories=scaled(50, 10), lens_stories=scaled(100, 5), top_p_stories=scaled(100, 10),
+                  long_tokens=min(c.n_ctx, scaled(256, 64)), stop_tokens=scaled(400, 50),
+                  seeds=scaled(20, 3), held_out_stories=scaled(100, 20), sink_stories=scaled(30, 5), repeats=scaled(16, 2),
+                  recall_stories=scaled(200, 20), gave_stories=scaled(3000, 300),
+                  circuit_tokens=None if ratio == 1 else 1000)

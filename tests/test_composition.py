@@ -10,7 +10,7 @@ import torch
 
 from gptviz.config import GPTConfig
 from gptviz.errors import InputError
-from gptviz.interventions.composition import (head_output, induction_qk_scores, key_path_edits,
+from gptviz.interventions.composition import (head_output, induction_qk_scores, key_path_edits, key_path_names,
                                               ov_copying_scores, positional_qk_scores, without_key_path)
 from gptviz.model import GPT
 
@@ -47,6 +47,15 @@ def test_key_path_matches_keys_recomputed_from_transformers(odd_checkpoint, odd_
     assert (got[f"blocks.{layer}.attn.k"] - plain[f"blocks.{layer}.attn.k"]).abs().max() > 1e-2  # the edit did something
     for name in (f"blocks.{layer}.attn.q", f"blocks.{layer}.attn.v", f"blocks.{layer}.ln_1"):
         assert torch.equal(got[name], plain[name])  # queries, values and the block's input untouched
+
+
+@pytest.mark.parametrize("source, layer", [((0, 3), 1), ((1, 1), 2)])
+def test_a_clean_trace_passed_in_gives_the_same_run(odd_model, source, layer):
+    """clean= saves the clean run and changes nothing: every recorded tensor is the same, bit for bit."""
+    ids = odd_model.tokenizer.encode(TEXT)
+    clean = odd_model.trace(ids, names=["blocks.*.attn.pattern"] + key_path_names(layer, source))
+    own, reused = without_key_path(odd_model, ids, source, layer), without_key_path(odd_model, ids, source, layer, clean=clean)
+    assert own.names() == reused.names() and all(torch.equal(own[n], reused[n]) for n in own.names())
 
 
 def test_head_outputs_and_the_projection_bias_make_the_attention_output(odd_model):
@@ -109,6 +118,11 @@ def test_induction_qk_finds_the_key_the_earlier_head_wrote():
 @pytest.mark.parametrize("call, words", [
     (lambda m: key_path_edits(m, TEXT, (1, 0), 1), "later layer than the source"),
     (lambda m: key_path_edits(m, TEXT, (0, 9), 1), "6 heads, so use 0 .. 5"),
+    (lambda m: key_path_edits(m, TEXT, (0, 1), 1, clean=m.trace(TEXT, names=["logits"])), r"does not hold blocks\.0\.resid_post"),
+    (lambda m: key_path_edits(m, TEXT, (0, 1), 1, clean=m.trace("Another text.")), "trace of another text"),
+    (lambda m: key_path_edits(m, TEXT, (0, 1), 1, clean=m.trace(TEXT, edits={"blocks.0.attn.z": lambda z: z * 0})),
+     "traced with edits"),
+    (lambda m: key_path_edits(m, TEXT, (0, 1), 1, clean="not a trace"), "clean= takes a Trace"),
     (lambda m: induction_qk_scores(m, (2, 0), 1), "later layer"),
     (lambda m: positional_qk_scores(m, n_positions=1), "n_positions must be"),
     (lambda m: ov_copying_scores(m, tokens=[5]), "tokens= takes at least 2 token ids"),

@@ -29,7 +29,8 @@ import torch
 
 from ..checks import check_heads
 from ..errors import InputError
-from ..trace import check_trace
+from ..inputs import read_input
+from ..trace import Trace, check_trace
 from .detectors import token_pool
 
 
@@ -57,7 +58,14 @@ def head_output(model, trace, layer: int, head: int) -> torch.Tensor:
     return trace[f"blocks.{layer}.attn.z"][head] @ Wo[head]
 
 
-def key_path_edits(model, text, source, layer: int) -> dict:
+def key_path_names(layer: int, source) -> list[str]:
+    """What :func:`key_path_edits` reads from a clean run: the stream entering ``layer`` and the
+    output ``z`` of the source head's layer (record them in a trace you make anyway, and pass it as
+    ``clean=``, to save the clean run)."""
+    return ["embed.sum" if layer == 0 else f"blocks.{layer - 1}.resid_post", f"blocks.{source[0]}.attn.z"]
+
+
+def key_path_edits(model, text, source, layer: int, clean=None) -> dict:
     """Edits for ``model.trace(text, edits=...)`` that remove head ``source = (l, h)``'s output from the
     *keys* of layer ``layer`` only (``l < layer``).
 
@@ -66,14 +74,19 @@ def key_path_edits(model, text, source, layer: int) -> dict:
     stream. Queries and values still read the stream as it was, and the other layers are untouched;
     paths from ``source`` through the layers between reach the keys as before. One clean run of
     ``text`` records the stream and the head's output (they lie upstream of the edit, so the edited
-    run computes them identically)."""
+    run computes them identically); ``clean``: an unedited trace of ``text`` that holds them
+    (:func:`key_path_names`) instead, so that a sweep over sources runs it once."""
     c = model.config
     (src_layer, src_head), = check_heads(c, [source])
     if isinstance(layer, bool) or not isinstance(layer, int) or not src_layer < layer < c.n_layer:
         raise InputError(f"layer= must be a later layer than the source head's ({src_layer}) and below "
                          f"{c.n_layer}, got {layer!r}: a head can only compose with heads of earlier layers")
-    before = "embed.sum" if layer == 0 else f"blocks.{layer - 1}.resid_post"
-    clean = model.trace(text, names=[before, f"blocks.{src_layer}.attn.z"], allow_special=True)
+    wanted = key_path_names(layer, (src_layer, src_head))
+    before = wanted[0]
+    if clean is None:
+        clean = model.trace(text, names=wanted, allow_special=True)
+    else:
+        _check_clean(model, text, clean, wanted)
     resid = clean[before] - head_output(model, clean, src_layer, src_head)  # [T, D]
     block = model.h[layer]
     with torch.inference_mode():
@@ -83,10 +96,30 @@ def key_path_edits(model, text, source, layer: int) -> dict:
     return {f"blocks.{layer}.attn.k": lambda old: keys.to(old.device, old.dtype).clone()}
 
 
-def without_key_path(model, text, source, layer: int, names=None):
+def _check_clean(model, text, clean, wanted: list[str]) -> None:
+    """``clean`` must be an unedited trace of ``text`` on ``model`` holding ``wanted``."""
+    if not isinstance(clean, Trace):
+        raise InputError(f"clean= takes a Trace (model.trace(text, names=key_path_names(layer, source))), "
+                         f"got {type(clean).__name__}")
+    if clean.config != model.config:
+        raise InputError("clean= was traced on another model: trace the text with this model")
+    if clean.edited:
+        raise InputError(f"clean= was traced with edits ({', '.join(clean.edited)}): the keys must be "
+                         "recomputed from the unedited run; trace the text without edits=")
+    if clean.ids != read_input(model, text, allow_special=True, what="text").ids:
+        raise InputError("clean= is a trace of another text: trace the same text (or ids) you pass as text")
+    missing = [n for n in wanted if n not in clean.names()]
+    if missing:
+        raise InputError(f"clean= does not hold {', '.join(missing)}: record them "
+                         f"(names=key_path_names(layer, source), or names=None for everything)")
+
+
+def without_key_path(model, text, source, layer: int, names=None, clean=None):
     """The :class:`~gptviz.trace.Trace` of ``text`` with ``source``'s output removed from layer
-    ``layer``'s keys (:func:`key_path_edits`); ``names``: what to record (default: everything)."""
-    return model.trace(text, names=names, allow_special=True, edits=key_path_edits(model, text, source, layer))
+    ``layer``'s keys (:func:`key_path_edits`, which also says what ``clean`` saves); ``names``: what to
+    record (default: everything)."""
+    return model.trace(text, names=names, allow_special=True,
+                       edits=key_path_edits(model, text, source, layer, clean=clean))
 
 
 def _unembedding(model) -> torch.Tensor:

@@ -151,7 +151,7 @@ claim(nearly_all, "after block 0, together they hold nearly all of the probabili
 unseen = torch.ones(c.vocab_size, dtype=torch.bool)
 unseen[known] = unseen[tok.eot_id] = False  # the tokens the stories never use
 full = lens_logits(model, trace["blocks.0.resid_post"])[shown]  # [rows shown, vocab]: nothing left out
-tied = bool((full[:, unseen].amax(-1) == full[:, unseen].amin(-1)).all())
+tied = bool(unseen.any()) and bool((full[:, unseen].amax(-1) == full[:, unseen].amin(-1)).all())  # GPT-2: none unseen
 top_unseen = int(unseen[full.argmax(-1)].sum())
 print(f"one score for all of them in every row: {tied}; the top entry is one of them in {top_unseen} of {len(shown)} rows")
 claim(tied and top_unseen == len(shown) - 1, "they all get the same score; in all but one row the top guess would be one of them")

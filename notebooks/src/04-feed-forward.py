@@ -211,8 +211,10 @@ claim(len(stops) > 1 and set(post[stops].argmax(-1).tolist()) == {232},
 
 # %%
 from gptviz.corpus import generate_stories
+from gptviz.notebook import budget
 
-held_out = [model.trace(s.text, names=["blocks.0.mlp.post"]) for s in generate_stories(50, seed=1)]
+stories = generate_stories(budget(model).neuron_stories, seed=1)  # 50 on the bundled model, fewer on a larger one
+held_out = [model.trace(s.text, names=["blocks.0.mlp.post"]) for s in stories]
 acts = torch.cat([t["blocks.0.mlp.post"] for t in held_out])  # [all tokens, d_mlp]
 is_stop = torch.tensor([token == "." for t in held_out for token in t.tokens])
 on_stops = is_stop[acts.topk(200, dim=0).indices].float().mean(0)  # [d_mlp]: share of each neuron's top 200

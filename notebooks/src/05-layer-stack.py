@@ -317,8 +317,9 @@ for t in places:
     guesses = [model.tokenizer.decode([int(i)]) for i in lens.ids[:, t, 0]]
     print(f"after {trace.tokens[t]!r} at {t} (next {trace.tokens[t + 1]!r}), embeddings to top: {guesses}")
     claim(int(lens.ids[-1, t, 0]) == trace.ids[t + 1], "the last column, the model's final guess, is the name")
-first = [next(row for row in range(len(lens.row_labels)) if lens.ids[row, t, 0] == trace.ids[t + 1]) for t in places]
-claim([lens.row_labels[row] for row in first] == ["after block 2", "after block 3"],
+first = [next((label for row, label in enumerate(lens.row_labels) if lens.ids[row, t, 0] == trace.ids[t + 1]), "nowhere")
+         for t in places]  # the first column that names the next token ("nowhere": none does)
+claim(first == ["after block 2", "after block 3"],
       "here after block 2 at the first place, and only at the output at the second")
 
 # %% [markdown]
@@ -331,9 +332,11 @@ claim([lens.row_labels[row] for row in first] == ["after block 2", "after block 
 # %%
 from gptviz.corpus import generate_stories
 from gptviz.lens import lens_guesses
+from gptviz.notebook import budget
 
+lens_stories = generate_stories(budget(model).lens_stories, seed=1)  # 100 on the bundled model, fewer on a larger one
 right = {"name": [], "other": [], "own": []}  # per story: [rows, positions] of lens hits
-for story in generate_stories(100, seed=1):
+for story in lens_stories:
     tr = model.trace(model.tokenizer.encode(story.text), bos=True, truncate=True, names=["embed.sum", "blocks.*.resid_post"])
     top = lens_guesses(model, tr)  # [rows, T]: the lens's top guess after each layer
     ids, is_name = torch.tensor(tr.ids), torch.zeros(len(tr.ids) - 1, dtype=torch.bool)
@@ -366,7 +369,7 @@ print(f"the embeddings column names the input token itself at {own:.0%} of posit
 print(f"wte[t] . wte[s] alone is largest for s = t at {raw:.0%} of positions")
 claim(own >= 0.8, "before any block has run, the lens names the input token itself")
 share["next"] = torch.cat(right["name"] + right["other"], dim=1).float().mean(1)  # [rows]: every position
-print("100 validation stories, after each layer: the input token " + "  ".join(f"{x:.0%}" for x in share["own"])
+print(f"{len(lens_stories)} validation stories, after each layer: the input token " + "  ".join(f"{x:.0%}" for x in share["own"])
       + "; the next token " + "  ".join(f"{x:.0%}" for x in share["next"]))
 claim(share["own"][0] > 0.99 and share["own"][-1] < 0.01 and share["next"][0] < 0.01 and share["next"][-1] > 0.8,
       "the lens names the input token at every position before any block and almost none at the output; the next token from none to most")

@@ -278,9 +278,10 @@ claim(nucleus[0.9] == 64 and dist.probs.max() < 0.05, "after prompt it is unsure
 
 # %%
 from gptviz.corpus import generate_stories
+from gptviz.notebook import budget
 
 top, kept = [], []  # per position: the top token's probability; how many tokens top-p 0.9 keeps
-for story in generate_stories(100, seed=1):
+for story in generate_stories(budget(model).top_p_stories, seed=1):  # 100 on the bundled model, fewer on a larger one
     ranked = model.run(tok.encode(story.text), names=["logits"], bos=True, truncate=True)["logits"].softmax(-1).topk(500).values
     top.append(ranked[:, 0]), kept.append((ranked.cumsum(-1) < 0.9).sum(-1) + 1)  # 501: more than 500
 top, kept = torch.cat(top), torch.cat(kept)

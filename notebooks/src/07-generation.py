@@ -187,7 +187,8 @@ cool = rows["temperature 0.5"].generation
 losses = position_losses(model.trace(cool.prompt_ids + cool.new_ids))[len(cool.prompt_ids) - 1:]  # the new tokens'
 worst = int(losses.argmax())
 print(f"temperature 0.5's costliest word: {tok.decode([cool.new_ids[worst]])!r}, {losses[worst]:.1f} nats")
-runs = [side_by_side(model, story_prompt, max_new_tokens=40, seed=seed) for seed in range(plan.seeds)]
+runs = [list(rows.values())] + [side_by_side(model, story_prompt, max_new_tokens=40, seed=seed)
+                                for seed in range(1, plan.seeds)]  # seed 0's rows are the ones above
 median = {r.name: statistics.median(run[i].surprisal for run in runs) for i, r in enumerate(runs[0])}
 print(f"median nats over {plan.seeds} seeds:", {name: round(x, 2) for name, x in median.items()})
 claim(nats["temperature 0.5"] > nats["full distribution"] and tok.decode([cool.new_ids[worst]]) == " flashlight"

@@ -345,17 +345,20 @@ plt.show()
 # earlier occurrence of that token and copy what came next, which is the simplest way to use an
 # example in the context. The bundled model was trained on stories, not tasks, but it has the
 # circuit, and the test of chapter 10 shows it at work: 50 tokens drawn at random, then the same 50
-# again, 16 such sequences. The first copy cannot be predicted (the model's loss on it is that of a
-# blind guess among the tokens it knows, measured below); the second is a one-shot task, "go on as
-# the example did". First, find the induction heads (the ones that put at least half of their
-# weight on the token after the earlier occurrence) and the previous-token head they need:
+# again, 16 such sequences (fewer on a model larger than the bundled one). The first copy cannot
+# be predicted (the model's loss on it is that of a blind guess among the tokens it knows, measured
+# below); the second is a one-shot task, "go on as the example did". First, find the induction
+# heads (the ones that put at least half of their weight on the token after the earlier
+# occurrence) and the previous-token head they need:
 
 # %%
 import torch
 from gptviz.interventions import ablate, measure_induction, position_losses, repeated_tokens
+from gptviz.notebook import budget
 
 n, c = 50, model.config
-report = measure_induction(model, n=n, seeds=range(16))  # scores and losses, mean of 16 sequences
+plan = budget(model)  # 16 sequences on the bundled model, fewer on a larger one
+report = measure_induction(model, n=n, seeds=range(plan.repeats))  # scores and losses, mean of the sequences
 inductors = [divmod(int(i), c.n_head) for i in (report.induction.flatten() >= 0.5).nonzero().flatten()]
 prev_head = divmod(int(report.previous.argmax()), c.n_head)
 others = [(l, h) for l in range(c.n_layer) for h in range(c.n_head) if (l, h) not in inductors + [prev_head]]
@@ -369,10 +372,10 @@ claim(len(inductors) == 3 and len(controls) == 3, "three induction heads, and th
 # three induction heads off, once with the three control heads off instead.
 
 # %%
-seqs = [repeated_tokens(model, n, seed=s) for s in range(16)]  # the same 16 as measure_induction's
-def mean_losses(heads):  # [2n]: the loss at each position, mean of the 16 sequences
+seqs = [repeated_tokens(model, n, seed=s) for s in range(plan.repeats)]  # the same as measure_induction's
+def mean_losses(heads):  # [2n]: the loss at each position, mean of the sequences
     return torch.stack([position_losses(ablate(model, s, heads=heads, names=["logits"])) for s in seqs]).mean(0)
-runs = {"the model": mean_losses([]), "induction heads off": mean_losses(inductors),
+runs = {"the model": report.losses, "induction heads off": mean_losses(inductors),  # report.losses: nothing off
         "control heads off": mean_losses(controls)}
 
 # %% [markdown]
@@ -410,7 +413,7 @@ require(predicted_second_copy, band(drop["induction heads off"]), what="your pre
 # nearly free. The copying from the context runs through the induction heads.
 
 # %%
-print(f"{'mean loss, nats per token (16 sequences)':42} {'first copy':>10} {'second copy':>11}")
+print(f"{f'mean loss, nats per token ({plan.repeats} sequences)':42} {'first copy':>10} {'second copy':>11}")
 for label, run in runs.items():
     print(f"{label:42} {run[:n].mean():10.2f} {run[n:].mean():11.2f}")
 import math

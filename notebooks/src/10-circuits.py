@@ -365,15 +365,17 @@ claim(first_rows[:, 1].mean() > 0.5 > 0.1 > first_rows[:, 0].mean(), "on these r
 # still adds its usual offset but no longer depends on the tokens).
 
 # %%
-from gptviz.interventions import ablate
+from gptviz.interventions import ablation_edits
 
 seqs = [repeated_tokens(model, n, seed=s) for s in range(plan.repeats)]
+unedited = [model.trace(s) for s in seqs]  # each sequence once, whole: "the model", and the means "mean" fills in
 draw = torch.Generator().manual_seed(0)
 def random_other(layer, skip):  # a control: a head of the same layer, drawn at random among the others
     others = [h for h in range(c.n_head) if (layer, h) not in skip]
     return (layer, others[int(torch.randint(len(others), (1,), generator=draw))])
 def mean_losses(heads, how):  # [2n]: the loss at each position, averaged over the sequences
-    return torch.stack([position_losses(ablate(model, s, heads=heads, how=how, names=["logits"])) for s in seqs]).mean(0)
+    edited = lambda s, u: model.trace(s, names=["logits"], edits=ablation_edits(model, heads, how=how, reference=u))  # noqa: E731
+    return torch.stack([position_losses(edited(s, u) if heads else u) for s, u in zip(seqs, unedited)]).mean(0)
 switches = {"the model": [], f"induction head L{ind_layer}H{ind_head} off": [(ind_layer, ind_head)],
             "all three induction heads off": inductors, f"previous-token head L{prev_layer}H{prev_head} off": [(prev_layer, prev_head)]}
 switches.update({f"control L{l}H{h} off": [(l, h)] for l, h in (random_other(ind_layer, inductors), random_other(prev_layer, [(prev_layer, prev_head)]))})
@@ -415,9 +417,9 @@ claim(all(abs(gap["zero"][k] - gap["mean"][k]) < 0.5 for k in switches), "mean a
 from gptviz.interventions.composition import without_key_path
 
 def induction_with(source=None):  # [n_head]: the induction layer's scores, mean of the sequences
-    run = lambda s: (model.trace(s, names="blocks.*.attn.pattern") if source is None  # noqa: E731
-                     else without_key_path(model, s, source, ind_layer, names="blocks.*.attn.pattern"))
-    return torch.stack([induction_scores(run(s), n)[ind_layer] for s in seqs]).mean(0)
+    run = lambda s, p: (p if source is None else  # noqa: E731  (p: the sequence's unedited run, which the edit reuses)
+                        without_key_path(model, s, source, ind_layer, names="blocks.*.attn.pattern", clean=p))
+    return torch.stack([induction_scores(run(s, p), n)[ind_layer] for s, p in zip(seqs, unedited)]).mean(0)
 
 heads_in = [h for _, h in inductors]
 keys = {"nothing removed": induction_with()}
@@ -523,7 +525,7 @@ from gptviz.train import VAL_SEED
 
 val = generate_stories(plan.recall_stories, VAL_SEED)
 copying, places = name_head_scores(model, val[:40])
-head_score_grid(copying, title=f"Attention on the earlier name ({places} places in 40 stories)",
+head_score_grid(copying, title=f"Attention on the earlier name ({places} places in {len(val[:40])} stories)",
                 label="weight on the earlier mentions")
 
 # %%
