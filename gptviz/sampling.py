@@ -370,3 +370,10 @@ def top_union(before: np.ndarray, after: np.ndarray, k: int) -> np.ndarray:
     most probable before first (ties by id)."""
     ids = np.union1d(top_ids(before, k), top_ids(after, k))
     return ids[np.lexsort((ids, -before[ids]))]
+
+
+def entropy(logits: torch.Tensor) -> torch.Tensor:
+    """The entropy, in nats, of the softmax of ``logits`` ``[..., V]`` at temperature 1: ``[...]``, one per
+    row. ``ln V`` for even scores over ``V`` tokens, 0 for a distribution certain of one token."""
+    logp = torch.log_softmax(logits.double(), -1)
+    return -(logp.exp() * logp).nan_to_num().sum(-1)

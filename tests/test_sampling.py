@@ -212,3 +212,12 @@ def test_bad_logits_raise_input_error(logits, message):
 def test_temperature_too_small_for_the_logits_says_use_greedy():
     with pytest.raises(InputError, match="temperature=0"):
         distribution(torch.tensor([1e30, 0.0]), temperature=1e-10)
+
+
+def test_entropy_in_nats_row_by_row():
+    from gptviz.sampling import entropy
+
+    rows = torch.tensor([[0.0, 0.0, 0.0, 0.0], [0.0, -math.inf, -math.inf, -math.inf], [math.log(3), 0.0, -math.inf, -math.inf]], dtype=torch.float64)
+    p = torch.tensor([0.75, 0.25], dtype=torch.float64)
+    assert entropy(rows).tolist() == pytest.approx([math.log(4), 0.0, -(p * p.log()).sum().item()], abs=1e-12)
+    assert entropy(torch.randn(2, 3, 7)).shape == (2, 3)

@@ -104,23 +104,26 @@ print("the first token of each:", tok.token_str(sample.prompt_ids[0]), sample.pr
 # top-40 keeps.
 
 # %%
-import math
-
-from gptviz.interventions import learned_tokens
 from gptviz.tokenizer import EOT_ID
 
 first = torch.softmax(model.trace([EOT_ID])["logits"][0], -1)  # the first token's distribution
 top3 = first.topk(3)
 print("most likely first tokens:", [(tok.decode([i]), round(p, 2)) for p, i in zip(top3.values.tolist(), top3.indices.tolist())])
-entropy = {}
+claim(0.7 < top3.values.sum() < 0.8, "three ways of beginning take three quarters of the probability")
+
+# %%
+import math
+
+from gptviz.interventions import learned_tokens
+from gptviz.sampling import entropy
+
+mean_entropy = {}
 for seed in (0, 2):
     sample = model.generate(None, max_new_tokens=40, seed=seed)
-    logp = torch.log_softmax(model.trace(sample.prompt_ids + sample.new_ids)["logits"][1:], -1)
-    entropy[seed] = -(logp.exp() * logp).sum(-1).mean().item()  # nats, after the first token
+    mean_entropy[seed] = entropy(model.trace(sample.prompt_ids + sample.new_ids)["logits"][1:]).mean().item()  # nats
     print(f"seed {seed}: first token {tok.decode(sample.new_ids[:1])!r}, probability {first[sample.new_ids[0]]:.2g};"
-          f" then a mean entropy of {entropy[seed]:.1f} nats per token")
+          f" then a mean entropy of {mean_entropy[seed]:.1f} nats per token")
 n_known = len(learned_tokens(model))
-claim(0.7 < top3.values.sum() < 0.8, "three ways of beginning take three quarters of the probability")
 claim(tok.decode(sample.new_ids[:1]) == " peac" and first[sample.new_ids[0]] < 1e-4, "seed 2 drew ␣peac, a token with a probability under 1 in 10,000")
 
 # %%
@@ -136,7 +139,7 @@ rank = int((first > first[sample.new_ids[0]]).sum()) + 1
 print(f"the first token of 2,000 training stories: {sorted(openings)}; ␣peac's rank: {rank:,}")
 claim(openings == {tok.decode([i]) for i in top3.indices.tolist()} == {"Once", "In", "There"} and rank > 1000,
       "every training story begins with one of those three words; ␣peac ranks in the thousands, far below top-40")
-claim(n_known == 3773 and abs(entropy[2] - math.log(n_known)) < 0.1 and entropy[0] < 1 and abs(math.log(n_known) - 8.2) < 0.05,
+claim(n_known == 3773 and abs(mean_entropy[2] - math.log(n_known)) < 0.1 and mean_entropy[0] < 1 and abs(math.log(n_known) - 8.2) < 0.05,
       "entropy above 8 nats (an even spread over 3,773 tokens is 8.2), against under 1 nat for seed 0")
 
 # %% [markdown]
