@@ -11,6 +11,7 @@ import numbers
 import numpy as np
 import torch
 
+from .checks import is_index
 from .errors import InputError
 
 
@@ -38,6 +39,6 @@ def activation_histogram(pre, lo: float = -4.0, hi: float = 4.0, bins: int = 40)
     x = pre.detach().cpu().numpy() if isinstance(pre, torch.Tensor) else np.asarray(pre)  # its own dtype
     if x.ndim != 1:
         raise InputError(f"pre must be one token's pre-activations, shape [d_mlp], got {list(x.shape)}")
-    if not lo < hi or isinstance(bins, bool) or not isinstance(bins, numbers.Integral) or bins < 1:
+    if not lo < hi or not is_index(bins) or bins < 1:
         raise InputError(f"the histogram needs lo < hi and bins >= 1, got lo={lo!r}, hi={hi!r}, bins={bins!r}")
     return np.histogram(np.clip(x, lo, hi), bins=int(bins), range=(lo, hi))

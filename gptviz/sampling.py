@@ -184,8 +184,7 @@ class Distribution:
         p = self.probs.numpy()
         self.n_kept = int(np.count_nonzero(p))
         self.mass_cut = float(self.stages["temperature"].numpy()[removed].sum(dtype=np.float64))
-        nonzero = p[p > 0].astype(np.float64)
-        self.entropy = float(-(nonzero * np.log(nonzero)).sum()) + 0.0  # + 0.0: no "-0.0" when one-hot
+        self.entropy = float(entropy(self.probs))
 
     @cached_property
     def kept(self) -> torch.Tensor:
@@ -196,10 +195,8 @@ class Distribution:
 
     @cached_property
     def by_logit(self) -> np.ndarray:
-        """Every id ``[V]`` in order of logit, highest first (equal logits: lower id first). Every stage
-        keeps this order except where it cuts (a cut token's probability falls to 0), so it is the
-        x-axis of the candidates' pictures and table."""
-        return np.argsort(-self.logits.numpy(), kind="stable")
+        """Every id ``[V]`` in order of logit, highest first: :func:`logit_order` of the logits."""
+        return logit_order(self.logits)
 
     def n_left(self, stage: str) -> int:
         """How many tokens does ``stage`` (a key of :attr:`stages`) leave a non-zero probability?"""
@@ -344,6 +341,13 @@ def _ranked(primary: np.ndarray, secondary: np.ndarray, mask: np.ndarray, n: int
     return torch.from_numpy(ids[order[:n]].astype(np.int64))
 
 
+def logit_order(logits) -> np.ndarray:
+    """Every id ``[V]`` of ``logits`` ``[V]`` in order of logit, highest first (equal logits: lower id
+    first). Every stage of :func:`distribution` keeps this order except where it cuts (a cut token's
+    probability falls to 0), whatever the settings, so it is the x-axis of the candidates' pictures."""
+    return np.argsort(-torch.as_tensor(logits).numpy(), kind="stable")
+
+
 def count_draws(draws, vocab_size: int, n: int = 15) -> tuple[np.ndarray, np.ndarray, int]:
     """How often did each token come up? For ``draws`` ``[N]`` token ids (e.g.
     :meth:`Distribution.draws`), ``(counts [vocab_size], ids, n_distinct)``: ``ids`` the ``n`` most
@@ -372,8 +376,9 @@ def top_union(before: np.ndarray, after: np.ndarray, k: int) -> np.ndarray:
     return ids[np.lexsort((ids, -before[ids]))]
 
 
-def entropy(logits: torch.Tensor) -> torch.Tensor:
-    """The entropy, in nats, of the softmax of ``logits`` ``[..., V]`` at temperature 1: ``[...]``, one per
-    row. ``ln V`` for even scores over ``V`` tokens, 0 for a distribution certain of one token."""
-    logp = torch.log_softmax(logits.double(), -1)
-    return -(logp.exp() * logp).nan_to_num().sum(-1)
+def entropy(probs) -> torch.Tensor:
+    """The entropy, in nats, of each distribution ``probs`` ``[..., V]`` (rows summing to 1; a zero
+    probability adds nothing), in float64: ``[...]``. ``ln V`` for an even spread over ``V`` tokens, 0
+    for a distribution certain of one token. :attr:`Distribution.entropy` is this of its final probabilities."""
+    p = torch.as_tensor(probs).double()
+    return -torch.where(p > 0, p * p.log(), 0.0).sum(-1) + 0.0  # + 0.0: no "-0.0" when one-hot

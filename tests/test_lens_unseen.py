@@ -11,7 +11,7 @@ from gptviz.interventions import learned_tokens
 from gptviz.lens import lens_guesses, lens_logits, logit_lens, top_tokens, unseen_mask
 from gptviz.model import GPT
 from gptviz.tokenizer import EOT_ID
-from gptviz.viz.lens import masked_note
+from gptviz.lens import masked_note
 
 TEXT = "One day Lily and Tom went to the park."
 

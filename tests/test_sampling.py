@@ -217,7 +217,9 @@ def test_temperature_too_small_for_the_logits_says_use_greedy():
 def test_entropy_in_nats_row_by_row():
     from gptviz.sampling import entropy
 
-    rows = torch.tensor([[0.0, 0.0, 0.0, 0.0], [0.0, -math.inf, -math.inf, -math.inf], [math.log(3), 0.0, -math.inf, -math.inf]], dtype=torch.float64)
+    rows = torch.tensor([[0.25] * 4, [1.0, 0.0, 0.0, 0.0], [0.75, 0.25, 0.0, 0.0]], dtype=torch.float64)
     p = torch.tensor([0.75, 0.25], dtype=torch.float64)
     assert entropy(rows).tolist() == pytest.approx([math.log(4), 0.0, -(p * p.log()).sum().item()], abs=1e-12)
-    assert entropy(torch.randn(2, 3, 7)).shape == (2, 3)
+    assert entropy(torch.randn(2, 3, 7).softmax(-1)).shape == (2, 3)
+    d = distribution(torch.randn(50), temperature=0.7, top_k=10)
+    assert d.entropy == float(entropy(d.probs))  # the Distribution's own, the same function

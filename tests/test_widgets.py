@@ -134,7 +134,7 @@ def test_attention_head_switch_shows_that_heads_coefficients(odd_model, count_fo
 
 def test_attention_lines_are_thinned_as_the_exported_view_but_show_all_of_the_query(odd_model):
     from gptviz.viz.lines import MIN_WEIGHT, PER_QUERY
-    from gptviz.widgets.attention import QUERY_MIN_WEIGHT
+    from gptviz.attention import QUERY_MIN_WEIGHT
 
     ex = AttentionExplorer(odd_model, TEXT, layer=1, head=2)
     ex.query.value = 5

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ..checks import check_position
+from ..checks import check_position, is_index
 from ..errors import InputError
 from ..trace import SITE, check_trace
 
@@ -59,7 +59,7 @@ def largest_contributions(values, k: int) -> tuple[np.ndarray, float | None, flo
     n = v.size
     if v.ndim != 1:
         raise InputError(f"values must be one contribution per component, shape [N], got {list(v.shape)}")
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= n:
+    if not is_index(k) or not 1 <= k <= n:
         raise InputError(f"k must be an int from 1 to the {n} components, got {k!r}")
     order = np.argsort(-np.abs(v), kind="stable")[:k]
     total = float(v.sum())

@@ -174,7 +174,7 @@ def copy_means(losses, period: int) -> tuple[float, float]:
     length of r."""
     y = losses.detach().to("cpu", torch.float64).numpy() if isinstance(losses, torch.Tensor) else \
         np.asarray(losses, dtype=np.float64)
-    if isinstance(period, bool) or not isinstance(period, (int, np.integer)) or period < 1:
+    if not is_index(period) or period < 1:
         raise InputError(f"period must be the length of r, an int >= 1, got {period!r}")
     if y.ndim != 1 or y.size < period + 1:
         raise InputError(f"losses must be [T - 1] with more than period={period} values (both copies of r), "

@@ -28,7 +28,7 @@ from matplotlib.patches import Rectangle
 
 from ..errors import InputError
 from ..interventions.attribution import largest_contributions
-from ..interventions.detectors import BEST, best_cell, copy_means  # noqa: F401  (BEST: kept importable here)
+from ..interventions.detectors import best_cell, copy_means
 from ..sampling import top_ids, top_union  # the tokens drawn; computed in the library
 from .style import (DIVERGING, SEQUENTIAL, check_len, finish, new_figure, plotly_label, set_token_ticks, styled,
                     symmetric_limit, text_colour, to_numpy)
@@ -65,11 +65,6 @@ def _scale(s: np.ndarray, signed: bool | None = None) -> tuple[str, float, float
     return SEQUENTIAL, 0.0, 1.0 if s.max() <= 1.0 else float(s.max())
 
 
-def _best(s: np.ndarray, best: str | None) -> tuple[int, int] | None:
-    """The cell to outline: :func:`gptviz.interventions.detectors.best_cell`."""
-    return best_cell(s, best)
-
-
 def _cell(v: float) -> str:
     """A value as written in its cell: two decimals, and no "-0.00"."""
     return f"{0.0 if abs(v) < 0.005 else v:.2f}"
@@ -96,7 +91,7 @@ def _heads_figure(s: np.ndarray, title: str, label: str, best: str | None, signe
     """A layers x heads grid with every value written and the best head outlined."""
     L, H = s.shape
     cmap, vmin, vmax = _scale(s, signed)
-    mark = _best(s, best)
+    mark = best_cell(s, best)
     width = float(np.clip(0.6 * H + 2.4, 6.0, 20.0))
     fig = new_figure(width, float(np.clip(0.45 * L + 1.9, 3.2, 20.0)))
     ax = fig.add_subplot()
@@ -204,7 +199,7 @@ def head_score_grid_interactive(scores, title: str = "Head scores", label: str =
     ``fig.data[0].z`` holds the scores."""
     s = _check_matrix(scores, "[n_layer, n_head]", "previous_token_scores(trace)")
     heads = [f"head {h}" for h in range(s.shape[1])]
-    return _plotly_grid(s, heads, plotly_label(title), label, "%{y}, %{x}<br>score %{z:.4f}", None, _best(s, best),
+    return _plotly_grid(s, heads, plotly_label(title), label, "%{y}, %{x}<br>score %{z:.4f}", None, best_cell(s, best),
                         annotate=True)
 
 
@@ -217,7 +212,7 @@ def patch_heatmap_interactive(scores, tokens=None, what: str = "resid", title: s
     keys = _patch_labels(s, tokens, what)
     title = plotly_label(title or f"Activation patching: {PATCHED[what]}")
     if keys is None:
-        x, hover, mark = [f"head {h}" for h in range(s.shape[1])], "%{y}, %{x}", _best(s, "max")
+        x, hover, mark = [f"head {h}" for h in range(s.shape[1])], "%{y}, %{x}", best_cell(s, "max")
     else:  # category labels carry the position, so a repeated token stays its own column
         x, hover, mark = [f"{j}:{plotly_label(t)}" for j, t in enumerate(keys)], "%{y}<br>position %{x}", None
     return _plotly_grid(s, x, title, SCORE_LABEL, hover + "<br>score %{z:.4f}", True, mark,

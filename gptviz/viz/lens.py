@@ -15,7 +15,7 @@ from __future__ import annotations
 from matplotlib import colormaps
 from matplotlib.patches import Patch, Rectangle
 
-from ..lens import LogitLens, logit_lens, masked_note  # noqa: F401  (masked_note: the library's, kept importable here)
+from ..lens import LogitLens, logit_lens, masked_note
 from .style import (ACCENT, SEQUENTIAL, check_prompt_len, choose_positions, finish, new_figure, shorten, styled,
                     text_colour, to_numpy)
 

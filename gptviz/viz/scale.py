@@ -14,10 +14,9 @@ from ..errors import InputError
 from ..scale import PARAM_FAMILIES, param_shares
 from .style import finish, new_figure, styled
 
-#: Families drawn, each a sum of keys of GPTConfig.param_counts(); Okabe-Ito colours.
+#: The colour of each of gptviz.scale.PARAM_FAMILIES (Okabe-Ito).
 COLOURS = {"embeddings (token + position)": "#009e73", "attention": "#0072b2", "MLP": "#e69f00",
            "layer norm": "#cc79a7"}
-FAMILIES = {family: (keys, COLOURS[family]) for family, keys in PARAM_FAMILIES.items()}  # the library's parts
 
 
 def human(n: int) -> str:
@@ -62,9 +61,9 @@ def param_breakdown(configs=None):
     ax = fig.add_subplot()
     y = np.arange(len(names))
     left = np.zeros(len(names))
-    for family, (_, colour) in FAMILIES.items():
+    for family in PARAM_FAMILIES:
         share = np.array([shares[n][family] for n in names])
-        ax.barh(y, 100 * share, left=left, color=colour, label=family)
+        ax.barh(y, 100 * share, left=left, color=COLOURS[family], label=family)
         left += 100 * share
     for i, n in enumerate(names):
         ax.text(101, i, human(counts[n]["total"]), va="center", fontsize=8)
@@ -74,7 +73,7 @@ def param_breakdown(configs=None):
     ax.set_xticks(range(0, 101, 20))
     ax.set_xlabel("share of the parameters (%); total at the right")
     ax.set_ylabel("model")
-    fig.legend(loc="outside lower center", ncol=len(FAMILIES), fontsize=8, frameon=False)
+    fig.legend(loc="outside lower center", ncol=len(PARAM_FAMILIES), fontsize=8, frameon=False)
     ax.set_title("Where the parameters are (the unembedding is tied to the token embedding)")
     return finish(fig)
 

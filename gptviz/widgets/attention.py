@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..attention import QUERY_MIN_WEIGHT, query_links, qk_steps  # noqa: F401  (QUERY_MIN_WEIGHT: read by tests)
+from ..attention import query_links, qk_steps
 from ..viz.attention import attention_heatmap_interactive, head_heatmap, head_title
 from ..viz.lines import attention_lines_interactive, head_lines
 from ..viz.qk import qk_view
@@ -14,7 +14,6 @@ from .base import Explorer, ExportBar, html_box, int_slider, position_picker, ro
 
 NAMES = ["blocks.*.attn.q", "blocks.*.attn.k", "blocks.*.attn.v", "blocks.*.attn.pattern"]
 DEFAULT_TEXT = "The robot picked up the red ball because it was the only toy left on the floor."
-shown_links = query_links  # the lines the explorer draws: gptviz.attention.query_links
 
 
 class AttentionExplorer(Explorer):
@@ -72,7 +71,7 @@ class AttentionExplorer(Explorer):
         rgb = _render.colourise(pattern, SEQUENTIAL, 0.0, 1.0, self._mask)
         scale = _render.colour_bar(SEQUENTIAL, "0", "1", "coefficient; grey: a later token, masked")
         self.heatmap.value = self._heat.html(rgb, query, head_title(layer, head), scale)
-        self.lines.value = self._links.svg(shown_links(pattern, query), query)
+        self.lines.value = self._links.svg(query_links(pattern, query), query)
         self.qk.value = qk_table(qk_steps(self.trace, layer, head, query), tokens, query)
 
     # ---- export --------------------------------------------------------------------------------

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import ipywidgets as widgets
-import numpy as np
 
 from ..generation import Stepper
 from ..kvcache import kv_cache_bytes
-from ..sampling import count_draws, distribution
+from ..sampling import count_draws, distribution, logit_order
 from ..tokenizer import EOT, EOT_ID
 from ..viz.sampling import distribution_bars
 from . import _render
@@ -90,7 +89,7 @@ class SamplingExplorer(Explorer):
     def read(self, text: str) -> None:
         trace = self.run_trace(text, ["logits"])
         self.logits = trace["logits"][-1]  # [V]: the scores for the next token
-        self.order = None  # the ids in logit order: Distribution.by_logit, set by draw
+        self.order = logit_order(self.logits)  # every stage keeps this order, at every setting
         self.prompt_tokens = trace.tokens
 
     def draw(self) -> None:
@@ -99,7 +98,6 @@ class SamplingExplorer(Explorer):
         temperature, top_k, top_p = self.controls.settings()
         d = distribution(self.logits, temperature, top_k, top_p, tokenizer=self.model.tokenizer)
         self.dist = d
-        self.order = d.by_logit  # every stage keeps this order
         best = d.top(1)[0]
         V = d.logits.numel()
         self.top_prob.value = f"top token {_render.token_cell(best.token)}: p = {_render.number(best.prob, '.4g')}"

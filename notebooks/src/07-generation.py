@@ -120,7 +120,8 @@ from gptviz.sampling import entropy
 mean_entropy = {}
 for seed in (0, 2):
     sample = model.generate(None, max_new_tokens=40, seed=seed)
-    mean_entropy[seed] = entropy(model.trace(sample.prompt_ids + sample.new_ids)["logits"][1:]).mean().item()  # nats
+    probs = model.trace(sample.prompt_ids + sample.new_ids)["logits"][1:].softmax(-1)  # [40, vocab]
+    mean_entropy[seed] = entropy(probs).mean().item()  # nats per token
     print(f"seed {seed}: first token {tok.decode(sample.new_ids[:1])!r}, probability {first[sample.new_ids[0]]:.2g};"
           f" then a mean entropy of {mean_entropy[seed]:.1f} nats per token")
 n_known = len(learned_tokens(model))

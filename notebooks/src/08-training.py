@@ -144,9 +144,10 @@ val_stories = generate_stories(plan.held_out_stories, VAL_SEED)  # validation st
 in_order, mixed = [], []
 for i, val_story in enumerate(val_stories):
     first_ids = tok.encode(val_story.text)[: len(story)]
-    mix = torch.randperm(len(first_ids) - 1, generator=torch.Generator().manual_seed(i)) + 1
-    for losses_of, seq in [(in_order, first_ids), (mixed, [first_ids[0]] + [first_ids[j] for j in mix.tolist()])]:
-        losses_of.append(position_losses(model.trace(seq, names=["logits"])).mean().item())
+    mix = torch.randperm(len(first_ids) - 1, generator=torch.Generator().manual_seed(i)) + 1  # the first stays
+    shuffled_ids = [first_ids[0]] + [first_ids[j] for j in mix.tolist()]
+    in_order.append(position_losses(model.trace(first_ids, names=["logits"])).mean().item())
+    mixed.append(position_losses(model.trace(shuffled_ids, names=["logits"])).mean().item())
 
 # %%
 uniform = math.log(model.config.vocab_size)
